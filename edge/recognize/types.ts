@@ -1,0 +1,71 @@
+/**
+ * The recognition pipeline's public contract, shared by the stages (detect, read, consensus)
+ * and by the daemon that feeds it frames. Stages meet through these types only.
+ */
+
+/** One decoded video frame, packed RGB24 (width*height*3 bytes). */
+export interface Frame {
+  cameraId: string;
+  /** Monotonic per camera, from the capture process. */
+  seq: number;
+  /** Wall-clock capture time, ms since the epoch. */
+  ts: number;
+  width: number;
+  height: number;
+  data: Buffer;
+}
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** One engine's read of one plate crop. */
+export interface Candidate {
+  text: string;
+  confidence: number;
+  /** Engine name as reported in the event's raw_candidates, e.g. 'fast-plate-ocr'. */
+  model: string;
+  charConfidences?: number[];
+}
+
+export interface VehicleDetection {
+  box: Box;
+  type: 'car' | 'bus' | 'truck' | 'motorcycle';
+  confidence: number;
+  color?: string;
+}
+
+/** A plate confirmed across one or more frames of one vehicle track: becomes one event. */
+export interface ConfirmedRead {
+  cameraId: string;
+  plateText: string;
+  confidence: number;
+  rawCandidates: Candidate[];
+  /** How the consensus was reached (per-position votes), for explanation. */
+  votes: unknown;
+  plateBox: Box;
+  vehicle?: VehicleDetection;
+  /** The frame the best read came from (for the event's frame and crop JPEGs). */
+  frame: Frame;
+  firstSeenTs: number;
+  lastSeenTs: number;
+  frameCount: number;
+  /** Inference time spent on this track, ms. */
+  processingMs: number;
+}
+
+/** Per-camera recognition state: a tracker plus cross-frame consensus. */
+export interface CameraRecognizer {
+  /** Processes one frame; returns the reads that this frame confirmed (usually none). */
+  push(frame: Frame): Promise<ConfirmedRead[]>;
+  /** Ends every open track (camera stopped); returns what they confirm. */
+  flush(): ConfirmedRead[];
+}
+
+export interface Recognizer {
+  forCamera(cameraId: string, opts?: { roi?: Box; regions?: string[] }): CameraRecognizer;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# One command: set up a fresh machine and run the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+npm run typecheck
+npm test
