@@ -1,0 +1,74 @@
+/**
+ * The ffmpeg command line for one camera: any source ffmpeg reads (RTSP over TCP, HTTP/MJPEG,
+ * files) decoded to packed RGB24 at the camera's size and rate on stdout.
+ */
+import { redactUrl } from '../../shared/log.js';
+
+/** Hardware decoding: `none`, NVDEC on x86 (`nvdec`), the Jetson decoder (`jetson`), or raw args. */
+export type HwAccel = 'none' | 'nvdec' | 'jetson' | { args: string[] };
+
+export interface SourceSpec {
+  url: string;
+  width: number;
+  height: number;
+  fps: number;
+  hwaccel?: HwAccel;
+  /** Files only: read at native speed (like a camera) and loop forever. Default true. */
+  realtime?: boolean;
+  loop?: boolean;
+  /** Extra input options, inserted before `-i`. */
+  inputArgs?: string[];
+  /** Socket timeout for network sources, seconds. */
+  ioTimeoutS?: number;
+}
+
+export type SourceKind = 'rtsp' | 'http' | 'file' | 'other';
+
+export function sourceKind(url: string): SourceKind {
+  if (/^rtsps?:\/\//i.test(url)) return 'rtsp';
+  if (/^https?:\/\//i.test(url)) return 'http';
+  if (/^file:/i.test(url) || !/^[a-z][a-z0-9+.-]*:/i.test(url)) return 'file';
+  return 'other';
+}
+
+function hwArgs(hw: HwAccel | undefined): string[] {
+  if (!hw || hw === 'none') return [];
+  if (hw === 'nvdec') return ['-hwaccel', 'cuda'];
+  // Jetson: Debian's ffmpeg has no nvmpi; NVIDIA's L4T ffmpeg exposes the decoder as `nvv4l2dec`
+  // via -hwaccel when built with it. Configurable through { args } for other builds.
+  if (hw === 'jetson') return ['-hwaccel', 'nvv4l2dec'];
+  return hw.args;
+}
+
+/** Builds ffmpeg's argv (without the binary). */
+export function ffmpegArgs(s: SourceSpec): string[] {
+  const kind = sourceKind(s.url);
+  const timeoutUs = String(Math.round((s.ioTimeoutS ?? 10) * 1_000_000));
+  const input: string[] = [];
+  if (kind === 'rtsp') input.push('-rtsp_transport', 'tcp', '-timeout', timeoutUs);
+  if (kind === 'http') input.push('-rw_timeout', timeoutUs, '-reconnect', '0');
+  if (kind === 'file') {
+    if (s.realtime ?? true) input.push('-re');
+    if (s.loop ?? true) input.push('-stream_loop', '-1');
+  }
+  const url = kind === 'file' ? s.url.replace(/^file:(\/\/)?/i, '') : s.url;
+  return [
+    '-hide_banner',
+    '-loglevel', 'error',
+    ...hwArgs(s.hwaccel),
+    ...(s.inputArgs ?? []),
+    ...input,
+    '-i', url,
+    '-an', '-sn', '-dn',
+    '-vf', `scale=${s.width}:${s.height}`,
+    '-r', String(s.fps),
+    '-f', 'rawvideo',
+    '-pix_fmt', 'rgb24',
+    'pipe:1',
+  ];
+}
+
+/** The command line as it may be logged: credentials masked. */
+export function safeCommandLine(bin: string, args: string[]): string {
+  return redactUrl([bin, ...args].join(' '));
+}
