@@ -1,0 +1,107 @@
+import t from 'tap';
+import { connect, type MqttClient } from 'mqtt';
+import { Outbox } from '../../../edge/outbox/outbox.js';
+import { DeliveryWorker } from '../../../edge/exporters/dispatcher.js';
+import { MqttExporter, renderTopic } from '../../../edge/exporters/mqtt.js';
+import { startBroker, type LocalBroker } from '../../../edge/demo/mqtt-broker.js';
+import { tempDir } from '../../fixtures/media.js';
+import { sampleEvent } from '../../fixtures/events.js';
+import { waitFor, sleep } from '../../fixtures/wait.js';
+
+async function subscriber(url: string, topic: string): Promise<{ client: MqttClient; got: Array<{ topic: string; body: Record<string, unknown>; retain: boolean }> }> {
+  const got: Array<{ topic: string; body: Record<string, unknown>; retain: boolean }> = [];
+  const client = connect(url, { reconnectPeriod: 200 });
+  client.on('message', (topic, payload, packet) => {
+    let body: Record<string, unknown>;
+    try { body = JSON.parse(payload.toString()); } catch { body = { raw: payload.toString() }; }
+    got.push({ topic, body, retain: packet.retain });
+  });
+  client.on('connect', () => client.subscribe(topic, { qos: 1 }));
+  await waitFor(() => client.connected, 'subscriber connected');
+  await sleep(100);
+  return { client, got };
+}
+
+t.test('QoS 1 to the topic template, retained online status, offline on stop', async (t) => {
+  const broker = await startBroker();
+  t.teardown(() => broker.close());
+  const sub = await subscriber(broker.url, 'anpr/#');
+  t.teardown(() => sub.client.endAsync());
+  const outbox = new Outbox({ dataDir: tempDir(t), exporters: ['mqtt'] });
+  const ex = new MqttExporter({ url: broker.url, edgeId: 'edge-9' });
+  await ex.start();
+  const w = new DeliveryWorker(outbox, ex, { backoff: { initialMs: 50, maxMs: 200 }, pollMs: 50 });
+  t.teardown(() => outbox.close());
+  for (let i = 0; i < 5; i++) outbox.add(sampleEvent(i, 'gate-1', 'edge-9'));
+  w.start();
+  await waitFor(() => outbox.stats().byExporter.mqtt.delivered === 5, 'PUBACKs');
+  await waitFor(() => sub.got.filter((m) => m.topic === 'anpr/edge-9/gate-1/events').length === 5, 'events at the subscriber');
+  t.ok(sub.got.some((m) => m.topic === 'anpr/edge-9/status' && m.body.raw === 'online'), 'online status');
+  t.equal(sub.got.find((m) => m.topic.endsWith('/events'))!.body.plate_text, sampleEvent(0).plate_text);
+  await w.stop();
+  await ex.stop();
+  await waitFor(() => sub.got.some((m) => m.topic === 'anpr/edge-9/status' && m.body.raw === 'offline'), 'offline status');
+  // A late subscriber sees the retained status.
+  const late = await subscriber(broker.url, 'anpr/edge-9/status');
+  t.teardown(() => late.client.endAsync());
+  await waitFor(() => late.got.length > 0, 'retained status');
+  t.equal(late.got[0].body.raw, 'offline');
+  t.equal(late.got[0].retain, true);
+});
+
+t.test('the last will says offline when the edge vanishes', async (t) => {
+  const broker = await startBroker();
+  t.teardown(() => broker.close());
+  const sub = await subscriber(broker.url, 'anpr/+/status');
+  t.teardown(() => sub.client.endAsync());
+  const ex = new MqttExporter({ url: broker.url, edgeId: 'edge-w' });
+  await ex.start();
+  await waitFor(() => sub.got.some((m) => m.body.raw === 'online'), 'online');
+  // Cut the TCP connection without DISCONNECT, as a crash would.
+  const client = (ex as unknown as { client: MqttClient }).client;
+  client.options.reconnectPeriod = 0;
+  client.stream.destroy();
+  await waitFor(() => sub.got.some((m) => m.body.raw === 'offline'), 'last will');
+  t.pass('offline published by the broker');
+  await client.endAsync(true);
+});
+
+t.test('broker restarted mid-stream: nothing lost', async (t) => {
+  let broker: LocalBroker = await startBroker();
+  const port = broker.port;
+  t.teardown(() => broker.close());
+  const outbox = new Outbox({ dataDir: tempDir(t), exporters: ['mqtt'] });
+  const ex = new MqttExporter({ url: broker.url, edgeId: 'edge-r' });
+  await ex.start();
+  const w = new DeliveryWorker(outbox, ex, { backoff: { initialMs: 50, maxMs: 300 }, pollMs: 50, attemptTimeoutMs: 3000 });
+  t.teardown(async () => { await w.stop(); await ex.stop(); outbox.close(); });
+  let sub = await subscriber(broker.url, 'anpr/edge-r/+/events');
+  const received = new Set<string>();
+  const collect = () => { for (const m of sub.got) received.add(String(m.body.event_id)); };
+  w.start();
+  const total = 60;
+  for (let i = 0; i < total; i++) {
+    outbox.add(sampleEvent(i, `cam-${i % 2}`, 'edge-r'));
+    w.wake();
+    await sleep(10);
+    if (i === 25) {
+      collect();
+      await sub.client.endAsync(true);
+      await broker.close();
+      await sleep(300);
+      broker = await startBroker(port);
+      sub = await subscriber(broker.url, 'anpr/edge-r/+/events');
+    }
+  }
+  await waitFor(() => outbox.stats().byExporter.mqtt.delivered === total, 'all acknowledged', 30_000);
+  // Events acknowledged by the first broker before its restart were received by the first subscriber.
+  await sleep(200);
+  collect();
+  t.teardown(() => sub.client.endAsync());
+  const missing = Array.from({ length: total }, (_, i) => sampleEvent(i, `cam-${i % 2}`, 'edge-r').event_id).filter((id) => !received.has(id));
+  t.same(missing, [], 'every event reached a subscriber');
+});
+
+t.test('topic templates cannot be broken by data', async (t) => {
+  t.equal(renderTopic('anpr/{edge_id}/{camera_id}/events', { edge_id: 'e', camera_id: 'a/b+#' }), 'anpr/e/a_b__/events');
+});
