@@ -75,7 +75,10 @@ export async function runCommand(cmd: Command, argv: string[], path: string[]): 
     help: { type: 'boolean', short: 'h' },
   };
   for (const [name, o] of Object.entries(cmd.options ?? {})) {
-    options[name] = { type: o.type, short: o.short, multiple: o.multiple, default: o.default };
+    options[name] = { type: o.type };
+    if (o.short !== undefined) options[name].short = o.short;
+    if (o.multiple !== undefined) options[name].multiple = o.multiple;
+    if (o.default !== undefined) options[name].default = o.default;
   }
   let parsed: Parsed;
   try {

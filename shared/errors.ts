@@ -81,6 +81,7 @@ export function fieldErrors(
       });
     }
     const field = base || '(body)';
+    if (/received undefined/.test(i.message)) return [{ field, message: `${field} is required` }];
     return [{ field, message: `${field}: ${i.message}` }];
   });
 }

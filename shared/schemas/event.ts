@@ -38,9 +38,9 @@ export const TpmsStatus = z
 export const PlateText = z
   .string()
   .trim()
-  .min(1, 'plate_text is required')
+  .min(1, 'must not be empty')
   .max(32)
-  .regex(/^[\p{L}\p{N}][\p{L}\p{N} .·-]*$/u, 'plate_text may contain only letters, digits, spaces, dots and dashes');
+  .regex(/^([\p{L}\p{N}][\p{L}\p{N} .·-]*)?$/u, 'may contain only letters, digits, spaces, dots and dashes');
 
 export const EventIngest = z
   .object({

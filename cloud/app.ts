@@ -1,0 +1,49 @@
+/** Builds the cloud's Hono application from its context: middleware, routes, errors, docs. */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context } from 'hono';
+import { requestId } from 'hono/request-id';
+import { randomBytes } from 'node:crypto';
+import type { CloudContext } from './context.js';
+import { errorBody, errorHandler } from './http/errors.js';
+import type { Env } from './http/types.js';
+import { registerAuthRoutes } from './routes/auth.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerConfigRoutes } from './routes/config.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerStreamRoutes } from './routes/stream.js';
+import { registerDocsRoutes } from './routes/docs.js';
+
+export function clientIp(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function buildApp(ctx: CloudContext): OpenAPIHono<Env> {
+  const app = new OpenAPIHono<Env>();
+  app.use(
+    requestId({
+      headerName: 'X-Request-Id',
+      generator: () => `req-${randomBytes(6).toString('hex')}`,
+    }),
+  );
+  app.use(async (c, next) => {
+    const t0 = performance.now();
+    await next();
+    // Path only: the query may carry a token or an API key.
+    ctx.log.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - t0) }, 'request');
+  });
+  app.onError(errorHandler(ctx.log));
+  app.notFound((c) => c.json(errorBody(c, 'RESOURCE_NOT_FOUND', 'Not found'), 404));
+
+  registerHealthRoutes(app, ctx);
+  registerAuthRoutes(app, ctx, clientIp);
+  registerStreamRoutes(app, ctx);
+  registerEventRoutes(app, ctx, clientIp);
+  registerConfigRoutes(app, ctx, clientIp);
+  registerDocsRoutes(app, ctx);
+  return app;
+}

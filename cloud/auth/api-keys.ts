@@ -1,0 +1,85 @@
+/**
+ * Edge API keys. A key is shown once at creation; only its sha256 is stored (keys are 256
+ * random bits, so a fast hash is enough, unlike passwords). Lookups are cached for
+ * CACHE_MS, so a key revoked by `anpr apikey revoke` (another process) stops working
+ * within that time.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db } from '../db/open.js';
+import { AppError } from '../../shared/errors.js';
+
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** How long a key lookup is trusted before the database is asked again. */
+export const CACHE_MS = 5000;
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+export class ApiKeysStore {
+  private readonly db: Db;
+  private readonly cache = new Map<string, { info: ApiKeyInfo | null; at: number }>();
+  private lastUsedWrites = new Map<string, number>();
+
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  /** Creates a key; returns it in clear (the only time it exists outside the caller). */
+  create(name: string): { key: string; info: ApiKeyInfo } {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._ -]{0,63}$/.test(name)) {
+      throw new AppError('VALIDATION_ERROR', 'key name must be 1-64 characters of letters, digits, space, . _ -');
+    }
+    const id = `key_${randomBytes(6).toString('hex')}`;
+    const key = `anpr_${randomBytes(32).toString('base64url')}`;
+    const info: ApiKeyInfo = { id, name, prefix: key.slice(0, 10), created_at: new Date().toISOString(), last_used_at: null, revoked_at: null };
+    this.db
+      .prepare('INSERT INTO api_keys (id, name, prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(id, name, info.prefix, sha256(key), info.created_at);
+    return { key, info };
+  }
+
+  list(): ApiKeyInfo[] {
+    return this.db.prepare('SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys ORDER BY created_at, id').all() as ApiKeyInfo[];
+  }
+
+  /** Revokes by id or name; returns how many keys were revoked. */
+  revoke(idOrName: string): number {
+    const n = this.db
+      .prepare('UPDATE api_keys SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL')
+      .run(new Date().toISOString(), idOrName, idOrName).changes;
+    this.cache.clear();
+    return n;
+  }
+
+  /** Returns the key's record when it is valid and not revoked. */
+  verify(key: string): ApiKeyInfo | null {
+    if (key.length < 10 || key.length > 200) return null;
+    const h = sha256(key);
+    const now = Date.now();
+    const hit = this.cache.get(h);
+    let info = hit && now - hit.at < CACHE_MS ? hit.info : undefined;
+    if (info === undefined) {
+      info =
+        (this.db
+          .prepare('SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL')
+          .get(h) as ApiKeyInfo | undefined) ?? null;
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(h, { info, at: now });
+    }
+    if (info) {
+      // last_used_at at most once a minute per key: no write per request.
+      if ((this.lastUsedWrites.get(info.id) ?? 0) < now - 60_000) {
+        this.lastUsedWrites.set(info.id, now);
+        this.db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(new Date(now).toISOString(), info.id);
+      }
+    }
+    return info;
+  }
+}

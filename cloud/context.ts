@@ -1,0 +1,30 @@
+import type { Db } from './db/open.js';
+import type { EventsStore } from './store/events-store.js';
+import type { ConfigStore } from './store/config-store.js';
+import type { UsersStore } from './auth/users-store.js';
+import type { ApiKeysStore } from './auth/api-keys.js';
+import type { ImageStore } from './images/image-store.js';
+import type { StreamHub } from './stream/hub.js';
+import type { RateLimiter } from './http/rate-limit.js';
+import type { Logger } from '../shared/log.js';
+
+/** Everything a route needs, built once by cloud/server.ts. */
+export interface CloudContext {
+  db: Db;
+  dbFile: string;
+  dataDir: string;
+  events: EventsStore;
+  config: ConfigStore;
+  users: UsersStore;
+  apiKeys: ApiKeysStore;
+  images: ImageStore;
+  hub: StreamHub;
+  limiter: RateLimiter;
+  jwtSecret: string;
+  tokenTtlS: number;
+  log: Logger;
+  version: string;
+  startedAt: number;
+  /** Most stream connections one API key may hold (contract: 1 per edge). */
+  maxStreamsPerKey: number;
+}

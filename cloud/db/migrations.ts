@@ -1,0 +1,97 @@
+/**
+ * Schema migrations, applied in order inside one transaction each; `user_version` records
+ * how far a database has come. Never edit a released migration: add a new one.
+ */
+import type Database from 'better-sqlite3';
+
+const MIGRATIONS: string[] = [
+  // 1: events, rollups for stats, config resources, users, api keys, settings
+  `
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    ts INTEGER NOT NULL,                 -- event time, ms since epoch
+    camera_id TEXT,
+    zone_id TEXT,
+    plate_text TEXT NOT NULL,
+    confidence REAL,
+    processing_ms REAL,
+    body TEXT NOT NULL,                  -- raw_candidates, vehicle_info, tpms_status, metadata (JSON)
+    frame_path TEXT,
+    crop_path TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX events_ts ON events(ts);
+  CREATE INDEX events_camera_ts ON events(camera_id, ts);
+  CREATE INDEX events_zone_ts ON events(zone_id, ts);
+  CREATE INDEX events_plate ON events(plate_text);
+  CREATE INDEX events_conf ON events(confidence);
+  CREATE INDEX events_created ON events(created_at);
+
+  -- Trigram index: plate_text partial match without scanning every event.
+  CREATE VIRTUAL TABLE events_plate_fts USING fts5(plate_text, content='events', content_rowid='seq', tokenize='trigram');
+
+  -- Per-minute rollup per camera and zone, kept by the writer: stats never scan events.
+  CREATE TABLE stats_minute (
+    minute INTEGER NOT NULL,             -- ts / 60000
+    camera_id TEXT NOT NULL,             -- '' when the event had none
+    zone_id TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    n_conf INTEGER NOT NULL,
+    sum_conf REAL NOT NULL,
+    min_conf REAL,
+    max_conf REAL,
+    PRIMARY KEY (minute, camera_id, zone_id)
+  ) WITHOUT ROWID;
+
+  -- Distinct plates: one HyperLogLog sketch per hour, camera and zone (cloud/store/hll.ts).
+  CREATE TABLE plates_hll (
+    hour INTEGER NOT NULL,
+    camera_id TEXT NOT NULL,
+    zone_id TEXT NOT NULL,
+    regs BLOB NOT NULL,
+    PRIMARY KEY (hour, camera_id, zone_id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE config_items (
+    kind TEXT NOT NULL,                  -- cameras | zones | models | sensors | exporters
+    id TEXT NOT NULL,
+    body TEXT NOT NULL,                  -- the resource as validated (JSON)
+    enabled INTEGER,                     -- extracted for filters
+    camera_id TEXT,
+    type TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+  );
+  CREATE TABLE id_counters (kind TEXT PRIMARY KEY, next INTEGER NOT NULL);
+
+  CREATE TABLE users (
+    username TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+  );
+
+  CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    prefix TEXT NOT NULL,                -- first characters, shown in listings
+    key_hash TEXT NOT NULL UNIQUE,       -- sha256 of the whole key; the key itself is never stored
+    created_at TEXT NOT NULL,
+    last_used_at TEXT,
+    revoked_at TEXT
+  );
+  `,
+];
+
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The one place where errors become HTTP responses, in the contract's error body:
+ * `{ detail, error_code, timestamp, request_id }` (+ `errors` for validation failures).
+ * Anything unexpected is logged and answered 500 INTERNAL_ERROR without internals.
+ */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { AppError, ErrorCode, fieldErrors, type FieldError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import type { Env } from './types.js';
+import type { ZodType } from 'zod';
+
+export function errorBody(c: Context<Env>, code: string, detail: string, extra: Record<string, unknown> = {}) {
+  return {
+    detail,
+    error_code: code,
+    timestamp: new Date().toISOString(),
+    request_id: c.get('requestId') ?? 'unknown',
+    ...extra,
+  };
+}
+
+export function errorHandler(log: Logger) {
+  return (err: Error, c: Context<Env>) => {
+    if (err instanceof AppError) {
+      const extra: Record<string, unknown> = { ...(err.extra ?? {}) };
+      if (err.errors) extra.errors = err.errors;
+      if (err.status >= 500) log.error({ err, request_id: c.get('requestId') }, 'request failed');
+      return c.json(errorBody(c, err.code, err.message, extra), err.status as 400);
+    }
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      const code =
+        status === 413 ? ErrorCode.PAYLOAD_TOO_LARGE : status === 401 ? ErrorCode.AUTHENTICATION_FAILED : status === 404 ? ErrorCode.RESOURCE_NOT_FOUND : ErrorCode.INVALID_REQUEST;
+      return c.json(errorBody(c, code, err.message || 'Invalid request'), status);
+    }
+    log.error({ err, request_id: c.get('requestId') }, 'unhandled error');
+    return c.json(errorBody(c, ErrorCode.INTERNAL_ERROR, 'Internal server error'), 500);
+  };
+}
+
+/** Parses `value` with `schema` or throws a 400 VALIDATION_ERROR naming each bad field. */
+export function validate<T>(schema: ZodType<T>, value: unknown, detail = 'Validation error'): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  throw new AppError('VALIDATION_ERROR', detail, { errors: fieldErrors(r.error.issues as never) });
+}
+
+/** Query-string parameters: unknown ones are errors too (a typo must not silently widen a search). */
+export function validateQuery<T>(schema: ZodType<T>, c: Context, detail = 'Invalid query parameters'): T {
+  return validate(schema, c.req.query(), detail);
+}
+
+export function notFound(what: string): AppError {
+  return new AppError('RESOURCE_NOT_FOUND', `${what} not found`);
+}
+
+export type { FieldError };

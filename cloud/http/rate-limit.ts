@@ -1,0 +1,81 @@
+/**
+ * Rate limits of the contract, fixed one-minute windows per category and caller:
+ * events 1000/min per edge worker, config and exporters 100/min per user, health unlimited.
+ * Every limited response carries X-RateLimit-Limit/-Remaining/-Reset; over the limit the
+ * answer is 429 with the contract's body and Retry-After.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { errorBody } from './errors.js';
+import type { Env, Principal } from './types.js';
+
+export interface RateLimits {
+  events: number;
+  config: number;
+  exporters: number;
+  auth: number;
+  windowMs: number;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimits = { events: 1000, config: 100, exporters: 100, auth: 30, windowMs: 60_000 };
+
+export type Category = 'events' | 'config' | 'exporters' | 'auth';
+
+export class RateLimiter {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+  readonly limits: RateLimits;
+  private sweepAt = 0;
+
+  constructor(limits: RateLimits) {
+    this.limits = limits;
+  }
+
+  /** Counts one request; returns the numbers for the headers. */
+  hit(category: Category, who: string, now = Date.now()): { limit: number; remaining: number; resetMs: number; allowed: boolean } {
+    const limit = this.limits[category];
+    const w = this.limits.windowMs;
+    const start = Math.floor(now / w) * w;
+    if (now > this.sweepAt) {
+      for (const [k, v] of this.windows) if (v.start < start) this.windows.delete(k);
+      this.sweepAt = start + w;
+    }
+    const key = `${category}\u0000${who}`;
+    let e = this.windows.get(key);
+    if (!e || e.start !== start) {
+      e = { start, count: 0 };
+      this.windows.set(key, e);
+    }
+    e.count++;
+    return { limit, remaining: Math.max(0, limit - e.count), resetMs: start + w, allowed: e.count <= limit };
+  }
+}
+
+export function principalKey(p: Principal | undefined, ip: string): string {
+  if (!p) return `ip:${ip}`;
+  return p.kind === 'edge' ? `key:${p.keyId}` : `user:${p.username}`;
+}
+
+export function rateLimit(limiter: RateLimiter, category: Category, clientIp: (c: Parameters<MiddlewareHandler<Env>>[0]) => string): MiddlewareHandler<Env> {
+  return async (c, next) => {
+    const r = limiter.hit(category, principalKey(c.get('principal'), clientIp(c)));
+    const resetS = Math.ceil(r.resetMs / 1000);
+    const headers = {
+      'X-RateLimit-Limit': String(r.limit),
+      'X-RateLimit-Remaining': String(r.remaining),
+      'X-RateLimit-Reset': String(resetS),
+    };
+    if (!r.allowed) {
+      const retry = Math.max(1, resetS - Math.floor(Date.now() / 1000));
+      return c.json(
+        errorBody(c, 'RATE_LIMIT_EXCEEDED', 'Rate limit exceeded', {
+          retry_after_seconds: retry,
+          limit: r.limit,
+          window_seconds: limiter.limits.windowMs / 1000,
+        }),
+        429,
+        { ...headers, 'Retry-After': String(retry) },
+      );
+    }
+    await next();
+    for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
+  };
+}

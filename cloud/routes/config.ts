@@ -1,0 +1,179 @@
+/**
+ * Config API: the same CRUD for cameras, zones, models, sensors and exporters, plus the
+ * camera and exporter connection tests. Viewers (and edges, which sync their config from
+ * here) read; admins change. PUT is a partial update: the body is deep-merged into the
+ * stored resource and the result must pass the same validation as a create.
+ */
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { AppError } from '../../shared/errors.js';
+import { z, Id, PageQuery, QueryBool, pageOf } from '../../shared/schemas/common.js';
+import { Camera, CameraCreate, Exporter, ExporterCreate, Model, ModelCreate, Sensor, SensorCreate, Zone, ZoneCreate } from '../../shared/schemas/config.js';
+import type { CloudContext } from '../context.js';
+import { requireAuth, requireRole } from '../auth/middleware.js';
+import { notFound, validate, validateQuery } from '../http/errors.js';
+import { rateLimit, type Category } from '../http/rate-limit.js';
+import type { Env } from '../http/types.js';
+import { doc } from '../http/docs.js';
+import type { ConfigKind, Resource } from '../store/config-store.js';
+import { probeStream } from '../probes/camera-probe.js';
+import { probeExporter } from '../probes/exporter-probe.js';
+
+interface KindSpec {
+  kind: ConfigKind;
+  noun: string;
+  create: z.ZodType;
+  out: z.ZodType;
+  filters: z.ZodRawShape;
+  category: Category;
+  /** Cross-resource checks a schema cannot make. */
+  check?: (ctx: CloudContext, r: Record<string, unknown>) => void;
+}
+
+const zoneCameraExists = (ctx: CloudContext, r: Record<string, unknown>) => {
+  if (!ctx.config.get('cameras', r.camera_id as string)) {
+    throw new AppError('VALIDATION_ERROR', 'Validation error', { errors: [{ field: 'camera_id', message: `camera_id: camera ${String(r.camera_id)} does not exist` }] });
+  }
+};
+
+const SPECS: KindSpec[] = [
+  { kind: 'cameras', noun: 'Camera', create: CameraCreate, out: Camera, filters: { enabled: QueryBool.optional() }, category: 'config' },
+  { kind: 'zones', noun: 'Zone', create: ZoneCreate, out: Zone, filters: { camera_id: Id.optional() }, category: 'config', check: zoneCameraExists },
+  {
+    kind: 'models',
+    noun: 'Model',
+    create: ModelCreate,
+    out: Model,
+    filters: { type: z.enum(['detector', 'plate_detector', 'ocr', 'classifier']).optional() },
+    category: 'config',
+  },
+  {
+    kind: 'sensors',
+    noun: 'Sensor',
+    create: SensorCreate,
+    out: Sensor,
+    filters: { type: z.enum(['tpms', 'barrier', 'rfid', 'loop', 'relay']).optional(), camera_id: Id.optional() },
+    category: 'config',
+  },
+  { kind: 'exporters', noun: 'Exporter', create: ExporterCreate, out: Exporter, filters: { enabled: QueryBool.optional() }, category: 'exporters' },
+];
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Deep merge for partial updates: objects merge key by key, anything else replaces. */
+export function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    out[k] = isObj(v) && isObj(base[k]) ? deepMerge(base[k] as Record<string, unknown>, v) : v;
+  }
+  return out;
+}
+
+const SECRET_MASK = '********';
+
+/** Exporter secrets are shown to admins only. */
+function present(r: Resource, c: Context<Env>): Resource {
+  const p = c.get('principal');
+  if (p.kind === 'user' && p.role === 'admin') return r;
+  if (p.kind === 'edge') return r; // the edge needs its exporters' credentials to deliver
+  const out = structuredClone(r) as Record<string, any>;
+  if (isObj(out.auth)) for (const k of ['token', 'password']) if (out.auth[k]) out.auth[k] = SECRET_MASK;
+  if (isObj(out.config) && out.config.password) out.config.password = SECRET_MASK;
+  if (isObj(out.headers)) for (const k of Object.keys(out.headers)) if (/^(authorization|x-api-key)$/i.test(k)) out.headers[k] = SECRET_MASK;
+  return out as Resource;
+}
+
+async function jsonBody(c: Context): Promise<Record<string, unknown>> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw new AppError('INVALID_REQUEST', 'Malformed JSON body');
+  }
+  if (!isObj(body)) throw new AppError('VALIDATION_ERROR', 'Validation error', { errors: [{ field: '(body)', message: 'body must be a JSON object' }] });
+  return body;
+}
+
+export function registerConfigRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, clientIp: (c: Context) => string): void {
+  const read = [requireAuth(ctx, { apiKey: true }), requireRole('viewer', true)] as const;
+  const write = [requireAuth(ctx), requireRole('admin')] as const;
+
+  for (const s of SPECS) {
+    const base = `/config/${s.kind}`;
+    const limit = rateLimit(ctx.limiter, s.category, clientIp);
+    const listQuery = PageQuery.extend(s.filters).strict();
+    const tag = s.category === 'exporters' ? 'Exporters' : 'Config';
+
+    app.get(base, ...read, limit, async (c) => {
+      const q = validateQuery(listQuery, c) as { skip: number; limit: number; enabled?: boolean; camera_id?: string; type?: string };
+      const { items, total } = ctx.config.list(s.kind, q, q.skip, q.limit);
+      return c.json({ items: items.map((r) => present(r, c)), total, skip: q.skip, limit: q.limit });
+    });
+    doc(app, 'get', base, { tag, summary: `List ${s.kind}`, auth: ['jwt', 'apiKey'], query: listQuery, response: pageOf(s.out, `${s.noun}Page`), errors: [400, 401, 429] });
+
+    app.post(base, ...write, limit, async (c) => {
+      const body = validate(s.create, await jsonBody(c)) as Record<string, unknown>;
+      s.check?.(ctx, body);
+      const created = ctx.config.create(s.kind, body);
+      ctx.log.info({ kind: s.kind, id: created.id, by: (c.get('principal') as { username?: string }).username }, 'config created');
+      return c.json(present(created, c), 201);
+    });
+    doc(app, 'post', base, { tag, summary: `Create a ${s.noun.toLowerCase()}`, body: s.create, status: 201, response: s.out, errors: [400, 401, 403, 409, 429] });
+
+    app.get(`${base}/:id`, ...read, limit, async (c) => {
+      const r = ctx.config.get(s.kind, c.req.param('id'));
+      if (!r) throw notFound(s.noun);
+      return c.json(present(r, c));
+    });
+    doc(app, 'get', `${base}/:id`, { tag, summary: `One ${s.noun.toLowerCase()}`, auth: ['jwt', 'apiKey'], params: z.object({ id: z.string() }), response: s.out, errors: [401, 404] });
+
+    app.put(`${base}/:id`, ...write, limit, async (c) => {
+      const id = c.req.param('id');
+      const current = ctx.config.get(s.kind, id);
+      if (!current) throw notFound(s.noun);
+      const patch = await jsonBody(c);
+      for (const k of ['created_at', 'updated_at']) delete patch[k];
+      if (patch.id !== undefined && patch.id !== id) {
+        throw new AppError('VALIDATION_ERROR', 'Validation error', { errors: [{ field: 'id', message: 'id: cannot be changed' }] });
+      }
+      const { created_at, updated_at, ...stored } = current;
+      void updated_at;
+      const merged = validate(s.create, deepMerge(stored, patch)) as Record<string, unknown>;
+      s.check?.(ctx, merged);
+      const saved = ctx.config.replace(s.kind, { ...merged, id, created_at, updated_at: current.updated_at } as Resource);
+      return c.json(present(saved, c));
+    });
+    doc(app, 'put', `${base}/:id`, { tag, summary: `Update a ${s.noun.toLowerCase()} (partial: fields given are merged)`, params: z.object({ id: z.string() }), body: s.create, response: s.out, errors: [400, 401, 403, 404, 429] });
+
+    app.delete(`${base}/:id`, ...write, limit, async (c) => {
+      if (!ctx.config.delete(s.kind, c.req.param('id'))) throw notFound(s.noun);
+      return c.body(null, 204);
+    });
+    doc(app, 'delete', `${base}/:id`, { tag, summary: `Delete a ${s.noun.toLowerCase()}`, params: z.object({ id: z.string() }), status: 204, errors: [401, 403, 404, 429] });
+  }
+
+  const TestQuery = z.object({ timeout: z.coerce.number().int().min(1).max(60).default(10) }).strict();
+  app.post('/config/cameras/:id/test', ...write, rateLimit(ctx.limiter, 'config', clientIp), async (c) => {
+    const q = validateQuery(TestQuery, c);
+    const cam = ctx.config.get('cameras', c.req.param('id'));
+    if (!cam) throw notFound('Camera');
+    const r = await probeStream(cam.rtsp_url as string, q.timeout);
+    if (r.ok) {
+      return c.json({ status: 'success', message: 'RTSP stream connection successful', response_time_ms: r.ms, stream_info: r.info });
+    }
+    return c.json({ status: 'failed', message: `Failed to connect to RTSP stream: ${r.error}`, error: r.error, response_time_ms: r.ms }, 503);
+  });
+  doc(app, 'post', '/config/cameras/:id/test', { tag: 'Config', summary: 'Probe the camera stream (ffprobe)', params: z.object({ id: z.string() }), query: TestQuery, errors: [401, 403, 404, 503] });
+
+  app.post('/config/exporters/:id/test', ...write, rateLimit(ctx.limiter, 'exporters', clientIp), async (c) => {
+    const q = validateQuery(TestQuery, c);
+    const e = ctx.config.get('exporters', c.req.param('id'));
+    if (!e) throw notFound('Exporter');
+    const { created_at: _c, updated_at: _u, ...stored } = e;
+    const r = await probeExporter(ExporterCreate.parse(stored), q.timeout * 1000);
+    const http = r.http_status !== undefined ? { http_status: r.http_status } : {};
+    if (r.ok) return c.json({ status: 'success', message: 'Connection test successful', response_time_ms: r.ms, ...http });
+    return c.json({ status: 'failed', message: 'Connection test failed', error: r.error, response_time_ms: r.ms, ...http }, 503);
+  });
+  doc(app, 'post', '/config/exporters/:id/test', { tag: 'Exporters', summary: 'Test the exporter destination (HTTP request or MQTT connect)', params: z.object({ id: z.string() }), query: TestQuery, errors: [401, 403, 404, 503] });
+}

@@ -1,0 +1,215 @@
+/** Events API: ingest (JSON or multipart with images), list, stats, detail, images. */
+import { createReadStream, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import type { Context } from 'hono';
+import { AppError } from '../../shared/errors.js';
+import { z } from '../../shared/schemas/common.js';
+import { pageOf } from '../../shared/schemas/common.js';
+import { Event, EventIngest, IngestAccepted, type EventIngestParsed } from '../../shared/schemas/event.js';
+import { EventListQuery, EventStatsQuery } from '../../shared/schemas/queries.js';
+import type { CloudContext } from '../context.js';
+import { requireAuth, requireRole } from '../auth/middleware.js';
+import { notFound, validate, validateQuery } from '../http/errors.js';
+import { rateLimit } from '../http/rate-limit.js';
+import type { Env } from '../http/types.js';
+import { doc } from '../http/docs.js';
+import type { ImageKind } from '../images/image-store.js';
+import type { EventRow, StoredEvent } from '../store/events-store.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The public form of a stored event; image URLs point at this service. */
+export function toApiEvent(row: StoredEvent | (EventRow & { seq?: number }), baseUrl: string): Event {
+  const body = JSON.parse(row.body) as Pick<EventIngestParsed, 'raw_candidates' | 'vehicle_info' | 'tpms_status' | 'metadata'>;
+  const url = (kind: ImageKind) => `${baseUrl}/events/${encodeURIComponent(row.event_id)}/${kind}`;
+  return {
+    id: row.event_id,
+    event_id: row.event_id,
+    timestamp: iso(row.ts),
+    camera_id: row.camera_id,
+    zone_id: row.zone_id,
+    plate_text: row.plate_text,
+    confidence: row.confidence,
+    raw_candidates: body.raw_candidates ?? [],
+    frame_url: row.frame_path ? url('frame') : null,
+    crop_url: row.crop_path ? url('crop') : null,
+    vehicle_info: body.vehicle_info ?? null,
+    tpms_status: body.tpms_status ?? null,
+    metadata: body.metadata ?? {},
+    created_at: iso(row.created_at),
+  };
+}
+
+export const baseUrlOf = (c: Context) => new URL(c.req.url).origin;
+
+const INGEST_FIELDS = new Set(['event', 'frame', 'crop']);
+
+/** Reads the ingest body: JSON, or multipart with `event` (JSON text) and optional images. */
+async function readIngest(c: Context<Env>): Promise<{ raw: unknown; frame?: Uint8Array; crop?: Uint8Array }> {
+  const ct = (c.req.header('content-type') ?? '').toLowerCase();
+  if (ct.startsWith('multipart/form-data')) {
+    let form: Record<string, string | File | (string | File)[]>;
+    try {
+      form = await c.req.parseBody({ all: true });
+    } catch {
+      throw new AppError('INVALID_REQUEST', 'Malformed multipart body');
+    }
+    const errors = Object.keys(form)
+      .filter((k) => !INGEST_FIELDS.has(k))
+      .map((k) => ({ field: k, message: `${k}: unknown form field (expected event, frame, crop)` }));
+    for (const k of INGEST_FIELDS) {
+      if (Array.isArray(form[k])) errors.push({ field: k, message: `${k}: given more than once` });
+    }
+    if (errors.length) throw new AppError('VALIDATION_ERROR', 'Invalid event data', { errors });
+    const ev = form.event as string | File | undefined;
+    if (ev === undefined) throw new AppError('VALIDATION_ERROR', 'Invalid event data', { errors: [{ field: 'event', message: 'event is required' }] });
+    const text = typeof ev === 'string' ? ev : await ev.text();
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      throw new AppError('VALIDATION_ERROR', 'Invalid event data', { errors: [{ field: 'event', message: 'event: must be a JSON object' }] });
+    }
+    const bytes = async (k: 'frame' | 'crop') => {
+      const v = form[k] as string | File | undefined;
+      if (v === undefined) return undefined;
+      if (typeof v === 'string') throw new AppError('VALIDATION_ERROR', 'Invalid event data', { errors: [{ field: k, message: `${k}: must be a file upload` }] });
+      return new Uint8Array(await v.arrayBuffer());
+    };
+    return { raw, frame: await bytes('frame'), crop: await bytes('crop') };
+  }
+  if (ct.startsWith('application/json') || ct === '') {
+    try {
+      return { raw: await c.req.json() };
+    } catch {
+      throw new AppError('INVALID_REQUEST', 'Malformed JSON body');
+    }
+  }
+  throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json or multipart/form-data');
+}
+
+export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, clientIp: (c: Context) => string): void {
+  const auth = requireAuth(ctx, { apiKey: true });
+  const jwtOnly = requireAuth(ctx);
+  const eventsLimit = rateLimit(ctx.limiter, 'events', clientIp);
+  const maxIngest = ctx.images.maxBytes * 2 + 256 * 1024;
+
+  app.post(
+    '/events/ingest',
+    bodyLimit({
+      maxSize: maxIngest,
+      onError: () => {
+        throw new AppError('PAYLOAD_TOO_LARGE', `Request body exceeds ${maxIngest} bytes`);
+      },
+    }),
+    auth,
+    eventsLimit,
+    async (c) => {
+      const { raw, frame, crop } = await readIngest(c);
+      const ev = validate(EventIngest, raw, 'Invalid event data');
+      const types = { frame: frame && ctx.images.check('frame', frame), crop: crop && ctx.images.check('crop', crop) };
+      if (ctx.events.exists(ev.event_id)) {
+        throw new AppError('DUPLICATE_RESOURCE', `Event with ID ${ev.event_id} already exists`);
+      }
+      const now = Date.now();
+      const ts = ev.timestamp ? Date.parse(ev.timestamp) : now;
+      const when = new Date(ts);
+      const saved: string[] = [];
+      const frame_path = frame ? ctx.images.save(ev.event_id, 'frame', frame, types.frame!, when) : null;
+      if (frame_path) saved.push(frame_path);
+      const crop_path = crop ? ctx.images.save(ev.event_id, 'crop', crop, types.crop!, when) : null;
+      if (crop_path) saved.push(crop_path);
+      const meta = ev.metadata as Record<string, unknown>;
+      const row: EventRow = {
+        event_id: ev.event_id,
+        ts,
+        camera_id: ev.camera_id ?? null,
+        zone_id: ev.zone_id ?? null,
+        plate_text: ev.plate_text.toUpperCase(),
+        confidence: ev.confidence ?? null,
+        processing_ms: typeof meta.processing_time_ms === 'number' && Number.isFinite(meta.processing_time_ms) ? meta.processing_time_ms : null,
+        body: JSON.stringify({ raw_candidates: ev.raw_candidates, vehicle_info: ev.vehicle_info ?? null, tpms_status: ev.tpms_status ?? null, metadata: ev.metadata }),
+        frame_path,
+        crop_path,
+        created_at: now,
+      };
+      let result: 'inserted' | 'duplicate';
+      try {
+        result = await ctx.events.insert(row);
+      } catch (e) {
+        for (const p of saved) ctx.images.remove(p);
+        throw e;
+      }
+      if (result === 'duplicate') {
+        for (const p of saved) ctx.images.remove(p);
+        throw new AppError('DUPLICATE_RESOURCE', `Event with ID ${ev.event_id} already exists`);
+      }
+      ctx.hub.publish(toApiEvent(row, baseUrlOf(c)));
+      return c.json({ id: ev.event_id, status: 'accepted' as const, timestamp: iso(ts), message: 'Event queued for processing' }, 202);
+    },
+  );
+  doc(app, 'post', '/events/ingest', {
+    tag: 'Events',
+    summary: 'Ingest an event from an edge (JSON, or multipart with event + frame + crop images)',
+    auth: ['apiKey', 'jwt'],
+    body: EventIngest,
+    multipart: z.object({ event: z.string().openapi({ description: 'The event as JSON text' }), frame: z.any().optional(), crop: z.any().optional() }),
+    status: 202,
+    response: IngestAccepted,
+    errors: [400, 401, 409, 413, 415, 429],
+  });
+
+  app.get('/events', jwtOnly, eventsLimit, async (c) => {
+    const q = validateQuery(EventListQuery, c);
+    const { items, total } = ctx.events.list(
+      { camera_id: q.camera_id, zone_id: q.zone_id, plate_text: q.plate_text, start: q.start_date, end: q.end_date, min_confidence: q.min_confidence },
+      q.sort_by,
+      q.sort_order,
+      q.skip,
+      q.limit,
+    );
+    const base = baseUrlOf(c);
+    return c.json({ items: items.map((r) => toApiEvent(r, base)), total, skip: q.skip, limit: q.limit });
+  });
+  doc(app, 'get', '/events', { tag: 'Events', summary: 'Search events', query: EventListQuery as never, response: pageOf(Event, 'EventPage'), errors: [400, 401, 429] });
+
+  app.get('/events/stats', jwtOnly, eventsLimit, async (c) => {
+    const q = validateQuery(EventStatsQuery, c);
+    const stats = ctx.events.stats({ camera_id: q.camera_id, zone_id: q.zone_id, start: q.start_date, end: q.end_date }, q.interval);
+    return c.json(stats);
+  });
+  doc(app, 'get', '/events/stats', {
+    tag: 'Events',
+    summary: 'Event statistics: totals, rates, per camera, per zone, timeline',
+    query: EventStatsQuery as never,
+    errors: [400, 401, 429],
+  });
+
+  app.get('/events/:id', jwtOnly, eventsLimit, async (c) => {
+    const row = ctx.events.get(c.req.param('id'));
+    if (!row) throw notFound('Event');
+    return c.json(toApiEvent(row, baseUrlOf(c)));
+  });
+  doc(app, 'get', '/events/:id', { tag: 'Events', summary: 'One event', params: z.object({ id: z.string() }), response: Event, errors: [401, 404] });
+
+  for (const kind of ['frame', 'crop'] as const) {
+    app.get(`/events/:id/${kind}`, requireAuth(ctx, { apiKey: true }), requireRole('viewer', true), async (c) => {
+      const row = ctx.events.get(c.req.param('id'));
+      const rel = row?.[`${kind}_path`];
+      if (!row || !rel) throw notFound(kind === 'frame' ? 'Frame image' : 'Crop image');
+      const file = ctx.images.path(rel);
+      let size: number;
+      try {
+        size = statSync(file).size;
+      } catch {
+        throw notFound('Image file');
+      }
+      const type = rel.endsWith('.png') ? 'image/png' : 'image/jpeg';
+      const body = Readable.toWeb(createReadStream(file)) as ReadableStream;
+      return c.body(body, 200, { 'content-type': type, 'content-length': String(size), 'cache-control': 'private, max-age=86400, immutable' });
+    });
+    doc(app, 'get', `/events/:id/${kind}`, { tag: 'Events', summary: `The event's ${kind} image`, params: z.object({ id: z.string() }), errors: [401, 404] });
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Starts the cloud service: opens the data dir (database, images, JWT secret), creates the
+ * first admin when there are no users, and serves HTTP + WebSocket.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { WebSocketServer } from 'ws';
+import { createLogger, type Logger } from '../shared/log.js';
+import { VERSION } from '../cli/commands/version.js';
+import { openDb } from './db/open.js';
+import { EventsStore } from './store/events-store.js';
+import { ConfigStore } from './store/config-store.js';
+import { UsersStore } from './auth/users-store.js';
+import { ApiKeysStore } from './auth/api-keys.js';
+import { loadJwtSecret } from './auth/secrets.js';
+import { ImageStore } from './images/image-store.js';
+import { StreamHub } from './stream/hub.js';
+import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './http/rate-limit.js';
+import { buildApp } from './app.js';
+import type { CloudContext } from './context.js';
+
+export interface CloudOptions {
+  host?: string;
+  port?: number;
+  dataDir: string;
+  logger?: Logger;
+  env?: NodeJS.ProcessEnv;
+  rateLimits?: Partial<RateLimits>;
+  tokenTtlS?: number;
+  maxImageBytes?: number;
+  maxStreamsPerKey?: number;
+  /** Called once when the first admin is created; `generated` when the password was made up. */
+  onAdminCreated?: (username: string, password: string, generated: boolean) => void;
+}
+
+export interface RunningCloud {
+  url: string;
+  port: number;
+  ctx: CloudContext;
+  close(): Promise<void>;
+}
+
+/** Opens the stores of a data dir (also used by the admin CLI commands). */
+export function openCloudData(dataDir: string) {
+  const dir = resolve(dataDir);
+  mkdirSync(dir, { recursive: true, mode: 0o750 });
+  const dbFile = join(dir, 'anpr.db');
+  const db = openDb(dbFile);
+  return { dir, dbFile, db, users: new UsersStore(db), apiKeys: new ApiKeysStore(db) };
+}
+
+export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
+  const log = opts.logger ?? createLogger({ name: 'anpr-cloud' });
+  const env = opts.env ?? process.env;
+  const data = openCloudData(opts.dataDir);
+
+  if (data.users.count() === 0) {
+    const username = env.ANPR_ADMIN_USER || 'admin';
+    const given = env.ANPR_ADMIN_PASSWORD;
+    const password = given || randomBytes(12).toString('base64url');
+    await data.users.create(username, password, 'admin');
+    log.info({ username }, 'created the first admin user');
+    opts.onAdminCreated?.(username, password, !given);
+  }
+
+  const ctx: CloudContext = {
+    db: data.db,
+    dbFile: data.dbFile,
+    dataDir: data.dir,
+    events: new EventsStore(data.db),
+    config: new ConfigStore(data.db),
+    users: data.users,
+    apiKeys: data.apiKeys,
+    images: new ImageStore(data.dir, opts.maxImageBytes ?? 5 * 1024 * 1024),
+    hub: new StreamHub(log.child({ component: 'stream' })),
+    limiter: new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...opts.rateLimits }),
+    jwtSecret: loadJwtSecret(data.dir, env),
+    tokenTtlS: opts.tokenTtlS ?? 3600,
+    log,
+    version: VERSION,
+    startedAt: Date.now(),
+    maxStreamsPerKey: opts.maxStreamsPerKey ?? 1,
+  };
+  const app = buildApp(ctx);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const server = await new Promise<ReturnType<typeof serve>>((res, rej) => {
+    const s = serve({ fetch: app.fetch, port: opts.port ?? 8000, hostname: opts.host ?? '127.0.0.1', websocket: { server: wss } }, () => res(s));
+    s.once('error', rej);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host ?? '127.0.0.1';
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log.info({ url, data_dir: data.dir }, 'cloud service listening');
+
+  let closed = false;
+  return {
+    url,
+    port,
+    ctx,
+    async close() {
+      if (closed) return;
+      closed = true;
+      ctx.hub.closeAll();
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((r) => wss.close(() => r()));
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      // Let a pending group commit finish before the database closes.
+      await new Promise((r) => setImmediate(r));
+      data.db.close();
+      log.info('cloud service stopped');
+    },
+  };
+}

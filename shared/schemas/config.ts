@@ -1,0 +1,224 @@
+/**
+ * Config resources of the API contract: cameras, zones, models, sensors, exporters.
+ * Each has a create schema (strict: unknown fields are errors; every field described with
+ * its default and bounds) and a stored form that adds id and timestamps. PUT applies a
+ * partial body by deep merge and validates the merged result with the same create schema.
+ */
+import { z, Id, Metadata } from './common.js';
+
+const Name = z.string().trim().min(1).max(128).describe('Human-readable name, 1-128 characters');
+
+/** rtsp:// or rtsps:// with a host; credentials allowed in the URL (they are redacted in logs). */
+export const RtspUrl = z
+  .string()
+  .max(2048)
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === 'rtsp:' || u.protocol === 'rtsps:') && u.hostname.length > 0 && !/\s/.test(v);
+    } catch {
+      return false;
+    }
+  }, 'Invalid RTSP URL format')
+  .describe('rtsp://[user:password@]host[:port]/path')
+  .openapi({ example: 'rtsp://admin:password@127.0.0.1:8554/stream1' });
+
+const HttpUrl = z
+  .string()
+  .max(2048)
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname.length > 0;
+    } catch {
+      return false;
+    }
+  }, 'Invalid URL: expected http:// or https://');
+
+const MqttUrl = z
+  .string()
+  .max(2048)
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return ['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(u.protocol) && u.hostname.length > 0;
+    } catch {
+      return false;
+    }
+  }, 'Invalid URL: expected mqtt://, mqtts://, ws:// or wss://');
+
+export const CameraCreate = z
+  .object({
+    id: Id.optional().describe('Optional id; generated (cam-001, cam-002, …) when absent'),
+    name: Name,
+    rtsp_url: RtspUrl,
+    enabled: z.boolean().default(true).describe('Whether edges capture this camera (default true)'),
+    zone_id: Id.nullable().default(null).describe('Default zone of this camera'),
+    fps: z.number().int().min(1).max(60).default(10).describe('Frames per second to analyse, 1-60 (default 10)'),
+    resolution: z
+      .object({
+        width: z.number().int().min(16).max(7680),
+        height: z.number().int().min(16).max(4320),
+      })
+      .strict()
+      .default({ width: 1920, height: 1080 })
+      .describe('Analysis resolution (default 1920x1080)'),
+    detection_model: z.string().max(128).nullable().default(null).describe('Vehicle/plate detector model name'),
+    ocr_models: z.array(z.string().min(1).max(128)).max(16).default([]).describe('OCR engines to run, by name'),
+    metadata: Metadata.default({}),
+  })
+  .strict()
+  .openapi('CameraCreate');
+
+export const Point = z
+  .object({ x: z.number().min(0).max(10_000), y: z.number().min(0).max(10_000) })
+  .strict()
+  .openapi('Point');
+
+/** Shoelace area; a polygon with no area (collinear points) is rejected. */
+function polygonArea(pts: Array<{ x: number; y: number }>): number {
+  let a = 0;
+  for (let i = 0; i < pts.length; i++) {
+    const p = pts[i]!;
+    const q = pts[(i + 1) % pts.length]!;
+    a += p.x * q.y - q.x * p.y;
+  }
+  return Math.abs(a) / 2;
+}
+
+export const ZoneGeometry = z
+  .object({
+    type: z.literal('polygon'),
+    points: z
+      .array(Point)
+      .min(3, 'a polygon needs at least 3 points')
+      .max(64)
+      .refine((pts) => polygonArea(pts) > 0, 'polygon has no area (points are collinear or repeated)'),
+  })
+  .strict()
+  .describe('Polygon in frame pixel coordinates (0-10000), 3-64 points');
+
+export const ZoneCreate = z
+  .object({
+    id: Id.optional().describe('Optional id; generated when absent'),
+    name: Name,
+    camera_id: Id.describe('Camera this zone belongs to'),
+    type: z.enum(['enter', 'exit', 'both', 'parking', 'restricted', 'monitor']).default('monitor'),
+    geometry: ZoneGeometry,
+    metadata: Metadata.default({}),
+  })
+  .strict()
+  .openapi('ZoneCreate');
+
+export const ModelCreate = z
+  .object({
+    id: Id.optional(),
+    name: Name,
+    type: z.enum(['detector', 'plate_detector', 'ocr', 'classifier']),
+    version: z.string().max(64).default('1.0.0'),
+    weights_path: z.string().min(1).max(1024).describe('Path or name of the weights file on the edge'),
+    sha256: z
+      .string()
+      .regex(/^[a-f0-9]{64}$/, 'sha256 must be 64 lower-case hex digits')
+      .optional(),
+    parameters: z
+      .object({
+        confidence_threshold: z.number().min(0).max(1).optional(),
+        iou_threshold: z.number().min(0).max(1).optional(),
+        input_size: z.number().int().min(16).max(4096).optional(),
+      })
+      .catchall(z.unknown())
+      .default({}),
+    metadata: Metadata.default({}),
+  })
+  .strict()
+  .openapi('ModelCreate');
+
+export const SensorCreate = z
+  .object({
+    id: Id.optional(),
+    name: Name,
+    type: z.enum(['tpms', 'barrier', 'rfid', 'loop', 'relay']),
+    camera_id: Id.nullable().default(null),
+    zone_id: Id.nullable().default(null),
+    config: z.record(z.string(), z.unknown()).default({}),
+    metadata: Metadata.default({}),
+  })
+  .strict()
+  .openapi('SensorCreate');
+
+export const RetryConfig = z
+  .object({
+    enabled: z.boolean().default(true),
+    max_attempts: z.number().int().min(1).max(1000).default(5),
+    backoff_strategy: z.enum(['exponential', 'linear', 'fixed']).default('exponential'),
+    initial_delay_ms: z.number().int().min(10).max(3_600_000).default(1000),
+    max_delay_ms: z.number().int().min(10).max(86_400_000).default(60_000),
+  })
+  .strict();
+
+export const ExporterAuth = z
+  .object({
+    type: z.enum(['none', 'bearer', 'basic', 'api_key']),
+    token: z.string().max(4096).optional(),
+    username: z.string().max(256).optional(),
+    password: z.string().max(1024).optional(),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    if ((a.type === 'bearer' || a.type === 'api_key') && !a.token) ctx.addIssue({ code: 'custom', path: ['token'], message: `token is required for ${a.type} auth` });
+    if (a.type === 'basic' && !a.username) ctx.addIssue({ code: 'custom', path: ['username'], message: 'username is required for basic auth' });
+  });
+
+export const MqttConfig = z
+  .object({
+    topic: z.string().min(1).max(512).default('anpr/{edge_id}/{camera_id}/events'),
+    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+    retain: z.boolean().default(false),
+    username: z.string().max(256).optional(),
+    password: z.string().max(1024).optional(),
+    client_id: z.string().max(128).optional(),
+  })
+  .strict();
+
+export const ExporterCreate = z
+  .object({
+    id: Id.optional(),
+    name: Name,
+    type: z.enum(['rest', 'mqtt', 'webhook']),
+    url: z.string().max(2048),
+    enabled: z.boolean().default(true),
+    headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,128}$/, 'invalid header name'), z.string().max(4096)).default({}),
+    auth: ExporterAuth.default({ type: 'none' }),
+    config: z.record(z.string(), z.unknown()).default({}),
+    retry_config: RetryConfig.default({ enabled: true, max_attempts: 5, backoff_strategy: 'exponential', initial_delay_ms: 1000, max_delay_ms: 60_000 }),
+    metadata: Metadata.default({}),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    const urlCheck = e.type === 'mqtt' ? MqttUrl : HttpUrl;
+    const r = urlCheck.safeParse(e.url);
+    if (!r.success) ctx.addIssue({ code: 'custom', path: ['url'], message: r.error.issues[0]!.message });
+    if (e.type === 'mqtt') {
+      const c = MqttConfig.safeParse(e.config);
+      if (!c.success) for (const i of c.error.issues) ctx.addIssue({ code: 'custom', path: ['config', ...i.path.map(String)], message: i.message });
+    }
+    if (e.retry_config.max_delay_ms < e.retry_config.initial_delay_ms) {
+      ctx.addIssue({ code: 'custom', path: ['retry_config', 'max_delay_ms'], message: 'max_delay_ms must be ≥ initial_delay_ms' });
+    }
+  })
+  .openapi('ExporterCreate');
+
+const Stamps = { id: z.string(), created_at: z.string(), updated_at: z.string() };
+export const Camera = CameraCreate.extend(Stamps).openapi('Camera');
+export const Zone = ZoneCreate.extend(Stamps).openapi('Zone');
+export const Model = ModelCreate.extend(Stamps).openapi('Model');
+export const Sensor = SensorCreate.extend(Stamps).openapi('Sensor');
+export const Exporter = z
+  .object({ ...Stamps, name: z.string(), type: z.string(), url: z.string(), enabled: z.boolean() })
+  .catchall(z.unknown())
+  .openapi('Exporter');
+
+export type CameraCreate = z.output<typeof CameraCreate>;
+export type ZoneCreate = z.output<typeof ZoneCreate>;
+export type ExporterCreate = z.output<typeof ExporterCreate>;
