@@ -1,0 +1,183 @@
+/**
+ * Cloud config sync: cameras, zones, sensors, models and exporters from the cloud's config API
+ * (`GET /config/<kind>`, paged `{items,total,skip,limit}`, X-API-Key). The merged config is
+ * validated like the file; the last good copy is cached in `data_dir/cloud-config.json` so an
+ * edge that starts offline runs with what it last knew. Changes are emitted, not restarted.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { request } from 'undici';
+import type { Logger } from '../../shared/log.js';
+import { redactUrl, silentLogger } from '../../shared/log.js';
+import { isAppError } from '../../shared/errors.js';
+import { writeFileAtomic } from '../outbox/outbox.js';
+import type { EdgeConfig } from './schema.js';
+import { parseEdgeConfig } from './load.js';
+
+export const CONFIG_KINDS = ['cameras', 'zones', 'sensors', 'models', 'exporters'] as const;
+export type RemoteConfig = Record<(typeof CONFIG_KINDS)[number], Array<Record<string, unknown>>>;
+
+/** Reads every page of one config list. */
+export async function fetchList(baseUrl: string, apiKey: string, kind: string, timeoutMs = 15_000): Promise<Array<Record<string, unknown>>> {
+  const items: Array<Record<string, unknown>> = [];
+  for (let skip = 0; ; ) {
+    const url = new URL(`config/${kind}?skip=${skip}&limit=1000`, baseUrl.endsWith('/') ? baseUrl : baseUrl + '/');
+    const res = await request(url, { headers: { 'x-api-key': apiKey, accept: 'application/json' }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`GET /config/${kind}: HTTP ${res.statusCode} ${text.slice(0, 200)}`);
+    const page = JSON.parse(text) as { items: Array<Record<string, unknown>>; total: number };
+    items.push(...page.items);
+    skip += page.items.length;
+    if (!page.items.length || skip >= page.total) return items;
+  }
+}
+
+export async function fetchRemote(baseUrl: string, apiKey: string, timeoutMs?: number): Promise<RemoteConfig> {
+  const lists = await Promise.all(CONFIG_KINDS.map((k) => fetchList(baseUrl, apiKey, k, timeoutMs)));
+  return Object.fromEntries(CONFIG_KINDS.map((k, i) => [k, lists[i]])) as RemoteConfig;
+}
+
+const clamp = (v: unknown, lo: number, hi: number, dflt: number) => (typeof v === 'number' && Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : dflt);
+const strArray = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+/** The file's config with the cloud's lists in place of its own (cloud wins for what it serves). */
+export function mergeRemote(base: EdgeConfig, remote: RemoteConfig): unknown {
+  const cameras = remote.cameras.map((c) => {
+    const res = (c.resolution ?? {}) as { width?: number; height?: number };
+    const local = base.cameras.find((b) => b.id === c.id);
+    return {
+      id: c.id,
+      ...(typeof c.name === 'string' ? { name: c.name.slice(0, 128) } : {}),
+      rtsp_url: c.rtsp_url,
+      enabled: c.enabled !== false,
+      zone_id: c.zone_id ?? null,
+      fps: clamp(c.fps, 0.2, 30, 5),
+      resolution: { width: Math.round(clamp(res.width, 64, 3840, 1280)), height: Math.round(clamp(res.height, 64, 2160, 720)) },
+      // Edge-only settings survive from the file.
+      hwaccel: local?.hwaccel ?? 'none',
+      ffmpeg_input_args: local?.ffmpeg_input_args ?? [],
+      heartbeat_s: local?.heartbeat_s ?? 10,
+    };
+  });
+  const zones = remote.zones.map((z) => {
+    const md = (z.metadata ?? {}) as Record<string, unknown>;
+    return {
+      id: z.id,
+      ...(typeof z.name === 'string' ? { name: z.name.slice(0, 128) } : {}),
+      camera_id: z.camera_id,
+      type: z.type ?? 'monitor',
+      geometry: z.geometry,
+      allow: strArray(md.allow),
+      deny: strArray(md.deny),
+      metadata: md,
+    };
+  });
+  const strip = ({ id: _i, created_at: _c, updated_at: _u, ...rest }: Record<string, unknown>) => rest;
+  const exporters = remote.exporters.filter((e) => e.enabled !== false && e.name !== 'cloud').map(strip);
+  return {
+    ...base,
+    cameras,
+    zones,
+    sensors: remote.sensors,
+    exporters,
+  };
+}
+
+export interface CloudSyncOptions {
+  base: EdgeConfig;
+  logger?: Logger;
+  /** Where the last good merged config is kept (default data_dir/cloud-config.json). */
+  cachePath?: string;
+}
+
+/** Emits `change` (EdgeConfig) whenever the cloud's config differs from the one in force. */
+export class CloudConfigSync extends EventEmitter {
+  readonly cachePath: string;
+  private readonly log: Logger;
+  private timer: NodeJS.Timeout | null = null;
+  private current: EdgeConfig;
+  private currentKey: string;
+  lastError: string | null = null;
+  lastSyncAt: number | null = null;
+  source: 'file' | 'cloud' | 'cache' = 'file';
+  models: Array<Record<string, unknown>> = [];
+
+  constructor(private readonly o: CloudSyncOptions) {
+    super();
+    this.cachePath = o.cachePath ?? join(o.base.data_dir, 'cloud-config.json');
+    this.log = (o.logger ?? silentLogger).child({ component: 'config-sync' });
+    this.current = o.base;
+    this.currentKey = JSON.stringify(o.base);
+  }
+
+  /** The config to start with: the cloud's, else the cached last good copy, else the file's. */
+  async initial(): Promise<EdgeConfig> {
+    try {
+      const cfg = await this.fetchMerged();
+      this.adopt(cfg, 'cloud');
+      return cfg;
+    } catch (e) {
+      this.lastError = redactUrl((e as Error).message);
+      this.log.warn({ error: this.lastError }, 'cloud config unavailable at start');
+    }
+    try {
+      const cached = parseEdgeConfig(JSON.parse(readFileSync(this.cachePath, 'utf8')), this.cachePath);
+      // Local, non-synced settings always come from the file in force.
+      const cfg = { ...this.o.base, cameras: cached.cameras, zones: cached.zones, sensors: cached.sensors, exporters: cached.exporters };
+      this.adopt(cfg, 'cache');
+      this.log.info('running on the cached cloud config');
+      return cfg;
+    } catch {
+      return this.o.base;
+    }
+  }
+
+  start(): void {
+    const every = (this.o.base.cloud?.sync_interval_s ?? 30) * 1000;
+    this.timer = setInterval(() => void this.syncOnce(), every);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** One poll; emits `change` when the merged config differs. Never throws. */
+  async syncOnce(): Promise<boolean> {
+    try {
+      const cfg = await this.fetchMerged();
+      this.lastError = null;
+      const key = JSON.stringify(cfg);
+      this.lastSyncAt = Date.now();
+      if (key === this.currentKey) return false;
+      this.adopt(cfg, 'cloud');
+      this.emit('change', cfg);
+      return true;
+    } catch (e) {
+      this.lastError = isAppError(e) ? `${e.message}: ${(e.errors ?? []).map((x) => x.message).join('; ')}` : redactUrl((e as Error).message);
+      this.log.warn({ error: this.lastError }, 'cloud config sync failed; keeping the config in force');
+      return false;
+    }
+  }
+
+  private async fetchMerged(): Promise<EdgeConfig> {
+    const cloud = this.o.base.cloud;
+    if (!cloud) throw new Error('no cloud configured');
+    const remote = await fetchRemote(cloud.url, cloud.api_key, cloud.timeout_ms);
+    this.models = remote.models;
+    return parseEdgeConfig(mergeRemote(this.o.base, remote), 'cloud config');
+  }
+
+  private adopt(cfg: EdgeConfig, source: 'cloud' | 'cache'): void {
+    this.current = cfg;
+    this.currentKey = JSON.stringify(cfg);
+    this.source = source;
+    if (source === 'cloud') {
+      mkdirSync(dirname(this.cachePath), { recursive: true });
+      const { cloud: _secret, ...cacheable } = cfg;
+      writeFileAtomic(this.cachePath, Buffer.from(JSON.stringify({ ...cacheable, cloud: null }, null, 2)));
+    }
+  }
+}

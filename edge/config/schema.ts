@@ -1,0 +1,126 @@
+/**
+ * The edge's configuration file (`anpr edge --config FILE`, YAML or JSON). Strict: an unknown
+ * key is an error, so a typo never silently disables something. Every field says what it does,
+ * its default and its bounds. Zones and exporters have the same shape as the cloud's config API
+ * (shared/schemas/config.ts), so the cloud's copy can replace the file's.
+ */
+import { z, Id } from '../../shared/schemas/common.js';
+import { ExporterCreate, ZoneGeometry } from '../../shared/schemas/config.js';
+
+/** A camera source: rtsp(s)://, http(s):// (MJPEG or any stream ffmpeg reads), or a file path. */
+const SourceUrl = z
+  .string()
+  .min(1)
+  .max(2048)
+  .refine((v) => !/\s/.test(v) && (/^(rtsps?|https?|file):/i.test(v) || v.startsWith('/') || v.startsWith('.')), 'expected rtsp://, rtsps://, http(s)://, file: or a path')
+  .describe('Stream URL: rtsp://[user:password@]host[:port]/path (RTSP over TCP), http(s):// (MJPEG), or a video file path (looped); credentials are never logged');
+
+export const EdgeCamera = z
+  .object({
+    id: Id.describe('Camera id, unique on this edge (safe charset, 1-128 chars); part of event ids and MQTT topics'),
+    name: z.string().max(128).optional().describe('Human-readable name (optional, ≤128 chars)'),
+    rtsp_url: SourceUrl,
+    enabled: z.boolean().default(true).describe('Capture this camera (default true)'),
+    zone_id: Id.nullable().default(null).describe('Default zone of this camera, reported in its events (default null)'),
+    fps: z.number().min(0.2).max(30).default(5).describe('Frames per second decoded and analysed, 0.2-30 (default 5)'),
+    resolution: z
+      .object({
+        width: z.number().int().min(64).max(3840).describe('Width in pixels, 64-3840'),
+        height: z.number().int().min(64).max(2160).describe('Height in pixels, 64-2160'),
+      })
+      .strict()
+      .default({ width: 1280, height: 720 })
+      .describe('Size frames are scaled to before analysis (default 1280x720)'),
+    hwaccel: z
+      .enum(['none', 'nvdec', 'jetson'])
+      .default('none')
+      .describe('Hardware decoding: none, nvdec (NVIDIA on x86: -hwaccel cuda) or jetson (L4T decoder) (default none)'),
+    ffmpeg_input_args: z.array(z.string().max(256)).max(32).default([]).describe('Extra ffmpeg input options before -i (default none, ≤32)'),
+    heartbeat_s: z.number().min(1).max(300).default(10).describe('No frame for this many seconds = camera dead, ffmpeg restarted, 1-300 (default 10)'),
+    regions: z.array(z.string().min(1).max(16)).max(16).optional().describe('Plate formats for this camera; default: the edge-wide `regions`'),
+  })
+  .strict();
+export type EdgeCamera = z.output<typeof EdgeCamera>;
+
+export const EdgeZone = z
+  .object({
+    id: Id.describe('Zone id (safe charset)'),
+    name: z.string().max(128).optional().describe('Human-readable name (optional)'),
+    camera_id: Id.describe('Camera the polygon is drawn on'),
+    type: z.enum(['enter', 'exit', 'both', 'parking', 'restricted', 'monitor']).default('monitor').describe('What crossing it means (default monitor)'),
+    geometry: ZoneGeometry,
+    allow: z.array(z.string().min(1).max(32)).max(100_000).default([]).describe('Plates allowed through (barrier opens); empty = no allow list (default [])'),
+    deny: z.array(z.string().min(1).max(32)).max(100_000).default([]).describe('Plates never allowed; wins over allow (default [])'),
+    metadata: z.record(z.string(), z.unknown()).default({}).describe('Free-form metadata (default {})'),
+  })
+  .strict();
+export type EdgeZone = z.output<typeof EdgeZone>;
+
+export const EdgeConfig = z
+  .object({
+    edge_id: Id.describe('This gate box\'s id, unique in the fleet (safe charset, 1-128 chars); prefixes every event id'),
+    data_dir: z.string().min(1).max(1024).default('/var/lib/anpr').describe('Outbox database, images and the cloud-config cache (default /var/lib/anpr)'),
+    cloud: z
+      .object({
+        url: z.string().url().max(2048).describe('Cloud base URL, e.g. http://cloud.example:8000'),
+        api_key: z.string().min(8).max(512).describe('API key (`anpr apikey create`); sent as X-API-Key, never logged'),
+        deliver_events: z.boolean().default(true).describe('Deliver events to the cloud (`POST /events/ingest`) (default true)'),
+        sync_config: z.boolean().default(true).describe('Take cameras, zones, sensors, models and exporters from the cloud\'s config API (default true)'),
+        sync_interval_s: z.number().min(2).max(3600).default(30).describe('How often the config is re-read, 2-3600 s (default 30)'),
+        timeout_ms: z.number().int().min(500).max(120_000).default(15_000).describe('HTTP timeout per request, 0.5-120 s (default 15000)'),
+      })
+      .strict()
+      .nullable()
+      .default(null)
+      .describe('The cloud service; null runs the edge stand-alone (default null)'),
+    cameras: z.array(EdgeCamera).max(64).default([]).describe('Cameras (≤64; default none); with cloud config sync, the cloud\'s list replaces this one'),
+    zones: z.array(EdgeZone).max(256).default([]).describe('Zones (≤256; default none). A camera with zones only reports plates whose centre lies in one'),
+    sensors: z.array(z.record(z.string(), z.unknown())).max(256).default([]).describe('Sensors as in the cloud config API (barrier, loop, ...); kept for decision hooks (default none)'),
+    exporters: z.array(ExporterCreate).max(16).default([]).describe('Extra destinations besides the cloud: mqtt, webhook/rest (≤16; default none)'),
+    models: z
+      .object({
+        mirror: z.string().max(1024).nullable().default(null).describe('Directory of the model mirror (default null: npm-shipped models only)'),
+        dir: z.string().max(1024).nullable().default(null).describe('Directory of downloaded/extra models (default null)'),
+        providers: z.array(z.enum(['cpu', 'cuda', 'tensorrt'])).min(1).max(3).default(['cpu']).describe('ONNX Runtime execution providers in order of preference (default [cpu])'),
+      })
+      .strict()
+      .default({ mirror: null, dir: null, providers: ['cpu'] })
+      .describe('Recognition models'),
+    regions: z.array(z.string().min(1).max(16)).max(16).default([]).describe('Plate formats to expect, e.g. [gb, eu]; empty accepts any (default [])'),
+    recognition: z
+      .object({
+        dedup_window_s: z.number().min(0).max(3600).default(60).describe('Same plate on the same camera within this window is one event, 0-3600 s (default 60)'),
+        min_frames: z.number().int().min(1).max(30).default(2).describe('Frames that must agree before a read is confirmed, 1-30 (default 2)'),
+      })
+      .strict()
+      .default({ dedup_window_s: 60, min_frames: 2 })
+      .describe('Cross-frame consensus'),
+    outbox: z
+      .object({
+        image_budget_mb: z.number().min(1).max(10_000_000).default(2048).describe('Disk for event images; oldest images are deleted beyond it, events never (default 2048 MiB)'),
+        jpeg_quality: z.number().int().min(30).max(100).default(85).describe('JPEG quality of frame and crop images, 30-100 (default 85)'),
+      })
+      .strict()
+      .default({ image_budget_mb: 2048, jpeg_quality: 85 })
+      .describe('The durable event store'),
+    delivery: z
+      .object({
+        initial_backoff_ms: z.number().int().min(10).max(600_000).default(500).describe('First retry delay ceiling, 10 ms-10 min (default 500)'),
+        max_backoff_ms: z.number().int().min(100).max(3_600_000).default(60_000).describe('Largest retry delay ceiling, 0.1 s-1 h (default 60000); delays are full-jitter below it'),
+      })
+      .strict()
+      .default({ initial_backoff_ms: 500, max_backoff_ms: 60_000 })
+      .describe('Retry pacing for every exporter'),
+    http: z
+      .object({
+        host: z.string().default('127.0.0.1').describe('Bind address of /healthz, /metrics, /status (default 127.0.0.1; keep it local)'),
+        port: z.number().int().min(0).max(65535).default(8089).describe('Port, 0 = any free one (default 8089)'),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8089 })
+      .describe('Local operations HTTP'),
+    log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Log level (default info)'),
+  })
+  .strict();
+export type EdgeConfig = z.output<typeof EdgeConfig>;
+export type EdgeConfigInput = z.input<typeof EdgeConfig>;
