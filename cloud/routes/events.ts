@@ -44,6 +44,9 @@ export function toApiEvent(row: StoredEvent | (EventRow & { seq?: number }), bas
 
 export const baseUrlOf = (c: Context) => new URL(c.req.url).origin;
 
+/** A JSON event is small: 64 KiB holds the largest valid one with room to spare. */
+const MAX_JSON_BYTES = 64 * 1024;
+
 const INGEST_FIELDS = new Set(['event', 'frame', 'crop']);
 
 /** Reads the ingest body: JSON, or multipart with `event` (JSON text) and optional images. */
@@ -96,14 +99,19 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
   const eventsLimit = rateLimit(ctx.limiter, 'events', clientIp);
   const maxIngest = ctx.images.maxBytes * 2 + 256 * 1024;
 
+  const limitOf = (maxSize: number) =>
+    bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new AppError('PAYLOAD_TOO_LARGE', `Request body exceeds ${maxSize} bytes`);
+      },
+    });
+  const multipartLimit = limitOf(maxIngest);
+  const jsonLimit = limitOf(MAX_JSON_BYTES);
+
   app.post(
     '/events/ingest',
-    bodyLimit({
-      maxSize: maxIngest,
-      onError: () => {
-        throw new AppError('PAYLOAD_TOO_LARGE', `Request body exceeds ${maxIngest} bytes`);
-      },
-    }),
+    (c, next) => ((c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/') ? multipartLimit(c, next) : jsonLimit(c, next)),
     auth,
     eventsLimit,
     async (c) => {

@@ -1,0 +1,86 @@
+/** Starts a real cloud service on a loopback port with a fresh data dir, for one test file. */
+import type { Test } from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { startCloud, type CloudOptions, type RunningCloud } from '../../cloud/server.js';
+import { silentLogger } from '../../shared/log.js';
+
+export const ADMIN_PASSWORD = 'test-admin-password';
+
+export interface TestCloud extends RunningCloud {
+  dataDir: string;
+  adminToken: string;
+  apiKey: string;
+  /** fetch against the service with optional bearer token / api key. */
+  req(path: string, init?: RequestInit & { token?: string; key?: string; json?: unknown }): Promise<Response>;
+  token(username: string, password: string): Promise<string>;
+  addUser(username: string, password: string, role: 'viewer' | 'operator' | 'admin'): Promise<string>;
+}
+
+const HIGH = { events: 1_000_000, config: 1_000_000, exporters: 1_000_000, auth: 1_000_000 };
+
+export async function startTestCloud(t: Test, opts: Partial<CloudOptions> = {}, dataDir?: string): Promise<TestCloud> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'anpr-cloud-'));
+  const cloud = await startCloud({
+    port: 0,
+    dataDir: dir,
+    logger: silentLogger,
+    env: { ANPR_ADMIN_PASSWORD: ADMIN_PASSWORD },
+    ...opts,
+    rateLimits: { ...HIGH, ...opts.rateLimits },
+  });
+  t.teardown(async () => {
+    await cloud.close();
+    if (!dataDir) rmSync(dir, { recursive: true, force: true });
+  });
+  const req: TestCloud['req'] = (path, init = {}) => {
+    const headers = new Headers(init.headers);
+    if (init.token) headers.set('authorization', `Bearer ${init.token}`);
+    if (init.key) headers.set('x-api-key', init.key);
+    let body = init.body;
+    if (init.json !== undefined) {
+      headers.set('content-type', 'application/json');
+      body = JSON.stringify(init.json);
+    }
+    return fetch(cloud.url + path, { ...init, headers, body });
+  };
+  const token = async (username: string, password: string) => {
+    const r = await req('/auth/token', { method: 'POST', json: { username, password } });
+    if (r.status !== 200) throw new Error(`sign-in failed: ${r.status}`);
+    return ((await r.json()) as { access_token: string }).access_token;
+  };
+  const tc: TestCloud = {
+    ...cloud,
+    dataDir: dir,
+    adminToken: await token('admin', ADMIN_PASSWORD),
+    apiKey: cloud.ctx.apiKeys.create('test-edge').key,
+    req,
+    token,
+    async addUser(username, password, role) {
+      await cloud.ctx.users.create(username, password, role);
+      return token(username, password);
+    },
+  };
+  return tc;
+}
+
+/** A small real JPEG made by ffmpeg. */
+export function makeJpeg(size = '64x48'): Buffer {
+  return execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc=size=${size}`, '-frames:v', '1', '-f', 'image2', '-c:v', 'mjpeg', 'pipe:1']);
+}
+
+export function event(id: string, extra: Record<string, unknown> = {}) {
+  return {
+    event_id: id,
+    timestamp: '2023-12-15T14:30:45.123Z',
+    camera_id: 'cam-001',
+    zone_id: 'zone-entrance',
+    plate_text: 'ABC123',
+    confidence: 0.95,
+    raw_candidates: [{ text: 'ABC123', confidence: 0.95, model: 'paddle-ocr' }],
+    metadata: { edge_worker_id: 'edge-001', processing_time_ms: 245 },
+    ...extra,
+  };
+}
