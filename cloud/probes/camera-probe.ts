@@ -86,7 +86,8 @@ export function probeStream(url: string, timeoutS: number, ffprobe = process.env
           return;
         }
       }
-      resolve({ ok: false, ms, error: probeReason(err, timedOut) });
+      // ffprobe's own -timeout ends with a generic 'Invalid data' message: the clock tells.
+      resolve({ ok: false, ms, error: probeReason(err, timedOut || ms >= timeoutS * 1000 - 100) });
     });
   });
 }
