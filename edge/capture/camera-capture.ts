@@ -75,7 +75,8 @@ export class CameraCapture extends EventEmitter {
 
   constructor(opts: CaptureOptions) {
     super();
-    this.o = { heartbeatMs: 10_000, stopGraceMs: 2_000, stableMs: 30_000, ffmpegPath: 'ffmpeg', ...opts };
+    const defined = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as CaptureOptions;
+    this.o = { heartbeatMs: 10_000, stopGraceMs: 2_000, stableMs: 30_000, ffmpegPath: 'ffmpeg', ...defined };
     this.log = (opts.logger ?? silentLogger).child({ camera: opts.cameraId });
   }
 
