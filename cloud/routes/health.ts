@@ -65,7 +65,11 @@ function checkStorage(ctx: CloudContext, detailed: boolean): Component {
     if (detailed) c.details = { path: ctx.images.root, free_bytes: free, total_bytes: fs.blocks * fs.bsize, accessible: true };
     return c;
   } catch (e) {
-    rmSync(probe, { force: true });
+    try {
+      rmSync(probe, { force: true });
+    } catch {
+      // the directory itself is what failed
+    }
     return { status: 'unhealthy', error: (e as Error).message };
   }
 }
