@@ -69,3 +69,40 @@ export interface Recognizer {
   forCamera(cameraId: string, opts?: { roi?: Box; regions?: string[] }): CameraRecognizer;
   dispose(): Promise<void>;
 }
+
+/** Milliseconds spent per stage on one image (readers that run side by side overlap). */
+export interface StageTimings {
+  decode?: number;
+  vehicles?: number;
+  plates: number;
+  /** Per engine name. */
+  read: Record<string, number>;
+  consensus: number;
+  total: number;
+}
+
+/** One plate found in one image: its box, every engine's read and the consensus. */
+export interface PlateResult {
+  box: Box;
+  /** Plate locator score, 0..1. */
+  detectionScore: number;
+  vehicle?: VehicleDetection;
+  plateText: string;
+  confidence: number;
+  /** Name of the region format the text fits, if any. */
+  format?: string;
+  /** One read per engine, as the event's raw_candidates. */
+  rawCandidates: Candidate[];
+  /** How the consensus was reached (per-position votes). */
+  votes: unknown;
+}
+
+/** What `recognizeImage` returns for one still image. */
+export interface ImageResult {
+  width: number;
+  height: number;
+  vehicles: VehicleDetection[];
+  /** Best first. */
+  plates: PlateResult[];
+  timings: StageTimings;
+}

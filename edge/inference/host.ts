@@ -1,0 +1,129 @@
+/**
+ * InferenceHost: the one place the appliance runs ONNX models. Sessions live in a worker
+ * thread (see session-worker.ts); requests are served in order, so one frame's models never
+ * fight each other for the two cores. A crashed worker fails every pending request and the
+ * next request starts a fresh worker, reloading nothing by itself: callers reload.
+ */
+import { Worker } from 'node:worker_threads';
+import { AppError } from '../../shared/errors.js';
+import { silentLogger, type Logger } from '../../shared/log.js';
+import { resolveProviders } from './providers.js';
+import type { LoadResult, WorkerRequest, WorkerResponse } from './session-worker.js';
+import type { LoadOptions, ModelHandle, ModelSource, Provider, TensorLike } from './types.js';
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+
+/** Distributes requests (without their id) over the union of WorkerRequest variants. */
+type RequestBody = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+
+export interface InferenceHostOptions {
+  logger?: Logger;
+  /** Default provider preference for models loaded without their own. */
+  providers?: Provider[];
+  intraOpThreads?: number;
+}
+
+export class InferenceHost {
+  private worker?: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly log: Logger;
+  private readonly warned = new Set<string>();
+  private closed = false;
+
+  constructor(private readonly opts: InferenceHostOptions = {}) {
+    this.log = (opts.logger ?? silentLogger).child({ component: 'inference' });
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(new URL('./worker-boot.js', import.meta.url), {
+      workerData: { entry: new URL('./session-worker.ts', import.meta.url).href },
+      // The worker must not keep a finished CLI alive; pending requests hold it via ref().
+      stdout: false,
+      stderr: false,
+    });
+    w.unref();
+    w.on('message', (msg: WorkerResponse) => {
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      if (this.pending.size === 0) w.unref();
+      if (msg.ok) p.resolve(msg.result);
+      else p.reject(new AppError('INTERNAL_ERROR', `inference failed: ${msg.error.message}`));
+    });
+    const fail = (err: Error) => {
+      if (this.worker === w) this.worker = undefined;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    w.on('error', (e) => {
+      this.log.error({ err: e }, 'inference worker crashed');
+      fail(new AppError('INTERNAL_ERROR', `inference worker crashed: ${e.message}`, { cause: e }));
+    });
+    w.on('exit', (code) => {
+      if (!this.closed) this.log.warn({ code }, 'inference worker exited');
+      fail(new AppError('SERVICE_UNAVAILABLE', `inference worker exited with code ${code}`));
+    });
+    this.worker = w;
+    return w;
+  }
+
+  private request<T>(body: RequestBody, transfer: ArrayBuffer[] = []): Promise<T> {
+    if (this.closed) return Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'inference host is closed'));
+    const w = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      w.ref();
+      w.postMessage({ ...body, id } as WorkerRequest, transfer);
+    });
+  }
+
+  /** Loads a model; an unavailable preferred provider falls back to CPU with one log line. */
+  async load(name: string, source: ModelSource, opts: LoadOptions = {}): Promise<ModelHandle> {
+    const { use, unavailable } = resolveProviders(opts.providers ?? this.opts.providers);
+    for (const p of unavailable) this.warnOnce(`unavailable:${p}`, `execution provider '${p}' is not available in this onnxruntime-node build; using ${use[0]}`);
+    const key = `${name}#${this.nextId}`;
+    const res = await this.request<LoadResult>({
+      op: 'load',
+      key,
+      model: source,
+      providers: use,
+      intraOpThreads: opts.intraOpThreads ?? this.opts.intraOpThreads ?? 2,
+    });
+    if (res.fallbackReason) this.warnOnce(`fallback:${use[0]}`, `execution provider '${use[0]}' failed (${res.fallbackReason}); using cpu`);
+    this.log.debug({ model: name, provider: res.provider }, 'model loaded');
+    return {
+      name,
+      inputs: res.inputs,
+      outputs: res.outputs,
+      provider: res.provider,
+      run: (feeds) => {
+        const transfer: ArrayBuffer[] = [];
+        for (const t of Object.values(feeds)) {
+          // Only whole, unshared buffers are transferred; views into a larger buffer are copied.
+          if (t.data.buffer instanceof ArrayBuffer && t.data.byteOffset === 0 && t.data.byteLength === t.data.buffer.byteLength && !transfer.includes(t.data.buffer)) {
+            transfer.push(t.data.buffer);
+          }
+        }
+        return this.request<Record<string, TensorLike>>({ op: 'run', key, feeds }, transfer);
+      },
+      release: () => this.request<void>({ op: 'release', key }),
+    };
+  }
+
+  private warnOnce(key: string, msg: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.log.warn(msg);
+  }
+
+  /** Stops the worker; pending requests fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const w = this.worker;
+    this.worker = undefined;
+    if (w) await w.terminate();
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * fast-plate-ocr (cct_xs_v1_global): a fixed-slot plate recogniser. Input uint8 NHWC
+ * [N,64,128,3] RGB, plain resize; output [N,9,37], each slot a softmax over the alphabet
+ * with `_` as padding. Slots are independent, so each slot's distribution is exposed as
+ * alternatives for the consensus.
+ */
+import type { InferenceHost, ModelHandle, ModelSource } from '../inference/index.js';
+import { cropResize, padBox, type RgbImage } from '../inference/image.js';
+import type { Box } from '../recognize/types.js';
+import { ENGINE_FAST_PLATE, emptyRead, readFromChars, type EngineRead, type PlateReader, type ReadChar } from './types.js';
+
+export const FAST_PLATE_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_';
+const W = 128;
+const H = 64;
+
+export interface FastPlateOcrOptions {
+  /** Padding around the detector's box, as fractions of its width and height. */
+  padX?: number;
+  padY?: number;
+  alphabet?: string;
+}
+
+export class FastPlateOcrReader implements PlateReader {
+  readonly name = ENGINE_FAST_PLATE;
+  private model?: ModelHandle;
+  private readonly padX: number;
+  private readonly padY: number;
+  private readonly alphabet: string;
+
+  constructor(
+    private readonly host: InferenceHost,
+    private readonly source: ModelSource,
+    opts: FastPlateOcrOptions = {},
+  ) {
+    this.padX = opts.padX ?? 0.06;
+    this.padY = opts.padY ?? 0.15;
+    this.alphabet = opts.alphabet ?? FAST_PLATE_ALPHABET;
+  }
+
+  async load(): Promise<void> {
+    this.model ??= await this.host.load(ENGINE_FAST_PLATE, this.source);
+  }
+
+  async read(image: RgbImage, boxes: Box[]): Promise<EngineRead[]> {
+    if (!this.model) throw new Error('FastPlateOcrReader.load() was not called');
+    if (boxes.length === 0) return [];
+    const n = boxes.length;
+    const input = new Uint8Array(n * H * W * 3);
+    const crops = await Promise.all(boxes.map((b) => cropResize(image, padBox(b, this.padX, this.padY), W, H)));
+    crops.forEach((c, i) => input.set(c, i * H * W * 3));
+    const out = Object.values(await this.model.run({ [this.model.inputs[0].name]: { type: 'uint8', dims: [n, H, W, 3], data: input } }))[0];
+    return decodeSlots(out.data as Float32Array, n, out.dims[1], out.dims[2], this.alphabet);
+  }
+
+  async dispose(): Promise<void> {
+    await this.model?.release();
+    this.model = undefined;
+  }
+}
+
+/** Decodes [n, slots, classes] softmax slots: argmax per slot, padding dropped, top-3 alternatives kept. */
+export function decodeSlots(probs: Float32Array, n: number, slots: number, classes: number, alphabet: string): EngineRead[] {
+  const pad = alphabet.indexOf('_');
+  const reads: EngineRead[] = [];
+  for (let i = 0; i < n; i++) {
+    const chars: ReadChar[] = [];
+    for (let s = 0; s < slots; s++) {
+      const o = (i * slots + s) * classes;
+      const ranked = Array.from({ length: classes }, (_, k) => k).sort((a, b) => probs[o + b] - probs[o + a]);
+      if (ranked[0] === pad) continue;
+      chars.push({
+        char: alphabet[ranked[0]],
+        confidence: probs[o + ranked[0]],
+        alternatives: ranked.slice(1, 4).filter((k) => k !== pad).map((k) => ({ char: alphabet[k], p: probs[o + k] })),
+      });
+    }
+    reads.push(chars.length ? readFromChars(ENGINE_FAST_PLATE, chars) : emptyRead(ENGINE_FAST_PLATE));
+  }
+  return reads;
+}

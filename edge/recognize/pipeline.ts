@@ -1,0 +1,207 @@
+/**
+ * The per-image pipeline: vehicles → plate regions → readers → consensus.
+ *
+ * Cost control: every plate-shaped region is read by the primary engine (fast-plate-ocr,
+ * batched, ~2 ms a crop); only the `maxPlates` regions it finds most plate-like are read by
+ * the other engines, which run side by side (PP-OCR in the inference worker, tesseract in its
+ * own worker).
+ */
+import { containment, area, iou } from '../detect/geometry.js';
+import type { PlateLocator, PlateRegion, VehicleDetector } from '../detect/types.js';
+import { vehicleColor } from '../detect/vehicle-color.js';
+import type { RgbImage } from '../inference/image.js';
+import { vote, type Ballot, type ConsensusResult, type TrustTable } from '../read/consensus.js';
+import type { EngineRead, PlateReader } from '../read/types.js';
+import type { Region } from '../../shared/plate/index.js';
+import { matchingFormats } from '../../shared/plate/index.js';
+import type { Box, Candidate, ImageResult, PlateResult, StageTimings, VehicleDetection } from './types.js';
+
+export interface PipelineStages {
+  vehicles?: VehicleDetector;
+  locator: PlateLocator;
+  /** Readers in order of trust; the first ranks the regions. */
+  readers: PlateReader[];
+}
+
+export interface PipelineOptions {
+  regions: Region[];
+  trust?: TrustTable;
+  /** Regions read by every engine (the rest are only read by the first). */
+  maxPlates?: number;
+  /** Plates below this consensus confidence are not reported. */
+  minConfidence?: number;
+  /** 'frame': search the region of interest; 'vehicles': search vehicle boxes, the ROI when none. */
+  plateSearch?: 'frame' | 'vehicles';
+  /** Name the colour of vehicles that carry a plate. */
+  vehicleColour?: boolean;
+}
+
+/** A plate with everything the tracker needs to vote across frames. */
+export interface PlateObservation {
+  result: PlateResult;
+  reads: EngineRead[];
+  consensus: ConsensusResult;
+}
+
+export interface FrameAnalysis extends ImageResult {
+  observations: PlateObservation[];
+}
+
+/** How plausible a read's length is for a plate. */
+export function lengthPrior(n: number): number {
+  if (n >= 4 && n <= 8) return 1;
+  if (n === 3 || n === 9) return 0.6;
+  return n === 0 ? 0 : 0.2;
+}
+
+export class PlatePipeline {
+  private readonly maxPlates: number;
+  private readonly minConfidence: number;
+
+  constructor(
+    readonly stages: PipelineStages,
+    private readonly opts: PipelineOptions,
+  ) {
+    this.maxPlates = opts.maxPlates ?? 2;
+    this.minConfidence = opts.minConfidence ?? 0.3;
+  }
+
+  /** Runs every stage on one image. `roi` limits the plate search; `regions` overrides the formats. */
+  async analyze(image: RgbImage, o: { roi?: Box; regions?: Region[] } = {}): Promise<FrameAnalysis> {
+    const t0 = performance.now();
+    const timings: StageTimings = { plates: 0, read: {}, consensus: 0, total: 0 };
+    const regions = o.regions ?? this.opts.regions;
+
+    let vehicles: VehicleDetection[] = [];
+    if (this.stages.vehicles) {
+      const t = performance.now();
+      vehicles = await this.stages.vehicles.detect(image);
+      if (o.roi) vehicles = vehicles.filter((v) => containment(v.box, o.roi!) > 0.5);
+      timings.vehicles = performance.now() - t;
+    }
+
+    let t = performance.now();
+    const areas = this.opts.plateSearch === 'vehicles' && vehicles.length ? vehicles.map((v) => grow(v.box, 0.1)) : o.roi ? [o.roi] : [];
+    const found = await this.stages.locator.locate(image, areas);
+    timings.plates = performance.now() - t;
+
+    const [primary, ...others] = this.stages.readers;
+    t = performance.now();
+    const primaryReads = await primary.read(image, found.map((r) => r.box));
+    timings.read[primary.name] = performance.now() - t;
+
+    const ranked = found
+      .map((region, i) => ({ region, primary: primaryReads[i], rank: rankScore(region, primaryReads[i], regions) }))
+      .filter((x) => x.rank > 0)
+      .sort((a, b) => b.rank - a.rank)
+      .slice(0, this.maxPlates);
+
+    const boxes = ranked.map((r) => r.region.box);
+    const otherReads = await Promise.all(
+      others.map(async (reader) => {
+        const ts = performance.now();
+        const reads = boxes.length ? await reader.read(image, boxes) : [];
+        timings.read[reader.name] = performance.now() - ts;
+        return reads;
+      }),
+    );
+
+    t = performance.now();
+    const observations: PlateObservation[] = [];
+    ranked.forEach((r, i) => {
+      const reads = [r.primary, ...otherReads.map((rs) => rs[i])];
+      const consensus = vote(reads.map((read): Ballot => ({ read })), { trust: this.opts.trust, regions });
+      if (consensus.text.length < 3 || consensus.confidence < this.minConfidence) return;
+      const vehicle = vehicleFor(r.region.box, vehicles);
+      observations.push({
+        reads,
+        consensus,
+        result: {
+          box: r.region.box,
+          detectionScore: round(r.region.score),
+          ...(vehicle ? { vehicle } : {}),
+          plateText: consensus.text,
+          confidence: consensus.confidence,
+          ...(consensus.format ? { format: consensus.format } : {}),
+          rawCandidates: reads.map(toCandidate),
+          votes: consensus.votes,
+        },
+      });
+    });
+    observations.sort((a, b) => plateScore(b) - plateScore(a));
+    const plates = dedupeOverlaps(observations);
+    timings.consensus = performance.now() - t;
+
+    if (this.opts.vehicleColour !== false) {
+      for (const v of new Set(plates.map((p) => p.result.vehicle).filter((v): v is VehicleDetection => !!v))) {
+        const c = await vehicleColor(image, v.box);
+        v.color = c.color;
+      }
+    }
+    timings.total = performance.now() - t0;
+    for (const k of Object.keys(timings.read)) timings.read[k] = round(timings.read[k]);
+    return {
+      width: image.width,
+      height: image.height,
+      vehicles,
+      plates: plates.map((p) => p.result),
+      observations: plates,
+      timings: { ...timings, plates: round(timings.plates), consensus: round(timings.consensus), total: round(timings.total), ...(timings.vehicles !== undefined ? { vehicles: round(timings.vehicles) } : {}) },
+    };
+  }
+}
+
+export interface PlateReading {
+  reads: EngineRead[];
+  consensus: ConsensusResult;
+  /** Per engine, ms. */
+  timings: Record<string, number>;
+}
+
+/**
+ * Every engine's read of one known plate box and their consensus (plate crops, a box a
+ * client already found).
+ */
+export async function readPlateBox(stages: PipelineStages, image: RgbImage, box: Box, regions: Region[], trust?: TrustTable): Promise<PlateReading> {
+  const timings: Record<string, number> = {};
+  const reads = await Promise.all(
+    stages.readers.map(async (r) => {
+      const t = performance.now();
+      const [read] = await r.read(image, [box]);
+      timings[r.name] = round(performance.now() - t);
+      return read;
+    }),
+  );
+  return { reads, consensus: vote(reads.map((read) => ({ read })), { trust, regions }), timings };
+}
+
+function rankScore(region: PlateRegion, read: EngineRead, regions: Region[]): number {
+  if (!read || read.text.length === 0) return 0;
+  const fits = matchingFormats(read.text, regions).length > 0 ? 1.15 : 1;
+  return read.confidence * lengthPrior(read.text.length) * fits * (0.5 + 0.5 * region.score);
+}
+
+const plateScore = (p: PlateObservation) => p.consensus.confidence * lengthPrior(p.consensus.text.length) * (p.consensus.format ? 1.15 : 1);
+
+/** Two overlapping boxes are one plate: keep the better-scored (input is sorted best first). */
+function dedupeOverlaps(obs: PlateObservation[]): PlateObservation[] {
+  const kept: PlateObservation[] = [];
+  for (const o of obs) if (kept.every((k) => iou(k.result.box, o.result.box) < 0.3 && containment(o.result.box, k.result.box) < 0.7)) kept.push(o);
+  return kept;
+}
+
+function toCandidate(r: EngineRead): Candidate {
+  return { text: r.text, confidence: round(r.confidence), model: r.engine, charConfidences: r.chars.map((c) => round(c.confidence)) };
+}
+
+/** The smallest vehicle whose box holds most of the plate. */
+function vehicleFor(plate: Box, vehicles: VehicleDetection[]): VehicleDetection | undefined {
+  return vehicles.filter((v) => containment(plate, v.box) > 0.8).sort((a, b) => area(a.box) - area(b.box))[0];
+}
+
+function grow(b: Box, f: number): Box {
+  return { x: b.x - b.width * f, y: b.y - b.height * f, width: b.width * (1 + 2 * f), height: b.height * (1 + 2 * f) };
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+

@@ -1,0 +1,105 @@
+/**
+ * Plate formats per region. A format is a pattern over L (letter), D (digit) and A (either);
+ * spaces and dashes in a pattern are display only. Consensus uses formats to settle
+ * look-alike characters where the format fixes the class of a position, and to prefer
+ * reads that fit some format of the camera's regions.
+ */
+import { AppError } from '../errors.js';
+import { isDigit, isLetter } from './normalize.js';
+
+export type CharClass = 'L' | 'D' | 'A';
+
+export interface PlateFormat {
+  /** e.g. 'br-mercosur'. */
+  name: string;
+  /** e.g. 'LLL-DLDD'. */
+  pattern: string;
+}
+
+export interface Region {
+  id: string;
+  description: string;
+  formats: PlateFormat[];
+  /** Whether a read that fits none of the formats is still plausible (vanity plates, mixed schemes). */
+  openFormats: boolean;
+}
+
+const f = (name: string, pattern: string): PlateFormat => ({ name, pattern });
+
+/**
+ * Built-in regions. `us` and `eu` list common schemes only: states and countries issue many
+ * others, so a read fitting none of them is still accepted (`openFormats`).
+ */
+export const REGIONS: Readonly<Record<string, Region>> = {
+  us: {
+    id: 'us',
+    description: 'United States: common passenger schemes; vanity and other state formats stay open',
+    formats: [
+      f('us-3l4d', 'LLL-DDDD'),
+      f('us-1d3l3d', 'DLLL-DDD'),
+      f('us-3l3d', 'LLL-DDD'),
+      f('us-3d3l', 'DDD-LLL'),
+      f('us-2l5d', 'LL-DDDDD'),
+    ],
+    openFormats: true,
+  },
+  eu: {
+    id: 'eu',
+    description: 'European Union: common national schemes; others stay open',
+    formats: [
+      f('lt', 'LLL-DDD'),
+      f('fr', 'LL-DDD-LL'),
+      f('it', 'LL-DDD-LL'),
+      f('es', 'DDDD-LLL'),
+      f('pl-7', 'LL-DDDDD'),
+      f('nl-sidecode', 'DD-LLL-D'),
+    ],
+    openFormats: true,
+  },
+  br: {
+    id: 'br',
+    description: 'Brazil: old grey plates (LLL-DDDD) and Mercosur (LLL-DLDD)',
+    formats: [f('br-old', 'LLL-DDDD'), f('br-mercosur', 'LLL-DLDD')],
+    openFormats: false,
+  },
+  lt: {
+    id: 'lt',
+    description: 'Lithuania: LLL-DDD',
+    formats: [f('lt', 'LLL-DDD')],
+    openFormats: false,
+  },
+};
+
+/** The class of each position of a format (separators removed). */
+export function formatClasses(format: PlateFormat): CharClass[] {
+  return [...format.pattern].filter((c) => c === 'L' || c === 'D' || c === 'A') as CharClass[];
+}
+
+/** Resolves region ids; an unknown id is a configuration error. */
+export function regionsById(ids: readonly string[]): Region[] {
+  return ids.map((id) => {
+    const r = REGIONS[id.toLowerCase()];
+    if (!r) throw new AppError('CONFIG_INVALID', `unknown plate region '${id}' (known: ${Object.keys(REGIONS).join(', ')})`);
+    return r;
+  });
+}
+
+/** True when `plate` (normalised) fits `format` exactly. */
+export function fitsFormat(plate: string, format: PlateFormat): boolean {
+  const cls = formatClasses(format);
+  if (cls.length !== plate.length) return false;
+  return cls.every((c, i) => c === 'A' || (c === 'L' ? isLetter(plate[i]) : isDigit(plate[i])));
+}
+
+/** The formats of `regions` that `plate` fits. */
+export function matchingFormats(plate: string, regions: readonly Region[]): PlateFormat[] {
+  return regions.flatMap((r) => r.formats.filter((fm) => fitsFormat(plate, fm)));
+}
+
+/** Lays a normalised plate out as its format displays it (`ABC1234` + `LLL-DDDD` → `ABC-1234`). */
+export function formatForDisplay(plate: string, format: PlateFormat): string {
+  let i = 0;
+  let out = '';
+  for (const c of format.pattern) out += c === 'L' || c === 'D' || c === 'A' ? (plate[i++] ?? '') : c;
+  return out;
+}

@@ -1,0 +1,54 @@
+import t from 'tap';
+import { createRecognizer, ENGINE_NAMES, type Frame } from '../../../edge/recognize/index.js';
+import { renderScene } from './fixtures.js';
+
+// npm-shipped models only (PP-OCRv4 det+rec, tesseract): no mirror, no models dir.
+const rec = await createRecognizer({ modelsDir: '/nonexistent-models-dir', vehicles: false });
+t.teardown(() => rec.dispose());
+
+t.test('runs with the npm-shipped models alone', async (t) => {
+  t.same(rec.engines, ['paddle-ocr', 'tesseract']);
+  t.equal(rec.vehicleDetector, undefined);
+  t.same([...ENGINE_NAMES].sort(), ['fast-plate-ocr', 'paddle-ocr', 'tesseract']);
+});
+
+t.test('recognizeImage finds and reads a rendered plate', async (t) => {
+  const scene = await renderScene('KXR 482');
+  const r = await rec.recognizeImage(scene.png);
+  t.equal(r.width, 960);
+  t.ok(r.plates.length >= 1, 'a plate is found');
+  const p = r.plates[0];
+  t.equal(p.plateText, 'KXR482');
+  t.ok(p.confidence > 0.5);
+  const ix = Math.max(0, Math.min(p.box.x + p.box.width, scene.plate.x + scene.plate.width) - Math.max(p.box.x, scene.plate.x));
+  t.ok(ix > scene.plate.width * 0.6, 'the box covers the plate');
+  t.same(p.rawCandidates.map((c) => c.model), ['paddle-ocr', 'tesseract']);
+  t.ok(Array.isArray(p.votes) && (p.votes as unknown[]).length === 6, 'votes per position');
+  t.ok(r.timings.total > 0 && r.timings.read['paddle-ocr'] >= 0);
+});
+
+t.test('an undecodable image is a typed error', async (t) => {
+  await t.rejects(rec.recognizeImage(Buffer.from('not an image')), { code: 'UNSUPPORTED_MEDIA_TYPE' });
+});
+
+t.test('a camera confirms one read per passing vehicle, on track close and on flush', async (t) => {
+  const a = await renderScene('KXR 482');
+  const b = await renderScene('KXR 482', { plateX: 380 });
+  const empty = await renderScene('', { plateW: 10 });
+  const frame = (img: typeof a.image, seq: number, ts: number): Frame => ({ cameraId: 'cam-1', seq, ts, width: img.width, height: img.height, data: img.data });
+  const cam = rec.forCamera('cam-1', { regions: ['us'] });
+  t.same(await cam.push(frame(a.image, 1, 1000)), [], 'nothing confirmed while the track is open');
+  t.same(await cam.push(frame(b.image, 2, 1100)), []);
+  const confirmed = await cam.push(frame(empty.image, 3, 5000));
+  t.equal(confirmed.length, 1, 'the track closed after the gap');
+  const c = confirmed[0];
+  t.equal(c.plateText, 'KXR482');
+  t.equal(c.cameraId, 'cam-1');
+  t.equal(c.frameCount, 2);
+  t.equal(c.firstSeenTs, 1000);
+  t.equal(c.lastSeenTs, 1100);
+  t.ok(c.rawCandidates.some((x) => x.model === 'paddle-ocr' && x.text === 'KXR482'));
+  // The same plate again within the de-dup window is not a second event.
+  await cam.push(frame(a.image, 4, 6000));
+  t.same(cam.flush(), [], 'duplicate within the window');
+});
