@@ -1,0 +1,176 @@
+/**
+ * The demo: the whole system on one machine, fed by a synthetic camera.
+ *
+ *   synthetic clip ─▶ GStreamer RTSP (127.0.0.1) ─▶ edge daemon (ffmpeg, recognizer, outbox)
+ *     ─▶ cloud (REST ingest) ─▶ WebSocket ─▶ printed here     and ─▶ in-process MQTT broker
+ *
+ * Uses the real recognition pipeline with the npm-shipped models, plus the mirror when given.
+ */
+import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { Logger } from '../../shared/log.js';
+import { silentLogger } from '../../shared/log.js';
+import { parseEdgeConfig } from '../config/load.js';
+import { EdgeDaemon } from '../daemon/daemon.js';
+import type { Recognizer } from '../recognize/types.js';
+import { startBroker } from './mqtt-broker.js';
+import { startRtspServer } from './rtsp-server.js';
+import { ensureDemoClip } from './synthetic-camera.js';
+
+export interface DemoOptions {
+  dataDir: string;
+  mirror?: string;
+  /** Stop after this many seconds (default: until SIGINT/SIGTERM). */
+  durationS?: number;
+  cloudPort?: number;
+  /** Printed lines go here (default console.log). */
+  print?: (line: string) => void;
+  logger?: Logger;
+  /** Tests only: a recognizer to use instead of the real pipeline. */
+  recognizer?: Recognizer;
+  /** Stop after this many events reached the cloud. */
+  maxEvents?: number;
+}
+
+export interface DemoEvent {
+  plate: string;
+  confidence: number | null;
+  camera: string | null;
+  latencyMs: number | null;
+  eventId: string;
+}
+
+export interface DemoSummary {
+  events: DemoEvent[];
+  mqttMessages: number;
+  cloudUrl: string;
+}
+
+export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
+  const print = o.print ?? ((l: string) => console.log(l));
+  const log = o.logger ?? silentLogger;
+  const dataDir = resolve(o.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) {
+      try {
+        await c();
+      } catch (e) {
+        log.warn({ err: e }, 'demo cleanup step failed');
+      }
+    }
+  };
+  try {
+    print('demo: rendering the synthetic camera (cached after the first run)…');
+    const { loop } = await ensureDemoClip({ dir: join(dataDir, 'clips'), secondsPerVehicle: 7 });
+    const rtsp = await startRtspServer({ file: loop, path: '/gate-1' });
+    cleanups.push(() => rtsp.close());
+    print(`demo: camera streaming at ${rtsp.url}`);
+
+    const { startCloud } = await import('../../cloud/server.js');
+    let admin: string | null = null;
+    const cloud = await startCloud({
+      host: '127.0.0.1',
+      port: o.cloudPort ?? 0,
+      dataDir: join(dataDir, 'cloud'),
+      logger: log.child({ component: 'cloud' }),
+      onAdminCreated: (u: string, p: string, generated: boolean) => {
+        if (generated) admin = `${u} / ${p}`;
+      },
+    });
+    cleanups.push(() => cloud.close());
+    const edgeKey = cloud.ctx.apiKeys.create(`demo-edge-${Date.now()}`).key;
+    const viewerKey = cloud.ctx.apiKeys.create(`demo-viewer-${Date.now()}`).key;
+    print(`demo: cloud at ${cloud.url} (API docs ${cloud.url}/docs)${admin ? `; admin sign-in ${admin}` : ''}`);
+
+    const broker = await startBroker(0);
+    cleanups.push(() => broker.close());
+    print(`demo: MQTT broker at ${broker.url} (events on anpr/demo-edge/gate-1/events)`);
+
+    const config = parseEdgeConfig({
+      edge_id: 'demo-edge',
+      data_dir: join(dataDir, 'edge'),
+      cloud: { url: cloud.url, api_key: edgeKey, sync_config: false },
+      cameras: [{ id: 'gate-1', name: 'Demo gate', rtsp_url: rtsp.url, fps: 4, resolution: { width: 960, height: 540 }, zone_id: null }],
+      exporters: [{ name: 'mqtt', type: 'mqtt', url: broker.url }],
+      models: { mirror: o.mirror ?? null },
+      recognition: { dedup_window_s: 20, min_frames: 2 },
+      delivery: { initial_backoff_ms: 200, max_backoff_ms: 5000 },
+      http: { port: 0 },
+    });
+
+    let mqttMessages = 0;
+    const { connect } = await import('mqtt');
+    const sub = connect(broker.url);
+    sub.on('connect', () => sub.subscribe('anpr/demo-edge/+/events', { qos: 1 }));
+    sub.on('message', () => mqttMessages++);
+    cleanups.push(() => sub.endAsync());
+
+    let recognizer = o.recognizer;
+    if (!recognizer) {
+      print(`demo: loading the recognition models${o.mirror ? ` (mirror ${o.mirror})` : ' (npm-shipped)'}…`);
+      const { createRecognizer } = await import('../recognize/index.js');
+      recognizer = await createRecognizer({
+        mirror: o.mirror,
+        logger: log,
+        dedupWindowMs: config.recognition.dedup_window_s * 1000,
+        minFrames: config.recognition.min_frames,
+      });
+      const r = recognizer;
+      cleanups.push(() => r.dispose());
+    }
+    const edge = new EdgeDaemon({ config, recognizer, logger: log });
+    await edge.start();
+    cleanups.push(() => edge.stop());
+    print(`demo: edge running (ops ${edge.httpUrl}/metrics); waiting for plates — Ctrl-C to stop`);
+    print('');
+    print('PLATE        CONF   CAMERA   LATENCY  EVENT');
+
+    const events: DemoEvent[] = [];
+    const { WebSocket } = await import('ws');
+    const ws = new WebSocket(`${cloud.url.replace(/^http/, 'ws')}/events/stream?api_key=${encodeURIComponent(viewerKey)}`);
+    cleanups.push(() => ws.terminate());
+    let finish!: () => void;
+    const finished = new Promise<void>((r) => (finish = r));
+    ws.on('message', (raw) => {
+      let msg: { type?: string; data?: Record<string, unknown> };
+      try {
+        msg = JSON.parse(String(raw));
+      } catch {
+        return;
+      }
+      if (msg.type !== 'event' || !msg.data) return;
+      const d = msg.data;
+      const md = (d.metadata ?? {}) as { captured_at_ms?: number };
+      const e: DemoEvent = {
+        plate: String(d.plate_text),
+        confidence: typeof d.confidence === 'number' ? d.confidence : null,
+        camera: (d.camera_id as string) ?? null,
+        latencyMs: typeof md.captured_at_ms === 'number' ? Date.now() - md.captured_at_ms : null,
+        eventId: String(d.event_id),
+      };
+      events.push(e);
+      print(
+        `${e.plate.padEnd(12)} ${e.confidence === null ? '  -  ' : e.confidence.toFixed(2).padStart(5)}  ${String(e.camera).padEnd(8)} ${e.latencyMs === null ? '-' : `${(e.latencyMs / 1000).toFixed(2)} s`.padStart(7)}  ${e.eventId}`,
+      );
+      if (o.maxEvents && events.length >= o.maxEvents) finish();
+    });
+    ws.on('error', (e) => print(`demo: WebSocket error: ${e.message}`));
+
+    const onSignal = () => finish();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    cleanups.push(() => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    });
+    if (o.durationS) setTimeout(finish, o.durationS * 1000).unref();
+    await finished;
+    print('');
+    print(`demo: ${events.length} events reached the cloud, ${mqttMessages} via MQTT; stopping…`);
+    return { events, mqttMessages, cloudUrl: cloud.url };
+  } finally {
+    await cleanup();
+  }
+}
