@@ -13,6 +13,14 @@ import { registerConfigRoutes } from './routes/config.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerStreamRoutes } from './routes/stream.js';
 import { registerDocsRoutes } from './routes/docs.js';
+import { registerAuthRefreshRoutes } from './routes/auth-refresh.js';
+import { registerUserRoutes } from './routes/users.js';
+import { registerApiKeyRoutes } from './routes/api-keys.js';
+import { registerExportRoutes } from './routes/export.js';
+import { registerCorrectionRoutes } from './routes/corrections.js';
+import { registerSnapshotRoutes } from './routes/snapshot.js';
+import { registerRecognizeRoutes } from './routes/recognize.js';
+import { registerWebRoutes } from './routes/web.js';
 
 export function clientIp(c: Context): string {
   try {
@@ -42,8 +50,17 @@ export function buildApp(ctx: CloudContext): OpenAPIHono<Env> {
   registerHealthRoutes(app, ctx);
   registerAuthRoutes(app, ctx, clientIp);
   registerStreamRoutes(app, ctx);
+  registerAuthRefreshRoutes(app, ctx, clientIp);
+  // Before the event routes: /events/export must not be taken for /events/:id.
+  registerExportRoutes(app, ctx, clientIp);
   registerEventRoutes(app, ctx, clientIp);
+  registerCorrectionRoutes(app, ctx, clientIp);
   registerConfigRoutes(app, ctx, clientIp);
+  registerSnapshotRoutes(app, ctx, clientIp);
+  registerUserRoutes(app, ctx, clientIp);
+  registerApiKeyRoutes(app, ctx, clientIp);
+  registerRecognizeRoutes(app, ctx, clientIp);
+  registerWebRoutes(app, ctx);
   registerDocsRoutes(app, ctx);
   return app;
 }

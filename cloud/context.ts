@@ -7,6 +7,7 @@ import type { ImageStore } from './images/image-store.js';
 import type { StreamHub } from './stream/hub.js';
 import type { RateLimiter } from './http/rate-limit.js';
 import type { Logger } from '../shared/log.js';
+import type { RefreshTokenStore } from './auth/refresh-tokens.js';
 
 /** Everything a route needs, built once by cloud/server.ts. */
 export interface CloudContext {
@@ -27,4 +28,9 @@ export interface CloudContext {
   startedAt: number;
   /** Most stream connections one API key may hold (contract: 1 per edge). */
   maxStreamsPerKey: number;
+  /** Web app sign-ins: rotated refresh tokens. */
+  refreshTokens: RefreshTokenStore;
+  /** Model mirror and models dir for `POST /recognize` (the edge's pipeline, loaded on first use). */
+  modelsMirror?: string;
+  modelsDir?: string;
 }

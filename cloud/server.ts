@@ -16,6 +16,7 @@ import { ConfigStore } from './store/config-store.js';
 import { UsersStore } from './auth/users-store.js';
 import { ApiKeysStore } from './auth/api-keys.js';
 import { loadJwtSecret } from './auth/secrets.js';
+import { RefreshTokenStore } from './auth/refresh-tokens.js';
 import { ImageStore } from './images/image-store.js';
 import { StreamHub } from './stream/hub.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './http/rate-limit.js';
@@ -32,6 +33,12 @@ export interface CloudOptions {
   tokenTtlS?: number;
   maxImageBytes?: number;
   maxStreamsPerKey?: number;
+  /** Lifetime of a web sign-in's refresh tokens (default 14 days). */
+  refreshTtlS?: number;
+  /** Model mirror for `POST /recognize` (else `ANPR_MODELS_MIRROR`). */
+  modelsMirror?: string;
+  /** Models dir for `POST /recognize` (else `ANPR_MODELS_DIR`, else the pipeline's default). */
+  modelsDir?: string;
   /** Called once when the first admin is created; `generated` when the password was made up. */
   onAdminCreated?: (username: string, password: string, generated: boolean) => void;
 }
@@ -83,6 +90,9 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     version: VERSION,
     startedAt: Date.now(),
     maxStreamsPerKey: opts.maxStreamsPerKey ?? 1,
+    refreshTokens: new RefreshTokenStore(data.db, (opts.refreshTtlS ?? 14 * 86_400) * 1000),
+    modelsMirror: opts.modelsMirror ?? (env.ANPR_MODELS_MIRROR || undefined),
+    modelsDir: opts.modelsDir ?? (env.ANPR_MODELS_DIR || undefined),
   };
   const app = buildApp(ctx);
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });

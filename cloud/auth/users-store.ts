@@ -32,4 +32,27 @@ export class UsersStore {
       .prepare('INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)')
       .run(username, hash, role, new Date().toISOString());
   }
+
+  /** Every user, without password hashes. */
+  list(): Array<Omit<User, 'password_hash'>> {
+    return this.db.prepare('SELECT username, role, disabled, created_at FROM users ORDER BY username').all() as Array<Omit<User, 'password_hash'>>;
+  }
+
+  setRole(username: string, role: Role): boolean {
+    return this.db.prepare('UPDATE users SET role = ? WHERE username = ?').run(role, username).changes > 0;
+  }
+
+  setDisabled(username: string, disabled: boolean): boolean {
+    return this.db.prepare('UPDATE users SET disabled = ? WHERE username = ?').run(disabled ? 1 : 0, username).changes > 0;
+  }
+
+  async setPassword(username: string, password: string): Promise<boolean> {
+    const hash = await hashPassword(password);
+    return this.db.prepare('UPDATE users SET password_hash = ? WHERE username = ?').run(hash, username).changes > 0;
+  }
+
+  /** Admins that can still sign in (the last one must not be demoted or disabled). */
+  countActiveAdmins(): number {
+    return this.db.prepare("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0").pluck().get() as number;
+  }
 }

@@ -84,6 +84,22 @@ const MIGRATIONS: string[] = [
     revoked_at TEXT
   );
   `,
+  // 2: refresh tokens for the web app (cloud/auth/refresh-tokens.ts): rotation in families
+  `
+  CREATE TABLE refresh_tokens (
+    id TEXT PRIMARY KEY,
+    family_id TEXT NOT NULL,             -- every rotation of one sign-in shares it
+    username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL,            -- sha256 of the secret part; the token itself is never stored
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,                     -- set when rotated; a second use is a reuse
+    revoked_at INTEGER
+  );
+  CREATE INDEX refresh_tokens_family ON refresh_tokens(family_id);
+  CREATE INDEX refresh_tokens_user ON refresh_tokens(username);
+  CREATE INDEX refresh_tokens_expires ON refresh_tokens(expires_at);
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

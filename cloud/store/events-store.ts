@@ -369,4 +369,68 @@ export class EventsStore {
       .get(since) as { n: number; p: number | null };
     return { perMinute: round(r.n / minutes, 3), avgProcessingMs: r.p === null ? null : round(r.p, 1) };
   }
+
+  /**
+   * One page of a long read (CSV export) by keyset: rows strictly after `after` in the
+   * (sort key, seq) order. Each call is a short query, so a slow reader never holds the
+   * connection or a snapshot, and memory stays one page whatever the result size.
+   */
+  pageAfter(f: EventFilter, sort: SortField, order: 'asc' | 'desc', after: ExportCursor | null, limit: number): { items: StoredEvent[]; next: ExportCursor | null } {
+    const { sql, params } = this.where(f);
+    // NULL confidence sorts lowest, as in list(); coalesce keeps row-value comparison total.
+    const key = sort === 'confidence' ? 'coalesce(confidence, -1.0)' : sort === 'plate_text' ? 'plate_text' : 'ts';
+    const dir = order === 'asc' ? 'ASC' : 'DESC';
+    const cmp = order === 'asc' ? '>' : '<';
+    const parts = sql ? [sql] : [];
+    const args = [...params];
+    if (after) {
+      parts.push(`${sql ? 'AND' : 'WHERE'} (${key}, seq) ${cmp} (?, ?)`);
+      args.push(after.key, after.seq);
+    }
+    const items = this.db
+      .prepare(`SELECT * FROM events ${parts.join(' ')} ORDER BY ${key} ${dir}, seq ${dir} LIMIT ?`)
+      .all(...args, limit) as StoredEvent[];
+    const last = items[items.length - 1];
+    const next = items.length < limit || !last ? null : { key: sort === 'confidence' ? (last.confidence ?? -1) : sort === 'plate_text' ? last.plate_text : last.ts, seq: last.seq };
+    return { items, next };
+  }
+
+  /**
+   * Replaces an event's plate text (an operator's correction). The event keeps its original
+   * read: `body.correction` holds the first plate text and every change (who, when, from,
+   * to, why). The text search index follows; counts and rollups do not change.
+   */
+  correctPlate(eventId: string, plateText: string, by: string, reason: string | null, now = Date.now()): StoredEvent | undefined {
+    return this.db.transaction(() => {
+      const row = this.stmts.get.get(eventId) as StoredEvent | undefined;
+      if (!row) return undefined;
+      const body = JSON.parse(row.body) as Record<string, unknown> & { correction?: PlateCorrection };
+      const prev = body.correction;
+      const correction: PlateCorrection = {
+        original_plate_text: prev?.original_plate_text ?? row.plate_text,
+        corrected_by: by,
+        corrected_at: new Date(now).toISOString(),
+        history: [...(prev?.history ?? []), { from: row.plate_text, to: plateText, by, at: new Date(now).toISOString(), reason }],
+      };
+      body.correction = correction;
+      const text = JSON.stringify(body);
+      this.db.prepare('UPDATE events SET plate_text = ?, body = ? WHERE seq = ?').run(plateText, text, row.seq);
+      this.db.prepare("INSERT INTO events_plate_fts (events_plate_fts, rowid, plate_text) VALUES ('delete', ?, ?)").run(row.seq, row.plate_text);
+      this.stmts.fts.run(row.seq, plateText);
+      return { ...row, plate_text: plateText, body: text };
+    })();
+  }
+}
+
+export interface ExportCursor {
+  key: number | string;
+  seq: number;
+}
+
+/** The audit trail of an event's plate text, kept in the event's body. */
+export interface PlateCorrection {
+  original_plate_text: string;
+  corrected_by: string;
+  corrected_at: string;
+  history: Array<{ from: string; to: string; by: string; at: string; reason: string | null }>;
 }

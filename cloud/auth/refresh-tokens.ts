@@ -1,0 +1,114 @@
+/**
+ * Refresh tokens: long-lived, single-use, rotated on every use.
+ *
+ * Guarantees:
+ * - A token is `rt_<id>.<secret>`; only sha256(secret) is stored, so a copy of the database
+ *   does not let anyone sign in.
+ * - Each use returns a new token of the same family and marks the old one used.
+ * - Reuse detection: presenting a token that was already used means it was copied (the
+ *   legitimate client only ever holds the newest one), so the whole family is revoked and
+ *   both holders must sign in again.
+ * - Tokens stop working when their user is disabled, at expiry, and at sign-out.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Db } from '../db/open.js';
+import { AppError } from '../../shared/errors.js';
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+interface Row {
+  id: string;
+  family_id: string;
+  username: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface IssuedRefresh {
+  token: string;
+  expiresAt: number;
+}
+
+export class RefreshTokenStore {
+  private readonly db: Db;
+  readonly ttlMs: number;
+
+  constructor(db: Db, ttlMs: number) {
+    this.db = db;
+    this.ttlMs = ttlMs;
+  }
+
+  private insert(username: string, familyId: string, now: number): IssuedRefresh {
+    const id = randomBytes(9).toString('base64url');
+    const secret = randomBytes(32).toString('base64url');
+    const expiresAt = now + this.ttlMs;
+    this.db
+      .prepare('INSERT INTO refresh_tokens (id, family_id, username, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(id, familyId, username, sha256(secret).toString('hex'), now, expiresAt);
+    return { token: `rt_${id}.${secret}`, expiresAt };
+  }
+
+  /** Starts a new family (a sign-in). */
+  issue(username: string, now = Date.now()): IssuedRefresh {
+    this.sweep(now);
+    return this.insert(username, randomBytes(9).toString('base64url'), now);
+  }
+
+  /**
+   * Consumes a token and returns its successor. Throws 401 for anything unknown, expired,
+   * revoked or reused; reuse revokes the family first.
+   */
+  rotate(token: string, now = Date.now()): { username: string; next: IssuedRefresh; familyId: string } {
+    const m = /^rt_([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]{16,128})$/.exec(token);
+    const invalid = () => new AppError('AUTHENTICATION_FAILED', 'Invalid or expired refresh token');
+    if (!m) throw invalid();
+    // The transaction returns instead of throwing so that a reuse's revocation commits.
+    const r = this.db.transaction((): { username: string; next: IssuedRefresh; familyId: string } | 'invalid' | 'reused' => {
+      const row = this.db.prepare('SELECT * FROM refresh_tokens WHERE id = ?').get(m[1]) as Row | undefined;
+      if (!row) return 'invalid';
+      const given = sha256(m[2]!);
+      const stored = Buffer.from(row.token_hash, 'hex');
+      if (stored.length !== given.length || !timingSafeEqual(stored, given)) return 'invalid';
+      if (row.revoked_at !== null || row.expires_at <= now) return 'invalid';
+      if (row.used_at !== null) {
+        this.revokeFamily(row.family_id, now);
+        return 'reused';
+      }
+      this.db.prepare('UPDATE refresh_tokens SET used_at = ? WHERE id = ?').run(now, row.id);
+      return { username: row.username, familyId: row.family_id, next: this.insert(row.username, row.family_id, now) };
+    })();
+    if (r === 'invalid') throw invalid();
+    if (r === 'reused') throw new AppError('AUTHENTICATION_FAILED', 'Refresh token reuse detected; every session of this sign-in was ended');
+    return r;
+  }
+
+  /** Signs out the family of a token (if the token is genuine); returns whether it was. */
+  revokeByToken(token: string, now = Date.now()): boolean {
+    const m = /^rt_([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]{16,128})$/.exec(token);
+    if (!m) return false;
+    const row = this.db.prepare('SELECT * FROM refresh_tokens WHERE id = ?').get(m[1]) as Row | undefined;
+    if (!row) return false;
+    const given = sha256(m[2]!);
+    const stored = Buffer.from(row.token_hash, 'hex');
+    if (stored.length !== given.length || !timingSafeEqual(stored, given)) return false;
+    this.revokeFamily(row.family_id, now);
+    return true;
+  }
+
+  revokeFamily(familyId: string, now = Date.now()): void {
+    this.db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL').run(now, familyId);
+  }
+
+  /** Ends every session of a user (disabled, password changed). */
+  revokeUser(username: string, now = Date.now()): number {
+    return this.db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL').run(now, username).changes;
+  }
+
+  /** Drops rows expired for a day; kept a day so late reuse is still recognised as such. */
+  private sweep(now: number): void {
+    this.db.prepare('DELETE FROM refresh_tokens WHERE expires_at < ?').run(now - 86_400_000);
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Users administration (admins only): list, create, change role, disable, reset password.
+ * The last active admin can be neither demoted nor disabled, so the service cannot be
+ * locked out of its own administration. Disabling or a new password ends the user's
+ * sign-ins (refresh tokens); access tokens already stop at the next request, since the
+ * auth middleware reads the user on every request.
+ */
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { AppError } from '../../shared/errors.js';
+import { z } from '../../shared/schemas/common.js';
+import type { CloudContext } from '../context.js';
+import { requireAuth, requireRole } from '../auth/middleware.js';
+import { notFound, validate } from '../http/errors.js';
+import { rateLimit } from '../http/rate-limit.js';
+import type { Env } from '../http/types.js';
+import { doc } from '../http/docs.js';
+
+const Role = z.enum(['viewer', 'operator', 'admin']).describe('viewer: read; operator: + correct plates; admin: + config, keys, users');
+const Username = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'must be 1-64 characters of letters, digits, . _ @ - and start with a letter or digit');
+const Password = z.string().min(8, 'must be at least 8 characters').max(1024);
+
+export const UserOut = z.object({ username: z.string(), role: Role, disabled: z.boolean(), created_at: z.string() }).openapi('User');
+export const UserCreate = z.object({ username: Username, password: Password, role: Role.default('viewer') }).strict().openapi('UserCreate');
+export const UserPatch = z
+  .object({ role: Role.optional(), disabled: z.boolean().optional(), password: Password.optional() })
+  .strict()
+  .refine((p) => Object.keys(p).length > 0, 'give at least one of role, disabled, password')
+  .openapi('UserPatch');
+
+const out = (u: { username: string; role: string; disabled: number; created_at: string }) => ({
+  username: u.username,
+  role: u.role,
+  disabled: !!u.disabled,
+  created_at: u.created_at,
+});
+
+async function jsonBody(c: Context): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch {
+    throw new AppError('INVALID_REQUEST', 'Malformed JSON body');
+  }
+}
+
+export function registerUserRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, clientIp: (c: Context) => string): void {
+  const admin = [requireAuth(ctx), requireRole('admin'), rateLimit(ctx.limiter, 'config', clientIp)] as const;
+
+  app.get('/users', ...admin, (c) => {
+    const items = ctx.users.list().map(out);
+    return c.json({ items, total: items.length });
+  });
+  doc(app, 'get', '/users', { tag: 'Users', summary: 'List users (admin)', response: z.object({ items: z.array(UserOut), total: z.number().int() }).openapi('UserList'), errors: [401, 403, 429] });
+
+  app.post('/users', ...admin, async (c) => {
+    const body = validate(UserCreate, await jsonBody(c));
+    if (ctx.users.get(body.username)) throw new AppError('DUPLICATE_RESOURCE', `User ${body.username} already exists`);
+    await ctx.users.create(body.username, body.password, body.role);
+    ctx.log.info({ username: body.username, role: body.role, by: (c.get('principal') as { username: string }).username }, 'user created');
+    return c.json(out(ctx.users.get(body.username)!), 201);
+  });
+  doc(app, 'post', '/users', { tag: 'Users', summary: 'Create a user (admin)', body: UserCreate, status: 201, response: UserOut, errors: [400, 401, 403, 409, 429] });
+
+  app.patch('/users/:username', ...admin, async (c) => {
+    const username = c.req.param('username');
+    const patch = validate(UserPatch, await jsonBody(c));
+    const user = ctx.users.get(username);
+    if (!user) throw notFound('User');
+    const losesAdmin = user.role === 'admin' && !user.disabled && ((patch.role !== undefined && patch.role !== 'admin') || patch.disabled === true);
+    if (losesAdmin && ctx.users.countActiveAdmins() <= 1) {
+      throw new AppError('VALIDATION_ERROR', 'Validation error', {
+        errors: [{ field: patch.disabled ? 'disabled' : 'role', message: 'the last active admin cannot be demoted or disabled' }],
+      });
+    }
+    if (patch.role !== undefined) ctx.users.setRole(username, patch.role);
+    if (patch.disabled !== undefined) ctx.users.setDisabled(username, patch.disabled);
+    if (patch.password !== undefined) await ctx.users.setPassword(username, patch.password);
+    if (patch.disabled || patch.password !== undefined) ctx.refreshTokens.revokeUser(username);
+    ctx.log.info({ username, role: patch.role, disabled: patch.disabled, password_changed: patch.password !== undefined, by: (c.get('principal') as { username: string }).username }, 'user changed');
+    return c.json(out(ctx.users.get(username)!));
+  });
+  doc(app, 'patch', '/users/:username', {
+    tag: 'Users',
+    summary: 'Change a user: role, disabled, password (admin)',
+    params: z.object({ username: z.string() }),
+    body: UserPatch,
+    response: UserOut,
+    errors: [400, 401, 403, 404, 429],
+  });
+}
