@@ -1,0 +1,71 @@
+import t from 'tap';
+import { PlateTracker, DedupWindow, engineCandidates, type TrackedObservation } from '../../../edge/track/index.js';
+import { vote } from '../../../edge/read/consensus.js';
+import type { EngineRead } from '../../../edge/read/types.js';
+import type { Frame } from '../../../edge/recognize/types.js';
+
+const read = (engine: string, text: string, conf = 0.9): EngineRead => ({ engine, text, confidence: conf, chars: [...text].map((char) => ({ char, confidence: conf })) });
+
+/** A fixture iterable of frames: one car crossing left to right, its plate read slightly differently each frame. */
+function* passingCar(texts: string[], t0: number, x0 = 100): Generator<{ ts: number; obs: TrackedObservation[] }> {
+  for (const [i, text] of texts.entries()) {
+    const frame: Frame = { cameraId: 'c', seq: i, ts: t0 + i * 100, width: 8, height: 8, data: Buffer.alloc(192) };
+    const reads = [read('fast-plate-ocr', text), read('paddle-ocr', text, 0.8)];
+    yield { ts: frame.ts, obs: [{ box: { x: x0 + i * 20, y: 300, width: 120, height: 30 }, reads, consensus: vote(reads.map((r) => ({ read: r }))), frame, processingMs: 50 }] };
+  }
+}
+
+t.test('one track per passing car, confirmed when it is lost, voted across frames', async (t) => {
+  const tr = new PlateTracker([], { maxGapMs: 500 });
+  const out = [];
+  for (const f of passingCar(['ABC123', 'ABC123', 'A8C123', 'ABC123'], 1000)) out.push(...tr.update(f.ts, f.obs));
+  t.same(out, [], 'still in view');
+  t.equal(tr.openTracks, 1);
+  const closed = tr.update(2000, []);
+  t.equal(closed.length, 1);
+  t.equal(closed[0].text, 'ABC123', 'the odd frame is outvoted');
+  t.equal(closed[0].frameCount, 4);
+  t.equal(closed[0].firstSeenTs, 1000);
+  t.equal(closed[0].lastSeenTs, 1300);
+  t.equal(closed[0].processingMs, 200);
+  t.equal(tr.openTracks, 0);
+});
+
+t.test('two cars at once are two tracks', async (t) => {
+  const tr = new PlateTracker([], { maxGapMs: 500 });
+  const a = [...passingCar(['ABC123', 'ABC123'], 0, 0)];
+  const b = [...passingCar(['XYZ789', 'XYZ789'], 0, 600)];
+  for (let i = 0; i < 2; i++) tr.update(a[i].ts, [...a[i].obs, ...b[i].obs]);
+  t.equal(tr.openTracks, 2);
+  t.same(tr.flush().map((r) => r.text).sort(), ['ABC123', 'XYZ789']);
+});
+
+t.test('a parked car is confirmed once after maxTrackFrames, then stays silent', async (t) => {
+  const tr = new PlateTracker([], { maxGapMs: 500, maxTrackFrames: 3 });
+  const frames = [...passingCar(Array(8).fill('PARK01'), 0, 100)].map((f) => ({ ...f, obs: f.obs.map((o) => ({ ...o, box: { ...o.box, x: 100 } })) }));
+  const out = frames.flatMap((f) => tr.update(f.ts, f.obs));
+  t.equal(out.length, 1);
+  t.same(tr.update(5000, []), [], 'no second event when it leaves');
+});
+
+t.test('minFrames drops one-frame flickers', async (t) => {
+  const tr = new PlateTracker([], { minFrames: 2 });
+  const [f] = passingCar(['ABC123'], 0);
+  tr.update(f.ts, f.obs);
+  t.same(tr.flush(), []);
+});
+
+t.test('engine candidates: each engine its most supported text', async (t) => {
+  const obs = [...passingCar(['ABC123', 'ABC123', 'A8C123'], 0)].flatMap((f) => f.obs);
+  const c = engineCandidates(obs);
+  t.same(c.map((x) => [x.model, x.text]), [['fast-plate-ocr', 'ABC123'], ['paddle-ocr', 'ABC123']]);
+});
+
+t.test('de-dup window: look-alike aware, per window', async (t) => {
+  const d = new DedupWindow(10_000);
+  t.equal(d.check('ABC123', 0), false);
+  t.equal(d.check('ABC123', 5_000), true);
+  t.equal(d.check('A8C123', 6_000), true, 'B/8 look-alike is the same plate');
+  t.equal(d.check('XYZ789', 6_000), false);
+  t.equal(d.check('ABC123', 30_000), false, 'after the window a new event');
+});
