@@ -31,26 +31,29 @@ const MIGRATIONS: string[] = [
   -- Trigram index: plate_text partial match without scanning every event.
   CREATE VIRTUAL TABLE events_plate_fts USING fts5(plate_text, content='events', content_rowid='seq', tokenize='trigram');
 
-  -- Per-minute rollup per camera and zone, kept by the writer: stats never scan events.
-  CREATE TABLE stats_minute (
-    minute INTEGER NOT NULL,             -- ts / 60000
-    camera_id TEXT NOT NULL,             -- '' when the event had none
+  -- Rollups per minute (level 0), hour (1) and day (2), per camera and zone ('' = none),
+  -- kept by the writer in the events' transaction (cloud/store/event-stats.ts).
+  CREATE TABLE stats_rollup (
+    level INTEGER NOT NULL,
+    bucket INTEGER NOT NULL,             -- ts / bucket size
+    camera_id TEXT NOT NULL,
     zone_id TEXT NOT NULL,
     n INTEGER NOT NULL,
     n_conf INTEGER NOT NULL,
     sum_conf REAL NOT NULL,
     min_conf REAL,
     max_conf REAL,
-    PRIMARY KEY (minute, camera_id, zone_id)
+    PRIMARY KEY (level, bucket, camera_id, zone_id)
   ) WITHOUT ROWID;
 
-  -- Distinct plates: one HyperLogLog sketch per hour, camera and zone (cloud/store/hll.ts).
+  -- Distinct plates: a HyperLogLog sketch per hour (1) and day (2), camera and zone (hll.ts).
   CREATE TABLE plates_hll (
-    hour INTEGER NOT NULL,
+    level INTEGER NOT NULL,
+    bucket INTEGER NOT NULL,
     camera_id TEXT NOT NULL,
     zone_id TEXT NOT NULL,
     regs BLOB NOT NULL,
-    PRIMARY KEY (hour, camera_id, zone_id)
+    PRIMARY KEY (level, bucket, camera_id, zone_id)
   ) WITHOUT ROWID;
 
   CREATE TABLE config_items (

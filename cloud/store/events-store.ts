@@ -3,11 +3,13 @@
  *
  * Writes go through a group-commit queue: every ingest waits for the transaction that holds
  * its row to commit (synchronous=FULL), and all ingests that arrive within one turn of the
- * event loop share that commit. The same transaction maintains the per-minute rollup and the
- * hourly distinct-plate sketches, so `stats` reads rollups instead of scanning events.
+ * event loop share that commit. The same transaction maintains the rollups and plate
+ * sketches of event-stats.ts, so `stats` never scans the events table.
  */
 import type { Db } from '../db/open.js';
-import { addToSketch, estimate, mergeSketch, newSketch } from './hll.js';
+import { RollupWriter, computeStats, type Interval, type Stats } from './event-stats.js';
+
+export { bucketStart, type Interval, type Stats } from './event-stats.js';
 
 export interface EventRow {
   event_id: string;
@@ -39,26 +41,7 @@ export interface EventFilter {
 export type SortField = 'timestamp' | 'confidence' | 'plate_text';
 
 const MINUTE = 60_000;
-const HOUR = 3_600_000;
-const DAY = 86_400_000;
-const WEEK = 7 * DAY;
-/** 1970-01-01 was a Thursday: weeks start on Monday, 3 days earlier. */
-const WEEK_OFFSET = 3 * DAY;
-
-export type Interval = 'minute' | 'hour' | 'day' | 'week';
-
-export function bucketStart(ts: number, interval: Interval): number {
-  switch (interval) {
-    case 'minute':
-      return Math.floor(ts / MINUTE) * MINUTE;
-    case 'hour':
-      return Math.floor(ts / HOUR) * HOUR;
-    case 'day':
-      return Math.floor(ts / DAY) * DAY;
-    case 'week':
-      return Math.floor((ts + WEEK_OFFSET) / WEEK) * WEEK - WEEK_OFFSET;
-  }
-}
+const round = (v: number, d = 4) => Math.round(v * 10 ** d) / 10 ** d;
 
 interface Pending {
   row: EventRow;
@@ -66,62 +49,22 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-interface Agg {
-  n: number;
-  nConf: number;
-  sumConf: number;
-  min: number | null;
-  max: number | null;
-}
-
-const emptyAgg = (): Agg => ({ n: 0, nConf: 0, sumConf: 0, min: null, max: null });
-
-function addAgg(a: Agg, n: number, nConf: number, sumConf: number, min: number | null, max: number | null): void {
-  a.n += n;
-  a.nConf += nConf;
-  a.sumConf += sumConf;
-  if (min !== null && (a.min === null || min < a.min)) a.min = min;
-  if (max !== null && (a.max === null || max > a.max)) a.max = max;
-}
-
-const round = (v: number, d = 4) => Math.round(v * 10 ** d) / 10 ** d;
-
-export interface Stats {
-  total_events: number;
-  avg_confidence: number | null;
-  min_confidence: number | null;
-  max_confidence: number | null;
-  unique_plates: number;
-  event_rate: { per_second: number; per_minute: number; per_hour: number };
-  by_camera: Record<string, { count: number; avg_confidence: number | null }>;
-  by_zone: Record<string, { count: number; avg_confidence: number | null }>;
-  timeline: Array<{ timestamp: string; count: number; avg_confidence: number | null }>;
-}
-
 export class EventsStore {
   private queue: Pending[] = [];
   private scheduled = false;
   private readonly db: Db;
+  private readonly rollups: RollupWriter;
   private readonly stmts;
 
   constructor(db: Db) {
     this.db = db;
+    this.rollups = new RollupWriter(db);
     this.stmts = {
       insert: db.prepare(
         `INSERT OR IGNORE INTO events (event_id, ts, camera_id, zone_id, plate_text, confidence, processing_ms, body, frame_path, crop_path, created_at)
          VALUES (@event_id, @ts, @camera_id, @zone_id, @plate_text, @confidence, @processing_ms, @body, @frame_path, @crop_path, @created_at)`,
       ),
       fts: db.prepare('INSERT INTO events_plate_fts (rowid, plate_text) VALUES (?, ?)'),
-      rollup: db.prepare(
-        `INSERT INTO stats_minute (minute, camera_id, zone_id, n, n_conf, sum_conf, min_conf, max_conf)
-         VALUES (?, ?, ?, 1, ?, ?, ?, ?)
-         ON CONFLICT (minute, camera_id, zone_id) DO UPDATE SET
-           n = n + 1, n_conf = n_conf + excluded.n_conf, sum_conf = sum_conf + excluded.sum_conf,
-           min_conf = CASE WHEN excluded.min_conf IS NULL THEN min_conf WHEN min_conf IS NULL OR excluded.min_conf < min_conf THEN excluded.min_conf ELSE min_conf END,
-           max_conf = CASE WHEN excluded.max_conf IS NULL THEN max_conf WHEN max_conf IS NULL OR excluded.max_conf > max_conf THEN excluded.max_conf ELSE max_conf END`,
-      ),
-      sketchGet: db.prepare('SELECT regs FROM plates_hll WHERE hour = ? AND camera_id = ? AND zone_id = ?').pluck(),
-      sketchPut: db.prepare('INSERT OR REPLACE INTO plates_hll (hour, camera_id, zone_id, regs) VALUES (?, ?, ?, ?)'),
       get: db.prepare('SELECT * FROM events WHERE event_id = ?'),
       exists: db.prepare('SELECT 1 FROM events WHERE event_id = ?').pluck(),
       count: db.prepare('SELECT COUNT(*) FROM events').pluck(),
@@ -147,7 +90,7 @@ export class EventsStore {
     const results: Array<'inserted' | 'duplicate'> = [];
     try {
       this.db.transaction(() => {
-        const sketches = new Map<string, { hour: number; cam: string; zone: string; regs: Uint8Array; dirty: boolean }>();
+        const inserted: EventRow[] = [];
         for (const p of batch) {
           const r = p.row;
           const info = this.stmts.insert.run(r);
@@ -157,23 +100,9 @@ export class EventsStore {
           }
           results.push('inserted');
           this.stmts.fts.run(info.lastInsertRowid, r.plate_text);
-          const cam = r.camera_id ?? '';
-          const zone = r.zone_id ?? '';
-          const c = r.confidence;
-          this.stmts.rollup.run(Math.floor(r.ts / MINUTE), cam, zone, c === null ? 0 : 1, c ?? 0, c, c);
-          const hour = Math.floor(r.ts / HOUR);
-          const key = `${hour}\u0000${cam}\u0000${zone}`;
-          let s = sketches.get(key);
-          if (!s) {
-            const stored = this.stmts.sketchGet.get(hour, cam, zone) as Buffer | undefined;
-            s = { hour, cam, zone, regs: stored ? new Uint8Array(stored) : newSketch(), dirty: false };
-            sketches.set(key, s);
-          }
-          if (addToSketch(s.regs, r.plate_text)) s.dirty = true;
+          inserted.push(r);
         }
-        for (const s of sketches.values()) {
-          if (s.dirty) this.stmts.sketchPut.run(s.hour, s.cam, s.zone, Buffer.from(s.regs));
-        }
+        this.rollups.apply(inserted);
       })();
     } catch (e) {
       for (const p of batch) p.reject(e);
@@ -242,123 +171,9 @@ export class EventsStore {
     return { items, total };
   }
 
-  /**
-   * Statistics over [start, end]. Whole minutes come from the rollup; the partial minutes at
-   * either edge come from the events themselves, so results are exact for any bounds.
-   * unique_plates is a HyperLogLog estimate (see hll.ts).
-   */
+  /** Statistics over [start, end] from the rollups (see event-stats.ts). */
   stats(f: Omit<EventFilter, 'plate_text' | 'min_confidence'>, interval: Interval, now = Date.now()): Stats {
-    const start = f.start;
-    const end = f.end;
-    const firstMin = start === undefined ? Number.MIN_SAFE_INTEGER : Math.ceil(start / MINUTE);
-    const lastMin = end === undefined ? Number.MAX_SAFE_INTEGER : Math.floor((end + 1) / MINUTE) - 1;
-
-    const dimSql: string[] = [];
-    const dimParams: unknown[] = [];
-    if (f.camera_id !== undefined) {
-      dimSql.push('camera_id = ?');
-      dimParams.push(f.camera_id);
-    }
-    if (f.zone_id !== undefined) {
-      dimSql.push('zone_id = ?');
-      dimParams.push(f.zone_id);
-    }
-    const dims = dimSql.length ? ' AND ' + dimSql.join(' AND ') : '';
-
-    const total = emptyAgg();
-    const byCam = new Map<string, Agg>();
-    const byZone = new Map<string, Agg>();
-    const timeline = new Map<number, Agg>();
-    const at = <K>(m: Map<K, Agg>, k: K) => {
-      let a = m.get(k);
-      if (!a) m.set(k, (a = emptyAgg()));
-      return a;
-    };
-
-    let firstTs: number | null = null;
-    let lastTs: number | null = null;
-    if (firstMin <= lastMin) {
-      const rows = this.db
-        .prepare(
-          `SELECT minute, camera_id, zone_id, n, n_conf, sum_conf, min_conf, max_conf FROM stats_minute
-           WHERE minute >= ? AND minute <= ?${dims}`,
-        )
-        .raw()
-        .all(firstMin, lastMin, ...dimParams) as Array<[number, string, string, number, number, number, number | null, number | null]>;
-      for (const [minute, cam, zone, n, nConf, sumConf, mn, mx] of rows) {
-        addAgg(total, n, nConf, sumConf, mn, mx);
-        if (cam !== '') addAgg(at(byCam, cam), n, nConf, sumConf, mn, mx);
-        if (zone !== '') addAgg(at(byZone, zone), n, nConf, sumConf, mn, mx);
-        addAgg(at(timeline, bucketStart(minute * MINUTE, interval)), n, nConf, sumConf, mn, mx);
-        const t0 = minute * MINUTE;
-        if (firstTs === null || t0 < firstTs) firstTs = t0;
-        if (lastTs === null || t0 > lastTs) lastTs = t0;
-      }
-    }
-
-    // Partial minutes at the edges, straight from the events.
-    const edges: Array<[number, number]> = [];
-    if (start !== undefined) edges.push([start, Math.min(firstMin * MINUTE - 1, end ?? Number.MAX_SAFE_INTEGER)]);
-    if (end !== undefined && lastMin >= firstMin) edges.push([(lastMin + 1) * MINUTE, end]);
-    if (start !== undefined && end !== undefined && firstMin > lastMin) edges.splice(0, edges.length, [start, end]);
-    const edgeStmt = this.db.prepare(`SELECT ts, camera_id, zone_id, confidence FROM events WHERE ts >= ? AND ts <= ?${dims}`).raw();
-    for (const [a, b] of edges) {
-      if (a > b) continue;
-      for (const [ts, cam, zone, conf] of edgeStmt.all(a, b, ...dimParams) as Array<[number, string | null, string | null, number | null]>) {
-        const has = conf === null ? 0 : 1;
-        addAgg(total, 1, has, conf ?? 0, conf, conf);
-        if (cam) addAgg(at(byCam, cam), 1, has, conf ?? 0, conf, conf);
-        if (zone) addAgg(at(byZone, zone), 1, has, conf ?? 0, conf, conf);
-        addAgg(at(timeline, bucketStart(ts, interval)), 1, has, conf ?? 0, conf, conf);
-        if (firstTs === null || ts < firstTs) firstTs = ts;
-        if (lastTs === null || ts > lastTs) lastTs = ts;
-      }
-    }
-
-    // Distinct plates: merge the hourly sketches of whole hours, add the edge hours' plates.
-    const firstHour = start === undefined ? Number.MIN_SAFE_INTEGER : Math.ceil(start / HOUR);
-    const lastHour = end === undefined ? Number.MAX_SAFE_INTEGER : Math.floor((end + 1) / HOUR) - 1;
-    const sketch = newSketch();
-    if (firstHour <= lastHour) {
-      const regs = this.db
-        .prepare(`SELECT regs FROM plates_hll WHERE hour >= ? AND hour <= ?${dims}`)
-        .pluck()
-        .all(firstHour, lastHour, ...dimParams) as Buffer[];
-      for (const r of regs) mergeSketch(sketch, new Uint8Array(r.buffer, r.byteOffset, r.byteLength));
-    }
-    const hourEdges: Array<[number, number]> = [];
-    if (firstHour > lastHour) {
-      if (start !== undefined || end !== undefined) hourEdges.push([start ?? Number.MIN_SAFE_INTEGER, end ?? Number.MAX_SAFE_INTEGER]);
-    } else {
-      if (start !== undefined) hourEdges.push([start, firstHour * HOUR - 1]);
-      if (end !== undefined) hourEdges.push([(lastHour + 1) * HOUR, end]);
-    }
-    const plateStmt = this.db.prepare(`SELECT plate_text FROM events WHERE ts >= ? AND ts <= ?${dims}`).pluck();
-    for (const [a, b] of hourEdges) {
-      if (a > b) continue;
-      for (const p of plateStmt.iterate(a, b, ...dimParams) as Iterable<string>) addToSketch(sketch, p);
-    }
-
-    const windowStart = start ?? firstTs ?? now;
-    const windowEnd = end ?? Math.max(now, lastTs ?? now);
-    const seconds = Math.max(1, (windowEnd - windowStart) / 1000);
-    const perSecond = total.n / seconds;
-    const avg = (a: Agg) => (a.nConf ? round(a.sumConf / a.nConf) : null);
-    const obj = (m: Map<string, Agg>) =>
-      Object.fromEntries([...m.entries()].sort(([x], [y]) => x.localeCompare(y)).map(([k, a]) => [k, { count: a.n, avg_confidence: avg(a) }]));
-    return {
-      total_events: total.n,
-      avg_confidence: avg(total),
-      min_confidence: total.min,
-      max_confidence: total.max,
-      unique_plates: total.n === 0 ? 0 : Math.min(total.n, estimate(sketch)),
-      event_rate: { per_second: round(perSecond, 6), per_minute: round(perSecond * 60, 4), per_hour: round(perSecond * 3600, 2) },
-      by_camera: obj(byCam),
-      by_zone: obj(byZone),
-      timeline: [...timeline.entries()]
-        .sort(([a], [b]) => a - b)
-        .map(([t, a]) => ({ timestamp: new Date(t).toISOString().replace('.000Z', 'Z'), count: a.n, avg_confidence: avg(a) })),
-    };
+    return computeStats(this.db, f, interval, now);
   }
 
   /** Events per minute and mean processing time over the last `minutes` minutes. */

@@ -1,0 +1,14 @@
+/** The cloud service as its own process for the benchmark (args: data dir). */
+import { startCloud } from '../cloud/server.js';
+import { silentLogger } from '../shared/log.js';
+
+const cloud = await startCloud({
+  port: 0,
+  dataDir: process.argv[2]!,
+  logger: silentLogger,
+  env: { ANPR_ADMIN_PASSWORD: 'bench-password' },
+  rateLimits: { events: 1e9, config: 1e9, exporters: 1e9, auth: 1e9 },
+});
+const key = cloud.ctx.apiKeys.create(`bench-${Date.now()}`).key;
+process.stdout.write(`listening ${cloud.port} ${key}\n`);
+process.on('SIGTERM', () => void cloud.close().then(() => process.exit(0)));

@@ -1,0 +1,243 @@
+/**
+ * Statistics without scanning events. The writer keeps, in the same transaction as the
+ * events, a rollup per minute, hour and day (count, confidence sum/min/max per camera and
+ * zone) and a HyperLogLog sketch of plates per hour and day. A query splits its time range
+ * into whole days, then whole hours, then whole minutes, and reads the events themselves
+ * only for the partial minutes at either end — exact for any bounds, and the work grows
+ * with the number of days, not the number of events.
+ */
+import type { Db } from '../db/open.js';
+import { addToSketch, estimate, mergeSketch, newSketch } from './hll.js';
+
+export type Interval = 'minute' | 'hour' | 'day' | 'week';
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const WEEK = 7 * DAY;
+/** 1970-01-01 was a Thursday: weeks start on Monday, 3 days earlier. */
+const WEEK_OFFSET = 3 * DAY;
+/** Rollup levels: 0 minute, 1 hour, 2 day. */
+const LEVEL_MS = [MINUTE, HOUR, DAY] as const;
+const COARSEST: Record<Interval, number> = { minute: 0, hour: 1, day: 2, week: 2 };
+/** Sketches exist for hours and days only. */
+const SKETCH_MIN_LEVEL = 1;
+const NEG = Number.MIN_SAFE_INTEGER;
+const POS = Number.MAX_SAFE_INTEGER;
+
+export function bucketStart(ts: number, interval: Interval): number {
+  switch (interval) {
+    case 'minute':
+      return Math.floor(ts / MINUTE) * MINUTE;
+    case 'hour':
+      return Math.floor(ts / HOUR) * HOUR;
+    case 'day':
+      return Math.floor(ts / DAY) * DAY;
+    case 'week':
+      return Math.floor((ts + WEEK_OFFSET) / WEEK) * WEEK - WEEK_OFFSET;
+  }
+}
+
+/** A piece of a time range: whole buckets of one level, or raw events [from, to]. */
+type Segment = { kind: 'rollup'; level: number; first: number; last: number } | { kind: 'raw'; from: number; to: number };
+
+/** Splits [a, b] (inclusive, ms; NEG/POS for open ends) into the coarsest whole buckets first. */
+export function planRange(a: number, b: number, level: number, minLevel = 0): Segment[] {
+  if (a > b) return [];
+  if (level < minLevel) return [{ kind: 'raw', from: a, to: b }];
+  const size = LEVEL_MS[level]!;
+  const first = a === NEG ? NEG : Math.ceil(a / size);
+  const last = b === POS ? POS : Math.floor((b + 1) / size) - 1;
+  if (first > last) return planRange(a, b, level - 1, minLevel);
+  const out: Segment[] = [{ kind: 'rollup', level, first, last }];
+  if (a !== NEG && a < first * size) out.push(...planRange(a, first * size - 1, level - 1, minLevel));
+  if (b !== POS && (last + 1) * size - 1 < b) out.push(...planRange((last + 1) * size, b, level - 1, minLevel));
+  return out;
+}
+
+export interface RollupInput {
+  ts: number;
+  camera_id: string | null;
+  zone_id: string | null;
+  plate_text: string;
+  confidence: number | null;
+}
+
+interface Agg {
+  n: number;
+  nConf: number;
+  sumConf: number;
+  min: number | null;
+  max: number | null;
+}
+const emptyAgg = (): Agg => ({ n: 0, nConf: 0, sumConf: 0, min: null, max: null });
+function addAgg(a: Agg, n: number, nConf: number, sumConf: number, min: number | null, max: number | null): void {
+  a.n += n;
+  a.nConf += nConf;
+  a.sumConf += sumConf;
+  if (min !== null && (a.min === null || min < a.min)) a.min = min;
+  if (max !== null && (a.max === null || max > a.max)) a.max = max;
+}
+const round = (v: number, d = 4) => Math.round(v * 10 ** d) / 10 ** d;
+
+export interface Stats {
+  total_events: number;
+  avg_confidence: number | null;
+  min_confidence: number | null;
+  max_confidence: number | null;
+  unique_plates: number;
+  event_rate: { per_second: number; per_minute: number; per_hour: number };
+  by_camera: Record<string, { count: number; avg_confidence: number | null }>;
+  by_zone: Record<string, { count: number; avg_confidence: number | null }>;
+  timeline: Array<{ timestamp: string; count: number; avg_confidence: number | null }>;
+}
+
+export interface StatsFilter {
+  camera_id?: string;
+  zone_id?: string;
+  start?: number;
+  end?: number;
+}
+
+/** Keeps the rollups and sketches; `apply` runs inside the writer's transaction. */
+export class RollupWriter {
+  private readonly upsert;
+  private readonly sketchGet;
+  private readonly sketchPut;
+
+  constructor(db: Db) {
+    this.upsert = db.prepare(
+      `INSERT INTO stats_rollup (level, bucket, camera_id, zone_id, n, n_conf, sum_conf, min_conf, max_conf)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (level, bucket, camera_id, zone_id) DO UPDATE SET
+         n = n + excluded.n, n_conf = n_conf + excluded.n_conf, sum_conf = sum_conf + excluded.sum_conf,
+         min_conf = CASE WHEN excluded.min_conf IS NULL THEN min_conf WHEN min_conf IS NULL OR excluded.min_conf < min_conf THEN excluded.min_conf ELSE min_conf END,
+         max_conf = CASE WHEN excluded.max_conf IS NULL THEN max_conf WHEN max_conf IS NULL OR excluded.max_conf > max_conf THEN excluded.max_conf ELSE max_conf END`,
+    );
+    this.sketchGet = db.prepare('SELECT regs FROM plates_hll WHERE level = ? AND bucket = ? AND camera_id = ? AND zone_id = ?').pluck();
+    this.sketchPut = db.prepare('INSERT OR REPLACE INTO plates_hll (level, bucket, camera_id, zone_id, regs) VALUES (?, ?, ?, ?, ?)');
+  }
+
+  /** Adds a batch of newly inserted events: one upsert per bucket key, not per event. */
+  apply(rows: RollupInput[]): void {
+    const aggs = new Map<string, { level: number; bucket: number; cam: string; zone: string; a: Agg }>();
+    const sketches = new Map<string, { level: number; bucket: number; cam: string; zone: string; plates: string[] }>();
+    for (const r of rows) {
+      const cam = r.camera_id ?? '';
+      const zone = r.zone_id ?? '';
+      const c = r.confidence;
+      for (let level = 0; level < LEVEL_MS.length; level++) {
+        const bucket = Math.floor(r.ts / LEVEL_MS[level]!);
+        const key = `${level}\u0000${bucket}\u0000${cam}\u0000${zone}`;
+        let e = aggs.get(key);
+        if (!e) aggs.set(key, (e = { level, bucket, cam, zone, a: emptyAgg() }));
+        addAgg(e.a, 1, c === null ? 0 : 1, c ?? 0, c, c);
+        if (level >= SKETCH_MIN_LEVEL) {
+          let s = sketches.get(key);
+          if (!s) sketches.set(key, (s = { level, bucket, cam, zone, plates: [] }));
+          s.plates.push(r.plate_text);
+        }
+      }
+    }
+    for (const { level, bucket, cam, zone, a } of aggs.values()) this.upsert.run(level, bucket, cam, zone, a.n, a.nConf, a.sumConf, a.min, a.max);
+    for (const s of sketches.values()) {
+      const stored = this.sketchGet.get(s.level, s.bucket, s.cam, s.zone) as Buffer | undefined;
+      const regs = stored ? new Uint8Array(stored) : newSketch();
+      let dirty = !stored;
+      for (const p of s.plates) if (addToSketch(regs, p)) dirty = true;
+      if (dirty) this.sketchPut.run(s.level, s.bucket, s.cam, s.zone, Buffer.from(regs));
+    }
+  }
+}
+
+/** Totals, rates, per camera, per zone and timeline over [start, end]. */
+export function computeStats(db: Db, f: StatsFilter, interval: Interval, now = Date.now()): Stats {
+  const dimSql: string[] = [];
+  const dimParams: unknown[] = [];
+  if (f.camera_id !== undefined) {
+    dimSql.push('camera_id = ?');
+    dimParams.push(f.camera_id);
+  }
+  if (f.zone_id !== undefined) {
+    dimSql.push('zone_id = ?');
+    dimParams.push(f.zone_id);
+  }
+  const dims = dimSql.length ? ' AND ' + dimSql.join(' AND ') : '';
+  const a = f.start ?? NEG;
+  const b = f.end ?? POS;
+
+  const total = emptyAgg();
+  const byCam = new Map<string, Agg>();
+  const byZone = new Map<string, Agg>();
+  const timeline = new Map<number, Agg>();
+  const at = <K>(m: Map<K, Agg>, k: K) => {
+    let x = m.get(k);
+    if (!x) m.set(k, (x = emptyAgg()));
+    return x;
+  };
+  const add = (t0: number, cam: string | null, zone: string | null, n: number, nConf: number, sum: number, mn: number | null, mx: number | null) => {
+    addAgg(total, n, nConf, sum, mn, mx);
+    if (cam) addAgg(at(byCam, cam), n, nConf, sum, mn, mx);
+    if (zone) addAgg(at(byZone, zone), n, nConf, sum, mn, mx);
+    addAgg(at(timeline, bucketStart(t0, interval)), n, nConf, sum, mn, mx);
+  };
+
+  const rollupStmt = db
+    .prepare(`SELECT bucket, camera_id, zone_id, n, n_conf, sum_conf, min_conf, max_conf FROM stats_rollup WHERE level = ? AND bucket >= ? AND bucket <= ?${dims}`)
+    .raw();
+  const rawStmt = db.prepare(`SELECT ts, camera_id, zone_id, confidence FROM events WHERE ts >= ? AND ts <= ?${dims}`).raw();
+  for (const s of planRange(a, b, COARSEST[interval])) {
+    if (s.kind === 'raw') {
+      for (const [ts, cam, zone, conf] of rawStmt.iterate(s.from, s.to, ...dimParams) as Iterable<[number, string | null, string | null, number | null]>) {
+        add(ts, cam, zone, 1, conf === null ? 0 : 1, conf ?? 0, conf, conf);
+      }
+    } else {
+      const size = LEVEL_MS[s.level]!;
+      for (const [bucket, cam, zone, n, nConf, sum, mn, mx] of rollupStmt.iterate(s.level, s.first, s.last, ...dimParams) as Iterable<
+        [number, string, string, number, number, number, number | null, number | null]
+      >) {
+        add(bucket * size, cam, zone, n, nConf, sum, mn, mx);
+      }
+    }
+  }
+
+  // Distinct plates: merge the day and hour sketches; plates of partial hours go in directly.
+  const sketch = newSketch();
+  const sketchStmt = db.prepare(`SELECT regs FROM plates_hll WHERE level = ? AND bucket >= ? AND bucket <= ?${dims}`).pluck();
+  const plateStmt = db.prepare(`SELECT plate_text FROM events WHERE ts >= ? AND ts <= ?${dims}`).pluck();
+  if (total.n > 0) {
+    for (const s of planRange(a, b, 2, SKETCH_MIN_LEVEL)) {
+      if (s.kind === 'raw') {
+        for (const p of plateStmt.iterate(s.from, s.to, ...dimParams) as Iterable<string>) addToSketch(sketch, p);
+      } else {
+        for (const r of sketchStmt.iterate(s.level, s.first, s.last, ...dimParams) as Iterable<Buffer>) {
+          mergeSketch(sketch, new Uint8Array(r.buffer, r.byteOffset, r.byteLength));
+        }
+      }
+    }
+  }
+
+  let windowStart = f.start;
+  if (windowStart === undefined) {
+    const first = db.prepare(`SELECT MIN(ts) FROM events WHERE 1 = 1${dims}`).pluck().get(...dimParams) as number | null;
+    windowStart = first ?? now;
+  }
+  const windowEnd = f.end ?? Math.max(now, windowStart);
+  const perSecond = total.n / Math.max(1, (windowEnd - windowStart) / 1000);
+  const avg = (x: Agg) => (x.nConf ? round(x.sumConf / x.nConf) : null);
+  const obj = (m: Map<string, Agg>) =>
+    Object.fromEntries([...m.entries()].sort(([x], [y]) => x.localeCompare(y)).map(([k, x]) => [k, { count: x.n, avg_confidence: avg(x) }]));
+  return {
+    total_events: total.n,
+    avg_confidence: avg(total),
+    min_confidence: total.min,
+    max_confidence: total.max,
+    unique_plates: total.n === 0 ? 0 : Math.min(total.n, estimate(sketch)),
+    event_rate: { per_second: round(perSecond, 6), per_minute: round(perSecond * 60, 4), per_hour: round(perSecond * 3600, 2) },
+    by_camera: obj(byCam),
+    by_zone: obj(byZone),
+    timeline: [...timeline.entries()]
+      .sort(([x], [y]) => x - y)
+      .map(([t0, x]) => ({ timestamp: new Date(t0).toISOString().replace('.000Z', 'Z'), count: x.n, avg_confidence: avg(x) })),
+  };
+}
