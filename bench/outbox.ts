@@ -1,0 +1,90 @@
+/**
+ * Outbox benchmark (`npm run bench -- outbox`).
+ *  1. Commit rate of `Outbox.add` with a 60 KB frame + 6 KB crop: durable (fsync of both images,
+ *     the directory and the WAL commit) against the same code with fsync off (baseline); ratio.
+ *  2. Delivery rate from a pre-filled outbox (4 cameras, one event in flight per camera, multipart
+ *     with images) to the real cloud in its own process (rate limit lifted), against a trivial
+ *     loopback ingest stand-in (baseline: parses multipart, answers 202); ratio.
+ * Env: BENCH_EVENTS (default 1000).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Outbox } from '../edge/outbox/outbox.js';
+import { DeliveryWorker } from '../edge/exporters/dispatcher.js';
+import { CloudRestExporter } from '../edge/exporters/rest.js';
+import { IngestServer } from '../test/fixtures/ingest-server.js';
+import { sampleEvent, fakeJpeg } from '../test/fixtures/events.js';
+
+const N = Number(process.env.BENCH_EVENTS ?? 1000);
+const root = mkdtempSync(join(tmpdir(), 'anpr-bench-outbox-'));
+const frame = fakeJpeg(1, 60_000);
+const crop = fakeJpeg(2, 6_000);
+
+function fill(dataDir: string, n: number, unsafe: boolean): number {
+  const ob = new Outbox({ dataDir, exporters: ['cloud'], unsafeNoFsync: unsafe });
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) ob.add(sampleEvent(i, `cam-${i % 4}`, 'bench'), { frame, crop });
+  const rate = n / ((performance.now() - t0) / 1000);
+  ob.close();
+  return rate;
+}
+
+async function drain(dataDir: string, url: string, key: string): Promise<number> {
+  const ob = new Outbox({ dataDir, exporters: ['cloud'] });
+  const ex = new CloudRestExporter({ url, apiKey: key });
+  await ex.start();
+  const w = new DeliveryWorker(ob, ex, { pollMs: 50, backoff: { initialMs: 50, maxMs: 500 } });
+  const t0 = performance.now();
+  w.start();
+  while (ob.stats().byExporter.cloud.pending > 0) await new Promise((r) => setTimeout(r, 20));
+  const rate = N / ((performance.now() - t0) / 1000);
+  await w.stop();
+  await ex.stop();
+  const st = ob.stats().byExporter.cloud;
+  ob.close();
+  if (st.delivered !== N) throw new Error(`delivered ${st.delivered} of ${N}`);
+  return rate;
+}
+
+function startCloud(): Promise<{ port: number; key: string; stop: () => void }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./outbox-cloud-server.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /listening (\d+) (\S+)/.exec(out);
+      if (m) resolve({ port: Number(m[1]), key: m[2], stop: () => child.kill('SIGTERM') });
+    });
+    child.on('exit', (c) => reject(new Error(`cloud exited ${c}`)));
+  });
+}
+
+async function main() {
+  console.log(`outbox bench: ${N} events, 60 KB frame + 6 KB crop each, 4 cameras`);
+  const durable = fill(join(root, 'a'), N, false);
+  const unsafe = fill(join(root, 'b'), N, true);
+  console.log(`commit  durable (fsync, synchronous=FULL): ${durable.toFixed(0)} events/s`);
+  console.log(`commit  baseline (no fsync):               ${unsafe.toFixed(0)} events/s   ratio ${(durable / unsafe).toFixed(2)}`);
+  fill(join(root, 'c'), N, true);
+  const stand = await new IngestServer().start();
+  const base = await drain(join(root, 'c'), stand.url, 'k');
+  await stand.stop();
+  const cloud = await startCloud();
+  try {
+    const real = await drain(join(root, 'b'), `http://127.0.0.1:${cloud.port}`, cloud.key);
+    console.log(`deliver to the real cloud (own process):   ${real.toFixed(0)} events/s`);
+    console.log(`deliver baseline (trivial ingest stand-in): ${base.toFixed(0)} events/s   ratio ${(real / base).toFixed(2)}`);
+  } finally {
+    cloud.stop();
+  }
+}
+
+main()
+  .catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  })
+  .finally(() => rmSync(root, { recursive: true, force: true }));
