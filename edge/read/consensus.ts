@@ -6,16 +6,18 @@
  *    votes for itself and, with the engine's own probabilities, for its runner-ups;
  *    a read that skips a reference position votes to delete it; extra characters vote
  *    for an insertion.
- * 3. The voted string is then laid against the region formats of its length: where a
- *    format fixes letter or digit, the position takes the best-voted character of that
- *    class (so a `0` read at a letter position becomes the `O` or `D` the engines also
- *    considered). A reading that fits a format is preferred by `formatBonus`.
+ * 3. The voted string is then laid against the region formats of its length: where the
+ *    format of a closed region (br, lt) fixes letter or digit, the position takes the
+ *    best-voted character of that class (so a `0` read at a letter position becomes the
+ *    `O` or `D` the engines also considered). A reading that fits a format is preferred
+ *    by `formatBonus`. Last, the region's same-glyph rule writes characters its plates do
+ *    not distinguish one way (US: O → 0).
  *
  * Each engine's vote is scaled by its trust weight (per character class), so a strong
  * engine is not outvoted by two weak ones agreeing by accident, yet the weak ones decide
  * where the strong one is unsure. The votes are returned for explanation.
  */
-import { DIGIT_TO_LETTER, LETTER_TO_DIGIT, formatClasses, isDigit, isLetter, type PlateFormat, type Region } from '../../shared/plate/index.js';
+import { DIGIT_TO_LETTER, LETTER_TO_DIGIT, foldSameGlyph, formatClasses, isDigit, isLetter, type PlateFormat, type Region } from '../../shared/plate/index.js';
 import { align, plateDistance } from './align.js';
 import type { EngineRead } from './types.js';
 
@@ -66,6 +68,8 @@ export interface PositionVote {
   by: { engine: string; char: string | null; weight: number; frame?: number }[];
   /** Set when a format changed the voted character (e.g. '0→O'). */
   formatFix?: string;
+  /** Set when the region writes the character another way (e.g. 'O→0' in the US). */
+  sameGlyph?: string;
 }
 
 export interface ConsensusResult {
@@ -157,29 +161,36 @@ export function vote(ballots: readonly Ballot[], opts: ConsensusOptions = {}): C
   const voted = chosen.map((s) => best(s.scores, (ch) => ch !== DELETE)[0] ?? '?');
   const scoreOf = (chars: string[]) => chars.reduce((a, ch, k) => a + share(chosen[k], ch), 0) / Math.max(1, chars.length);
 
-  const formats = regions.flatMap((r) => r.formats).filter((f) => formatClasses(f).length === voted.length);
+  const ofLength = (f: PlateFormat) => formatClasses(f).length === voted.length;
+  const formats = regions.flatMap((r) => r.formats).filter(ofLength);
+  // Only the formats of closed regions may change characters: an open region (US vanity
+  // plates, mixed European schemes) cannot say a position must be a letter.
+  const binding = regions.filter((r) => !r.openFormats).flatMap((r) => r.formats).filter(ofLength);
   const allClosed = regions.length > 0 && regions.every((r) => !r.openFormats);
   let bestChars = voted;
   let bestFormat: PlateFormat | undefined = formats.find((f) => fits(voted, f));
   let bestScore = scoreOf(voted) + (bestFormat ? formatBonus : allClosed ? -closedPenalty : 0);
-  for (const f of formats) {
+  for (const f of binding) {
     const projected = project(voted, chosen, f);
     const s = scoreOf(projected) + formatBonus;
     if (s > bestScore + 1e-9) (bestScore = s), (bestChars = projected), (bestFormat = f);
   }
 
+  // Same-glyph rules last: they are how the region writes a character, not a reading choice.
+  const folded = [...foldSameGlyph(bestChars.join(''), regions)];
   const votes: PositionVote[] = chosen.map((s, k) => ({
     position: k,
-    char: bestChars[k],
+    char: folded[k],
     share: share(s, bestChars[k]),
     scores: Object.fromEntries([...s.scores].map(([c, v]) => [c, round(v)])),
     by: s.by.map((x) => ({ ...x, weight: round(x.weight) })),
     ...(bestChars[k] !== voted[k] ? { formatFix: `${voted[k]}→${bestChars[k]}` } : {}),
+    ...(folded[k] !== bestChars[k] ? { sameGlyph: `${bestChars[k]}→${folded[k]}` } : {}),
   }));
   const logShare = votes.reduce((a, v) => a + Math.log(Math.max(v.share, 1e-3)), 0);
   // A reading that fits none of the formats of regions that allow nothing else is doubtful.
   const confidence = (votes.length ? Math.exp(logShare / votes.length) : 0) * (allClosed && !bestFormat ? 0.5 : 1);
-  return { text: bestChars.join(''), confidence: round(confidence), format: bestFormat?.name, votes };
+  return { text: folded.join(''), confidence: round(confidence), format: bestFormat?.name, votes };
 }
 
 function best(scores: Map<string, number>, keep: (ch: string) => boolean = () => true): [string | undefined, number] {

@@ -32,12 +32,16 @@ export interface PipelineOptions {
   minConfidence?: number;
   /** 'frame': search the region of interest; 'vehicles': search vehicle boxes, the ROI when none. */
   plateSearch?: 'frame' | 'vehicles';
+  /** Regions per frame read by a secondary engine (default: tesseract 1, others maxPlates). */
+  engineRegions?: Record<string, number>;
   /** Name the colour of vehicles that carry a plate. */
   vehicleColour?: boolean;
 }
 
 /** A plate with everything the tracker needs to vote across frames. */
 export interface PlateObservation {
+  /** How plate-like the region is (primary engine confidence, text height, length, format). */
+  rank: number;
   result: PlateResult;
   reads: EngineRead[];
   consensus: ConsensusResult;
@@ -90,8 +94,9 @@ export class PlatePipeline {
     const primaryReads = await primary.read(image, found.map((r) => r.box));
     timings.read[primary.name] = performance.now() - t;
 
+    const tallest = Math.max(1, ...found.map((r) => r.box.height));
     const ranked = found
-      .map((region, i) => ({ region, primary: primaryReads[i], rank: rankScore(region, primaryReads[i], regions) }))
+      .map((region, i) => ({ region, primary: primaryReads[i], rank: rankScore(region, primaryReads[i], regions, tallest) }))
       .filter((x) => x.rank > 0)
       .sort((a, b) => b.rank - a.rank)
       .slice(0, this.maxPlates);
@@ -100,7 +105,8 @@ export class PlatePipeline {
     const otherReads = await Promise.all(
       others.map(async (reader) => {
         const ts = performance.now();
-        const reads = boxes.length ? await reader.read(image, boxes) : [];
+        const limit = this.opts.engineRegions?.[reader.name] ?? DEFAULT_ENGINE_REGIONS[reader.name] ?? boxes.length;
+        const reads = boxes.length ? await reader.read(image, boxes.slice(0, limit)) : [];
         timings.read[reader.name] = performance.now() - ts;
         return reads;
       }),
@@ -109,11 +115,12 @@ export class PlatePipeline {
     t = performance.now();
     const observations: PlateObservation[] = [];
     ranked.forEach((r, i) => {
-      const reads = [r.primary, ...otherReads.map((rs) => rs[i])];
+      const reads = [r.primary, ...otherReads.map((rs) => rs[i]).filter((x): x is EngineRead => x !== undefined)];
       const consensus = vote(reads.map((read): Ballot => ({ read })), { trust: this.opts.trust, regions });
       if (consensus.text.length < 3 || consensus.confidence < this.minConfidence) return;
       const vehicle = vehicleFor(r.region.box, vehicles);
       observations.push({
+        rank: r.rank,
         reads,
         consensus,
         result: {
@@ -128,7 +135,7 @@ export class PlatePipeline {
         },
       });
     });
-    observations.sort((a, b) => plateScore(b) - plateScore(a));
+    observations.sort((a, b) => b.rank - a.rank);
     const plates = dedupeOverlaps(observations);
     timings.consensus = performance.now() - t;
 
@@ -175,13 +182,21 @@ export async function readPlateBox(stages: PipelineStages, image: RgbImage, box:
   return { reads, consensus: vote(reads.map((read) => ({ read })), { trust, regions }), timings };
 }
 
-function rankScore(region: PlateRegion, read: EngineRead, regions: Region[]): number {
+/**
+ * How plate-like a region is: the plate specialist's confidence (it reads plates
+ * confidently and other text hesitantly), a plausible length, a format fit, and the text
+ * height relative to the tallest text found — a plate's characters are the largest on a
+ * vehicle's rear or front, while dealer frames, stickers and timestamp overlays are smaller.
+ */
+function rankScore(region: PlateRegion, read: EngineRead, regions: Region[], tallest: number): number {
   if (!read || read.text.length === 0) return 0;
   const fits = matchingFormats(read.text, regions).length > 0 ? 1.15 : 1;
-  return read.confidence * lengthPrior(read.text.length) * fits * (0.5 + 0.5 * region.score);
+  return read.confidence * lengthPrior(read.text.length) * fits * Math.sqrt(region.box.height / tallest) * (0.5 + 0.5 * region.score);
 }
 
-const plateScore = (p: PlateObservation) => p.consensus.confidence * lengthPrior(p.consensus.text.length) * (p.consensus.format ? 1.15 : 1);
+/** Regions per frame each secondary engine reads by default (tesseract is slow and weak: the best one only). */
+export const DEFAULT_ENGINE_REGIONS: Readonly<Record<string, number>> = { tesseract: 1 };
+
 
 /** Two overlapping boxes are one plate: keep the better-scored (input is sorted best first). */
 function dedupeOverlaps(obs: PlateObservation[]): PlateObservation[] {

@@ -22,6 +22,11 @@ export interface Region {
   formats: PlateFormat[];
   /** Whether a read that fits none of the formats is still plausible (vanity plates, mixed schemes). */
   openFormats: boolean;
+  /**
+   * Characters the region's plates print with one glyph, and how the region writes them
+   * (e.g. US plates: letter O and digit 0 look the same, records write 0).
+   */
+  sameGlyph?: Readonly<Record<string, string>>;
 }
 
 const f = (name: string, pattern: string): PlateFormat => ({ name, pattern });
@@ -42,6 +47,9 @@ export const REGIONS: Readonly<Record<string, Region>> = {
       f('us-2l5d', 'LL-DDDDD'),
     ],
     openFormats: true,
+    // Most states print O and 0 with one glyph (no engine can tell them apart) and their
+    // records, like the OpenALPR US labels, write 0.
+    sameGlyph: { O: '0' },
   },
   eu: {
     id: 'eu',
@@ -94,6 +102,17 @@ export function fitsFormat(plate: string, format: PlateFormat): boolean {
 /** The formats of `regions` that `plate` fits. */
 export function matchingFormats(plate: string, regions: readonly Region[]): PlateFormat[] {
   return regions.flatMap((r) => r.formats.filter((fm) => fitsFormat(plate, fm)));
+}
+
+/** Applies the regions' same-glyph rules when every region agrees on them (`O` → `0` for `us`). */
+export function foldSameGlyph(plate: string, regions: readonly Region[]): string {
+  if (regions.length === 0) return plate;
+  let out = '';
+  for (const ch of plate) {
+    const to = regions[0].sameGlyph?.[ch];
+    out += to !== undefined && regions.every((r) => r.sameGlyph?.[ch] === to) ? to : ch;
+  }
+  return out;
 }
 
 /** Lays a normalised plate out as its format displays it (`ABC1234` + `LLL-DDDD` → `ABC-1234`). */

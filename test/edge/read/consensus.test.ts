@@ -90,3 +90,14 @@ t.test('votes across frames add up', async (t) => {
 t.test('no reads, no text', async (t) => {
   t.same(vote([b(read('tesseract', '', 0))]), { text: '', confidence: 0, votes: [] });
 });
+
+t.test('open regions never swap look-alikes; US writes its one O/0 glyph as 0', async (t) => {
+  const us = regionsById(['us']);
+  // 8D79882 would fit LL-DDDDD as BD79882, but US formats are open: the reading stands.
+  const r = vote([b(read('fast-plate-ocr', '8D79882', 0.9, { 0: [['B', 0.3]] })), b(read('paddle-ocr', '8D79882', 0.9))], { regions: us });
+  t.equal(r.text, '8D79882');
+  const o = vote([b(read('fast-plate-ocr', 'HLOKTY1', 0.95))], { regions: us });
+  t.equal(o.text, 'HL0KTY1');
+  t.equal(o.votes[2].sameGlyph, 'O→0', 'explained in the votes');
+  t.equal(vote([b(read('fast-plate-ocr', 'HLOKTY1', 0.95))], { regions: regionsById(['us', 'eu']) }).text, 'HLOKTY1', 'only when every region agrees');
+});

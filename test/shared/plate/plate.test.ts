@@ -48,3 +48,10 @@ t.test('formats: classes, fitting, display', async (t) => {
 t.test('an unknown region is a configuration error', async (t) => {
   t.throws(() => regionsById(['xx']), { code: 'CONFIG_INVALID' });
 });
+
+t.test('same-glyph folding applies only where every region agrees', async (t) => {
+  const { foldSameGlyph } = await import('../../../shared/plate/index.js');
+  t.equal(foldSameGlyph('OB0O', regionsById(['us'])), '0B00');
+  t.equal(foldSameGlyph('OB0O', regionsById(['us', 'br'])), 'OB0O');
+  t.equal(foldSameGlyph('OB0O', []), 'OB0O');
+});
