@@ -1,0 +1,436 @@
+/**
+ * Config: cameras, zones, sensors, models, exporters (generic list + form per kind), edge
+ * API keys and users. Viewers and operators see everything read-only; admins change it.
+ */
+import { ApiError, api, imageUrl, session, token } from '../api.js';
+import { clear, fmtTime, h, toast } from '../dom.js';
+import type { Page, Resource } from '../types.js';
+import { listAll } from '../lookups.js';
+import { polygonEditor } from './zone-editor.js';
+import { renderKeys } from './keys.js';
+import { renderUsers } from './users.js';
+
+type FieldType = 'text' | 'number' | 'bool' | 'select' | 'json' | 'list' | 'ref' | 'password';
+interface Field {
+  key: string;
+  label: string;
+  type: FieldType;
+  options?: string[];
+  ref?: 'cameras' | 'zones';
+  nullable?: boolean;
+  required?: boolean;
+  help?: string;
+  placeholder?: string;
+}
+interface Kind {
+  kind: string;
+  title: string;
+  noun: string;
+  fields: Field[];
+  columns: Array<[string, (r: Resource) => string]>;
+}
+
+const str = (v: unknown) => (v === null || v === undefined || v === '' ? '—' : String(v));
+const get = (o: Record<string, unknown>, path: string): unknown => path.split('.').reduce<unknown>((a, k) => (a && typeof a === 'object' ? (a as Record<string, unknown>)[k] : undefined), o);
+function set(o: Record<string, unknown>, path: string, v: unknown): void {
+  const ks = path.split('.');
+  let cur = o;
+  for (const k of ks.slice(0, -1)) cur = (cur[k] ??= {}) as Record<string, unknown>;
+  cur[ks[ks.length - 1]!] = v;
+}
+
+const KINDS: Kind[] = [
+  {
+    kind: 'cameras',
+    title: 'Cameras',
+    noun: 'camera',
+    fields: [
+      { key: 'name', label: 'Name', type: 'text', required: true },
+      { key: 'rtsp_url', label: 'RTSP URL', type: 'text', required: true, placeholder: 'rtsp://user:password@192.168.1.20:554/stream1' },
+      { key: 'enabled', label: 'Enabled', type: 'bool' },
+      { key: 'zone_id', label: 'Default zone', type: 'ref', ref: 'zones', nullable: true },
+      { key: 'fps', label: 'Frames per second', type: 'number', placeholder: '10' },
+      { key: 'resolution.width', label: 'Analysis width', type: 'number', placeholder: '1920' },
+      { key: 'resolution.height', label: 'Analysis height', type: 'number', placeholder: '1080' },
+      { key: 'detection_model', label: 'Detection model', type: 'text', nullable: true },
+      { key: 'ocr_models', label: 'OCR engines', type: 'list', help: 'Comma-separated engine names' },
+      { key: 'metadata', label: 'Metadata (JSON)', type: 'json' },
+    ],
+    columns: [
+      ['Name', (r) => str(r.name)],
+      ['Stream', (r) => str(r.rtsp_url).replace(/\/\/[^@/]+@/, '//***@')],
+      ['Enabled', (r) => (r.enabled ? 'yes' : 'no')],
+      ['FPS', (r) => str(r.fps)],
+    ],
+  },
+  {
+    kind: 'zones',
+    title: 'Zones',
+    noun: 'zone',
+    fields: [
+      { key: 'name', label: 'Name', type: 'text', required: true },
+      { key: 'camera_id', label: 'Camera', type: 'ref', ref: 'cameras', required: true },
+      { key: 'type', label: 'Type', type: 'select', options: ['monitor', 'enter', 'exit', 'both', 'parking', 'restricted'] },
+      { key: 'metadata', label: 'Metadata (JSON)', type: 'json' },
+    ],
+    columns: [
+      ['Name', (r) => str(r.name)],
+      ['Camera', (r) => str(r.camera_id)],
+      ['Type', (r) => str(r.type)],
+      ['Points', (r) => str((get(r, 'geometry.points') as unknown[] | undefined)?.length)],
+    ],
+  },
+  {
+    kind: 'sensors',
+    title: 'Sensors',
+    noun: 'sensor',
+    fields: [
+      { key: 'name', label: 'Name', type: 'text', required: true },
+      { key: 'type', label: 'Type', type: 'select', options: ['tpms', 'barrier', 'rfid', 'loop', 'relay'], required: true },
+      { key: 'camera_id', label: 'Camera', type: 'ref', ref: 'cameras', nullable: true },
+      { key: 'zone_id', label: 'Zone', type: 'ref', ref: 'zones', nullable: true },
+      { key: 'config', label: 'Settings (JSON)', type: 'json' },
+      { key: 'metadata', label: 'Metadata (JSON)', type: 'json' },
+    ],
+    columns: [
+      ['Name', (r) => str(r.name)],
+      ['Type', (r) => str(r.type)],
+      ['Camera', (r) => str(r.camera_id)],
+      ['Zone', (r) => str(r.zone_id)],
+    ],
+  },
+  {
+    kind: 'models',
+    title: 'Models',
+    noun: 'model',
+    fields: [
+      { key: 'name', label: 'Name', type: 'text', required: true },
+      { key: 'type', label: 'Type', type: 'select', options: ['detector', 'plate_detector', 'ocr', 'classifier'], required: true },
+      { key: 'version', label: 'Version', type: 'text', placeholder: '1.0.0' },
+      { key: 'weights_path', label: 'Weights file', type: 'text', required: true },
+      { key: 'sha256', label: 'SHA-256', type: 'text' },
+      { key: 'parameters', label: 'Parameters (JSON)', type: 'json' },
+      { key: 'metadata', label: 'Metadata (JSON)', type: 'json' },
+    ],
+    columns: [
+      ['Name', (r) => str(r.name)],
+      ['Type', (r) => str(r.type)],
+      ['Version', (r) => str(r.version)],
+      ['Weights', (r) => str(r.weights_path)],
+    ],
+  },
+  {
+    kind: 'exporters',
+    title: 'Exporters',
+    noun: 'exporter',
+    fields: [
+      { key: 'name', label: 'Name', type: 'text', required: true },
+      { key: 'type', label: 'Type', type: 'select', options: ['rest', 'mqtt', 'webhook'], required: true },
+      { key: 'url', label: 'URL', type: 'text', required: true, placeholder: 'https://… or mqtt://…' },
+      { key: 'enabled', label: 'Enabled', type: 'bool' },
+      { key: 'headers', label: 'Headers (JSON)', type: 'json' },
+      { key: 'auth', label: 'Auth (JSON)', type: 'json', help: '{"type":"bearer","token":"…"} · none · basic · api_key' },
+      { key: 'config', label: 'Settings (JSON)', type: 'json', help: 'MQTT: topic, qos, retain, username, password' },
+      { key: 'retry_config', label: 'Retry (JSON)', type: 'json' },
+      { key: 'metadata', label: 'Metadata (JSON)', type: 'json' },
+    ],
+    columns: [
+      ['Name', (r) => str(r.name)],
+      ['Type', (r) => str(r.type)],
+      ['URL', (r) => str(r.url)],
+      ['Enabled', (r) => (r.enabled ? 'yes' : 'no')],
+    ],
+  },
+];
+
+function tabs(active: string): HTMLElement {
+  const items: Array<[string, string]> = KINDS.map((k) => [k.kind, k.title]);
+  if (session.can('admin')) items.push(['keys', 'API keys'], ['users', 'Users']);
+  return h('nav', { class: 'tabs', 'aria-label': 'Config sections' }, items.map(([k, t]) => h('a', { href: `#/config/${k}`, class: k === active ? 'active' : undefined }, t)));
+}
+
+export async function renderConfig(root: HTMLElement, [tab, id]: string[]): Promise<void> {
+  const which = tab || 'cameras';
+  const body = h('div', { class: 'config-body' });
+  clear(root, h('section', { class: 'page-head' }, h('h1', null, 'Config')), tabs(which), body);
+  if (which === 'keys' || which === 'users') {
+    if (!session.can('admin')) {
+      clear(body, h('p', { class: 'card form-error' }, 'Only admins can manage API keys and users.'));
+      return;
+    }
+    return which === 'keys' ? renderKeys(body) : renderUsers(body);
+  }
+  const kind = KINDS.find((k) => k.kind === which);
+  if (!kind) {
+    clear(body, h('p', { class: 'card' }, 'No such section.'));
+    return;
+  }
+  if (id) return renderForm(body, kind, id);
+  return renderList(body, kind);
+}
+
+async function renderList(root: HTMLElement, kind: Kind): Promise<void> {
+  const admin = session.can('admin');
+  let page: Page<Resource>;
+  try {
+    page = await api<Page<Resource>>('GET', `/config/${kind.kind}`, { query: { limit: 1000 } });
+  } catch (e) {
+    clear(root, h('p', { class: 'form-error' }, (e as Error).message));
+    return;
+  }
+  const result = h('div', { class: 'test-result' });
+  const del = async (r: Resource) => {
+    if (!confirm(`Delete ${kind.noun} “${String(r.name ?? r.id)}”?`)) return;
+    try {
+      await api('DELETE', `/config/${kind.kind}/${encodeURIComponent(r.id)}`);
+      toast(`Deleted ${r.id}`);
+      await renderList(root, kind);
+    } catch (e) {
+      toast((e as Error).message, 'error');
+    }
+  };
+  clear(
+    root,
+    h(
+      'section',
+      { class: 'card' },
+      h(
+        'div',
+        { class: 'card-head' },
+        h('h2', null, `${kind.title} (${page.total})`),
+        admin ? h('a', { class: 'btn btn-primary', href: `#/config/${kind.kind}/new`, 'data-testid': 'new-item' }, `New ${kind.noun}`) : h('span', { class: 'muted', 'data-testid': 'read-only' }, 'Read only — admins can change the config'),
+      ),
+      page.items.length
+        ? h(
+            'div',
+            { class: 'table-wrap' },
+            h(
+              'table',
+              { class: 'table', 'data-testid': `${kind.kind}-table` },
+              h('thead', null, h('tr', null, h('th', null, 'Id'), kind.columns.map(([t]) => h('th', null, t)), h('th', null, ''))),
+              h(
+                'tbody',
+                null,
+                page.items.map((r) =>
+                  h(
+                    'tr',
+                    { 'data-id': r.id },
+                    h('td', null, h('code', null, r.id)),
+                    kind.columns.map(([, f]) => h('td', null, f(r))),
+                    h(
+                      'td',
+                      { class: 'actions' },
+                      h('a', { class: 'btn btn-small', href: `#/config/${kind.kind}/${encodeURIComponent(r.id)}` }, admin ? 'Edit' : 'View'),
+                      kind.kind === 'cameras' && admin ? h('button', { class: 'btn btn-small', type: 'button', onclick: () => testCamera(r.id, result) }, 'Test') : null,
+                      kind.kind === 'exporters' && admin ? h('button', { class: 'btn btn-small', type: 'button', onclick: () => testExporter(r.id, result) }, 'Test') : null,
+                      admin ? h('button', { class: 'btn btn-small btn-danger', type: 'button', onclick: () => del(r) }, 'Delete') : null,
+                    ),
+                  ),
+                ),
+              ),
+            ),
+          )
+        : h('p', { class: 'empty' }, `No ${kind.title.toLowerCase()} yet.`),
+    ),
+    result,
+  );
+}
+
+/** "Test connection": the stream's codec, size and rate, and a snapshot. */
+async function testCamera(id: string, out: HTMLElement): Promise<void> {
+  clear(out, h('section', { class: 'card' }, h('h2', null, `Testing ${id}…`), h('p', { class: 'muted' }, 'Connecting to the stream (up to 10 s).')));
+  const r = await fetch(`/config/cameras/${encodeURIComponent(id)}/test`, { method: 'POST', headers: { authorization: `Bearer ${await token()}` } });
+  const b = (await r.json()) as { status?: string; message?: string; detail?: string; error?: string; response_time_ms?: number; stream_info?: { codec: string; width: number; height: number; fps: number | null } };
+  const snap = h('div', { class: 'snapshot' });
+  clear(
+    out,
+    h(
+      'section',
+      { class: 'card', 'data-testid': 'test-result' },
+      h('h2', null, `Connection test: ${id}`),
+      b.status === 'success'
+        ? [
+            h('p', { class: 'ok-text' }, `✔ ${b.message} in ${b.response_time_ms} ms`),
+            h('dl', { class: 'facts' }, h('dt', null, 'Codec'), h('dd', null, b.stream_info!.codec), h('dt', null, 'Size'), h('dd', null, `${b.stream_info!.width} × ${b.stream_info!.height}`), h('dt', null, 'Frame rate'), h('dd', null, b.stream_info!.fps === null ? '—' : `${b.stream_info!.fps} fps`)),
+            snap,
+          ]
+        : h('p', { class: 'form-error' }, `✘ ${b.message ?? b.detail ?? 'failed'}`),
+    ),
+  );
+  if (b.status === 'success') {
+    snap.appendChild(h('p', { class: 'muted' }, 'Grabbing a snapshot…'));
+    try {
+      const u = await imageUrl(`/config/cameras/${encodeURIComponent(id)}/snapshot`);
+      clear(snap, h('img', { src: u, alt: `Snapshot of ${id}`, class: 'snapshot-img' }));
+    } catch (e) {
+      clear(snap, h('p', { class: 'form-error' }, (e as Error).message));
+    }
+  }
+}
+
+async function testExporter(id: string, out: HTMLElement): Promise<void> {
+  clear(out, h('section', { class: 'card' }, h('h2', null, `Testing ${id}…`)));
+  const r = await fetch(`/config/exporters/${encodeURIComponent(id)}/test`, { method: 'POST', headers: { authorization: `Bearer ${await token()}` } });
+  const b = (await r.json()) as { status?: string; message?: string; detail?: string; error?: string; response_time_ms?: number; http_status?: number };
+  clear(
+    out,
+    h(
+      'section',
+      { class: 'card', 'data-testid': 'test-result' },
+      h('h2', null, `Exporter test: ${id}`),
+      b.status === 'success'
+        ? h('p', { class: 'ok-text' }, `✔ ${b.message} in ${b.response_time_ms} ms${b.http_status ? ` (HTTP ${b.http_status})` : ''}`)
+        : h('p', { class: 'form-error' }, `✘ ${b.message ?? b.detail}${b.error ? `: ${b.error}` : ''}`),
+    ),
+  );
+}
+
+async function renderForm(root: HTMLElement, kind: Kind, id: string): Promise<void> {
+  const admin = session.can('admin');
+  const isNew = id === 'new';
+  if (isNew && !admin) {
+    clear(root, h('p', { class: 'card form-error', 'data-testid': 'read-only' }, 'Only admins can change the config.'));
+    return;
+  }
+  let current: Resource | null = null;
+  const refs: Record<string, Resource[]> = {};
+  try {
+    if (!isNew) current = await api<Resource>('GET', `/config/${kind.kind}/${encodeURIComponent(id)}`);
+    for (const f of kind.fields) if (f.type === 'ref' && !refs[f.ref!]) refs[f.ref!] = await listAll(f.ref!);
+  } catch (e) {
+    clear(root, h('p', { class: 'card form-error' }, (e as Error).message));
+    return;
+  }
+  const inputs = new Map<string, HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>();
+  const fieldErr = new Map<string, HTMLElement>();
+  const rows = kind.fields.map((f) => {
+    const v = current ? get(current, f.key) : undefined;
+    const fid = `fld-${f.key.replace(/\./g, '-')}`;
+    let input: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+    switch (f.type) {
+      case 'bool':
+        input = h('input', { id: fid, type: 'checkbox', checked: v === undefined ? true : !!v });
+        break;
+      case 'number':
+        input = h('input', { id: fid, type: 'number', value: v === undefined || v === null ? '' : String(v), placeholder: f.placeholder });
+        break;
+      case 'select':
+        input = h('select', { id: fid }, f.options!.map((o) => h('option', { value: o, selected: v === o }, o)));
+        break;
+      case 'ref':
+        input = h(
+          'select',
+          { id: fid },
+          f.nullable || !current ? h('option', { value: '' }, f.nullable ? '— none —' : 'Choose…') : null,
+          refs[f.ref!]!.map((r) => h('option', { value: r.id, selected: v === r.id }, `${String(r.name ?? r.id)} (${r.id})`)),
+        );
+        break;
+      case 'json':
+        input = h('textarea', { id: fid, rows: 3, spellcheck: 'false', class: 'mono' });
+        input.value = v === undefined ? '' : JSON.stringify(v, null, 2);
+        break;
+      case 'list':
+        input = h('input', { id: fid, value: Array.isArray(v) ? v.join(', ') : '' });
+        break;
+      default:
+        input = h('input', { id: fid, value: v === undefined || v === null ? '' : String(v), placeholder: f.placeholder, autocomplete: 'off', spellcheck: 'false' });
+    }
+    if (!admin) input.disabled = true;
+    inputs.set(f.key, input);
+    const err = h('span', { class: 'field-error' });
+    fieldErr.set(f.key, err);
+    return h('div', { class: `field ${f.type === 'json' ? 'field-wide' : ''} ${f.type === 'bool' ? 'field-check' : ''}`, 'data-key': f.key }, h('label', { for: fid }, f.label, f.required ? ' *' : ''), input, f.help ? h('small', { class: 'help' }, f.help) : null, err);
+  });
+
+  // Zones: the polygon, drawn on a snapshot of the chosen camera.
+  let editor: ReturnType<typeof polygonEditor> | null = null;
+  const editorBox = h('div', { class: 'field field-wide', 'data-key': 'geometry' });
+  if (kind.kind === 'zones') {
+    const camSel = inputs.get('camera_id') as HTMLSelectElement;
+    const cams = refs.cameras!;
+    const pts = (get(current ?? {}, 'geometry.points') as Array<{ x: number; y: number }> | undefined) ?? [];
+    const mount = () => {
+      const cam = cams.find((c) => c.id === camSel.value);
+      editor?.destroy();
+      editor = cam ? polygonEditor(cam, editor ? editor.points() : pts, !admin) : null;
+      clear(editorBox, h('label', null, 'Area (click on the picture to add corners, drag to move them)'), editor ? editor.el : h('p', { class: 'muted' }, 'Choose a camera to draw the zone on its picture.'), h('span', { class: 'field-error' }));
+      fieldErr.set('geometry', editorBox.querySelector('.field-error') as HTMLElement);
+    };
+    camSel.addEventListener('change', mount);
+    mount();
+  }
+
+  const generalErr = h('p', { class: 'form-error', role: 'alert' });
+  const collect = (): Record<string, unknown> | null => {
+    const out: Record<string, unknown> = {};
+    let ok = true;
+    for (const f of kind.fields) {
+      const input = inputs.get(f.key)!;
+      const raw = input instanceof HTMLInputElement && input.type === 'checkbox' ? input.checked : input.value.trim();
+      let v: unknown;
+      if (f.type === 'bool') v = raw;
+      else if (raw === '') v = f.nullable ? null : undefined;
+      else if (f.type === 'number') v = Number(raw);
+      else if (f.type === 'list') v = String(raw).split(',').map((x) => x.trim()).filter(Boolean);
+      else if (f.type === 'json') {
+        try {
+          v = JSON.parse(String(raw));
+        } catch {
+          fieldErr.get(f.key)!.textContent = 'Not valid JSON';
+          ok = false;
+          continue;
+        }
+      } else v = raw;
+      if (v !== undefined) set(out, f.key, v);
+    }
+    if (editor) out.geometry = { type: 'polygon', points: editor.points() };
+    return ok ? out : null;
+  };
+
+  const saveBtn = h('button', { class: 'btn btn-primary', type: 'submit', 'data-testid': 'save' }, isNew ? `Create ${kind.noun}` : 'Save');
+  const form = h(
+    'form',
+    {
+      class: 'card config-form',
+      novalidate: true,
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        if (!admin) return;
+        generalErr.textContent = '';
+        for (const el of fieldErr.values()) el.textContent = '';
+        const body = collect();
+        if (!body) return;
+        saveBtn.disabled = true;
+        try {
+          const saved = isNew ? await api<Resource>('POST', `/config/${kind.kind}`, { json: body }) : await api<Resource>('PUT', `/config/${kind.kind}/${encodeURIComponent(id)}`, { json: body });
+          toast(`${isNew ? 'Created' : 'Saved'} ${saved.id}`);
+          location.hash = `#/config/${kind.kind}`;
+        } catch (x) {
+          if (x instanceof ApiError && x.fields.length) {
+            const rest: string[] = [];
+            for (const fe of x.fields) {
+              const key = [...fieldErr.keys()].find((k) => fe.field === k || fe.field.startsWith(`${k}.`));
+              if (key) fieldErr.get(key)!.textContent = fe.message;
+              else rest.push(fe.message);
+            }
+            generalErr.textContent = rest.length ? rest.join('; ') : 'Please fix the fields marked in red.';
+          } else generalErr.textContent = (x as Error).message;
+        } finally {
+          saveBtn.disabled = false;
+        }
+      },
+    },
+    h('div', { class: 'card-head' }, h('h2', null, isNew ? `New ${kind.noun}` : `${admin ? 'Edit' : 'View'} ${kind.noun} ${id}`), current ? h('span', { class: 'muted' }, `updated ${fmtTime(current.updated_at)}`) : null),
+    h('div', { class: 'form-grid' }, rows, kind.kind === 'zones' ? editorBox : null),
+    generalErr,
+    h('div', { class: 'form-actions' }, admin ? saveBtn : null, h('a', { class: 'btn', href: `#/config/${kind.kind}` }, admin ? 'Cancel' : 'Back')),
+  );
+  const extra = h('div', null);
+  clear(root, form, extra);
+  if (kind.kind === 'cameras' && !isNew && admin) {
+    form.querySelector('.form-actions')!.appendChild(h('button', { class: 'btn', type: 'button', onclick: () => testCamera(id, extra) }, 'Test connection'));
+  }
+  if (kind.kind === 'exporters' && !isNew && admin) {
+    form.querySelector('.form-actions')!.appendChild(h('button', { class: 'btn', type: 'button', onclick: () => testExporter(id, extra) }, 'Test'));
+  }
+}
