@@ -30,3 +30,34 @@ t.test('anpr outbox status | retry | replay on a stopped edge', async (t) => {
   t.equal(after.byExporter.cloud.pending, 2);
   await t.rejects(run('status', '--data-dir', tempDir(t)), /no outbox/);
 });
+
+t.test('with the edge running, retry goes through the daemon (the one writer) and the dead letter is delivered', async (t) => {
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { EdgeDaemon } = await import('../../../edge/daemon/daemon.js');
+  const { loadEdgeConfig } = await import('../../../edge/config/load.js');
+  const { IngestServer } = await import('../../fixtures/ingest-server.js');
+  const { FakeRecognizer } = await import('../../fixtures/fake-recognizer.js');
+  const { freePort } = await import('../../fixtures/processes.js');
+  const { waitFor } = await import('../../fixtures/wait.js');
+  const dir = tempDir(t);
+  const cloud = await new IngestServer().start();
+  t.teardown(() => cloud.stop());
+  let reject = true;
+  cloud.override = () => (reject ? { status: 422, body: '{"detail":"not today"}' } : null);
+  const file = join(dir, 'edge.json');
+  writeFileSync(file, JSON.stringify({ edge_id: 'cli', data_dir: join(dir, 'data'), cloud: { url: cloud.url, api_key: 'k-12345678', sync_config: false }, http: { port: await freePort() } }));
+  const d = new EdgeDaemon({ config: loadEdgeConfig(file), recognizer: new FakeRecognizer() });
+  t.teardown(() => d.stop());
+  await d.start();
+  d.outbox.add(sampleEvent(5));
+  await waitFor(() => d.outbox.stats().byExporter.cloud.dead === 1, 'dead-lettered');
+  reject = false;
+  const { stdout } = await run('retry', '--config', file);
+  t.match(stdout, /re-queued 1 deliveries \(through the running daemon\)/);
+  await waitFor(() => cloud.accepted.length === 1, 'delivered after retry');
+  t.equal(d.outbox.stats().byExporter.cloud.delivered, 1);
+  t.match((await run('replay', '--config', file, '--exporter', 'cloud')).stdout, /queued 1 events for cloud \(through the running daemon\)/);
+  await waitFor(() => d.outbox.stats().byExporter.cloud.pending === 0, 'replayed');
+  t.equal(cloud.accepted.length, 1, 'the replay was a 409 at the cloud: still exactly once');
+});
