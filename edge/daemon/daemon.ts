@@ -287,13 +287,13 @@ export class EdgeDaemon {
     m.gauge('anpr_camera_up', '1 when frames are flowing', () => cams().map((c) => ({ labels: { camera: c.id }, value: c.s.state === 'running' ? 1 : 0 })));
     m.gauge('anpr_outbox_depth', 'Events not yet delivered, per exporter', () => {
       if (!this.outbox.db.open) return [];
-      return Object.entries(this.outbox.stats().byExporter).map(([ex, s]) => ({ labels: { exporter: ex }, value: s.pending }));
+      return Object.entries(this.outbox.depth()).map(([ex, s]) => ({ labels: { exporter: ex }, value: s.pending }));
     });
     m.gauge('anpr_outbox_dead_letters', 'Events an exporter rejected permanently', () => {
       if (!this.outbox.db.open) return [];
-      return Object.entries(this.outbox.stats().byExporter).map(([ex, s]) => ({ labels: { exporter: ex }, value: s.dead }));
+      return Object.entries(this.outbox.depth()).map(([ex, s]) => ({ labels: { exporter: ex }, value: s.dead }));
     });
-    m.gauge('anpr_outbox_image_bytes', 'Bytes of event images on disk', () => (this.outbox.db.open ? [{ labels: {}, value: this.outbox.stats().imageBytes }] : []));
+    m.gauge('anpr_outbox_image_bytes', 'Bytes of event images on disk', () => [{ labels: {}, value: this.outbox.imageBytesOnDisk }]);
     m.gauge('anpr_process_resident_bytes', 'Resident memory of the edge process', () => [{ labels: {}, value: process.memoryUsage().rss }]);
   }
 
@@ -306,8 +306,7 @@ export class EdgeDaemon {
       config_sync_error: this.sync?.lastError ?? null,
       cameras: [...this.cameras.values()].map((r) => ({ ...r.capture.status(), url: redactUrl(r.cfg.rtsp_url) })),
       exporters: [...this.workers.values()].map(({ worker }) => ({ name: worker.exporter.name, delivered: worker.delivered, failures: worker.failures, last_error: worker.lastError })),
-      outbox: this.outbox.db.open ? this.outbox.stats() : null,
-      events_committed: this.eventsCommitted,
+      outbox: this.outbox.db.open ? { events_committed_since_start: this.eventsCommitted, image_bytes: this.outbox.imageBytesOnDisk, by_exporter: this.outbox.depth() } : null,
     };
   }
 

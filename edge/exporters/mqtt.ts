@@ -89,7 +89,12 @@ export class MqttExporter implements Exporter {
     const c = this.client;
     this.client = null;
     if (!c) return;
-    if (c.connected) await new Promise<void>((r) => c.publish(this.statusTopic, 'offline', { qos: 1, retain: true }, () => r()));
-    await c.endAsync();
+    if (c.connected) {
+      await new Promise<void>((r) => c.publish(this.statusTopic, 'offline', { qos: 1, retain: true }, () => r()));
+      await c.endAsync();
+    } else {
+      // Not connected: nothing to flush; do not wait for a reconnect that may never come.
+      await c.endAsync(true);
+    }
   }
 }

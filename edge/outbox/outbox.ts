@@ -167,6 +167,9 @@ export class Outbox {
       oldestWithImages: this.db.prepare('SELECT seq, frame_path, crop_path, image_bytes FROM events WHERE image_bytes > 0 ORDER BY seq LIMIT 64'),
       dropImages: this.db.prepare('UPDATE events SET frame_path = NULL, crop_path = NULL, image_bytes = 0 WHERE seq = ?'),
       byId: this.db.prepare('SELECT seq FROM events WHERE event_id = ?'),
+      countState: this.db.prepare('SELECT COUNT(*) AS n FROM deliveries WHERE exporter = ? AND state = ?'),
+      // Exporters with work left (e.g. removed from the config): a skip-scan over the queue index.
+      pendingExporters: this.db.prepare("SELECT DISTINCT exporter FROM deliveries WHERE state = 'pending'"),
     };
     this.imageBytes = (this.stmts.imageBytes.get() as { n: number }).n;
     if (opts.sweepOrphans ?? true) this.sweepTempFiles();
@@ -303,6 +306,28 @@ export class Outbox {
       if (r.state === 'pending') e.oldestPendingAt = r.oldest;
     }
     return { events, imageBytes: this.imageBytes, imagesEvicted: this.evicted, byExporter };
+  }
+
+  /**
+   * Undelivered and dead-lettered counts per exporter, from the queue index only: cheap enough
+   * for every /metrics scrape however many delivered events the outbox holds.
+   */
+  depth(): Record<string, { pending: number; dead: number }> {
+    const names = new Set(this.exporters);
+    for (const r of this.stmts.pendingExporters.all() as Array<{ exporter: string }>) names.add(r.exporter);
+    const out: Record<string, { pending: number; dead: number }> = {};
+    for (const ex of names) {
+      out[ex] = {
+        pending: (this.stmts.countState.get(ex, 'pending') as { n: number }).n,
+        dead: (this.stmts.countState.get(ex, 'dead') as { n: number }).n,
+      };
+    }
+    return out;
+  }
+
+  /** Bytes of images on disk (tracked in memory). */
+  get imageBytesOnDisk(): number {
+    return this.imageBytes;
   }
 
   /** Dead letters with their last error, newest first. */

@@ -70,6 +70,7 @@ t.test('frames to events: cloud and MQTT get them, a bad camera never stops a go
   const beforeGood = cloud.accepted.filter((r) => r.cameraId === 'cam-good').length;
   await waitFor(() => cloud.accepted.filter((r) => r.cameraId === 'cam-good').length > beforeGood, 'the first camera was not restarted by the change');
   t.equal(d.status().cameras.find((c) => c.cameraId === 'cam-good')!.restarts, 0);
-  const status = (await (await request(`${d.httpUrl}/status`)).body.json()) as { outbox: { events: number } };
-  t.ok(status.outbox.events >= cloud.accepted.length);
+  const status = (await (await request(`${d.httpUrl}/status`)).body.json()) as { outbox: { events_committed_since_start: number; by_exporter: Record<string, { pending: number; dead: number }> } };
+  t.ok(status.outbox.events_committed_since_start >= cloud.accepted.length);
+  t.same(Object.keys(status.outbox.by_exporter).sort(), ['cloud', 'mqtt']);
 });

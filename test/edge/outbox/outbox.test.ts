@@ -59,7 +59,9 @@ t.test('heads: the oldest pending event per camera; dead letters do not block th
   ob.markDelivered('cloud', a2);
   t.same(ob.heads('cloud'), []);
   t.equal(ob.deadLetters()[0].eventId, sampleEvent(1, 'cam-a').event_id);
+  t.same(ob.depth(), { cloud: { pending: 0, dead: 1 } });
   t.equal(ob.retry('cloud'), 1, 'retry revives the dead letter');
+  t.same(ob.depth(), { cloud: { pending: 1, dead: 0 } });
   t.same(ob.heads('cloud').map((h) => h.seq), [a1]);
 });
 
