@@ -111,7 +111,8 @@ async function seed(dir: string, n: number): Promise<void> {
     }
     await Promise.all(batch);
   }
-  d.db.pragma('wal_checkpoint(TRUNCATE)');
+  await store.close();
+  d.db.pragma("wal_checkpoint(TRUNCATE)");
   d.db.exec('ANALYZE');
   d.db.close();
   console.log(`  seeded in ${((Date.now() - t0) / 1000).toFixed(0)} s`);

@@ -22,6 +22,9 @@ import { registerSnapshotRoutes } from './routes/snapshot.js';
 import { registerRecognizeRoutes } from './routes/recognize.js';
 import { registerWebRoutes } from './routes/web.js';
 
+const BOOT_ID = randomBytes(3).toString('hex');
+let requestSeq = 0;
+
 export function clientIp(c: Context): string {
   try {
     return getConnInfo(c).remote.address ?? 'unknown';
@@ -35,7 +38,8 @@ export function buildApp(ctx: CloudContext): OpenAPIHono<Env> {
   app.use(
     requestId({
       headerName: 'X-Request-Id',
-      generator: () => `req-${randomBytes(6).toString('hex')}`,
+      // Unique per process start and cheap: no random bytes per request.
+      generator: () => `req-${BOOT_ID}-${(++requestSeq).toString(36)}`,
     }),
   );
   app.use(async (c, next) => {

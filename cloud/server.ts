@@ -120,8 +120,8 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
         server.close(() => r());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
-      // Let a pending group commit finish before the database closes.
-      await new Promise((r) => setImmediate(r));
+      // Queued events commit before the database closes.
+      await ctx.events.close();
       data.db.close();
       log.info('cloud service stopped');
     },

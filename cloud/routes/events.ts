@@ -118,7 +118,9 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
       const { raw, frame, crop } = await readIngest(c);
       const ev = validate(EventIngest, raw, 'Invalid event data');
       const types = { frame: frame && ctx.images.check('frame', frame), crop: crop && ctx.images.check('crop', crop) };
-      if (ctx.events.exists(ev.event_id)) {
+      // With images, a known duplicate is refused before anything is written to disk; without,
+      // the insert itself detects it and the extra lookup would only cost time.
+      if ((frame || crop) && ctx.events.exists(ev.event_id)) {
         throw new AppError('DUPLICATE_RESOURCE', `Event with ID ${ev.event_id} already exists`);
       }
       const now = Date.now();
@@ -154,7 +156,7 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
         for (const p of saved) ctx.images.remove(p);
         throw new AppError('DUPLICATE_RESOURCE', `Event with ID ${ev.event_id} already exists`);
       }
-      ctx.hub.publish(toApiEvent(row, baseUrlOf(c)));
+      if (ctx.hub.count() > 0) ctx.hub.publish(toApiEvent(row, baseUrlOf(c)));
       return c.json({ id: ev.event_id, status: 'accepted' as const, timestamp: iso(ts), message: 'Event queued for processing' }, 202);
     },
   );

@@ -1,13 +1,14 @@
 /**
  * Events: durable storage, search and statistics.
  *
- * Writes go through a group-commit queue: every ingest waits for the transaction that holds
- * its row to commit (synchronous=FULL), and all ingests that arrive within one turn of the
- * event loop share that commit. The same transaction maintains the rollups and plate
- * sketches of event-stats.ts, so `stats` never scans the events table.
+ * Writes go to the writer thread (event-writer.ts), which group-commits them with
+ * synchronous=FULL: every ingest waits for the transaction that holds its row, and the
+ * same transaction maintains the rollups and plate sketches of event-stats.ts, so
+ * `stats` never scans the events table. Reads run here, on the service's connection.
  */
 import type { Db } from '../db/open.js';
-import { RollupWriter, computeStats, type Interval, type Stats } from './event-stats.js';
+import { computeStats, type Interval, type Stats } from './event-stats.js';
+import { EventWriter } from './event-writer.js';
 
 export { bucketStart, type Interval, type Stats } from './event-stats.js';
 
@@ -43,72 +44,30 @@ export type SortField = 'timestamp' | 'confidence' | 'plate_text';
 const MINUTE = 60_000;
 const round = (v: number, d = 4) => Math.round(v * 10 ** d) / 10 ** d;
 
-interface Pending {
-  row: EventRow;
-  resolve: (r: 'inserted' | 'duplicate') => void;
-  reject: (e: unknown) => void;
-}
-
 export class EventsStore {
-  private queue: Pending[] = [];
-  private scheduled = false;
   private readonly db: Db;
-  private readonly rollups: RollupWriter;
+  private readonly writer: EventWriter;
   private readonly stmts;
 
-  constructor(db: Db) {
+  constructor(db: Db, dbFile: string = db.name) {
     this.db = db;
-    this.rollups = new RollupWriter(db);
+    this.writer = new EventWriter(dbFile);
     this.stmts = {
-      insert: db.prepare(
-        `INSERT OR IGNORE INTO events (event_id, ts, camera_id, zone_id, plate_text, confidence, processing_ms, body, frame_path, crop_path, created_at)
-         VALUES (@event_id, @ts, @camera_id, @zone_id, @plate_text, @confidence, @processing_ms, @body, @frame_path, @crop_path, @created_at)`,
-      ),
-      fts: db.prepare('INSERT INTO events_plate_fts (rowid, plate_text) VALUES (?, ?)'),
       get: db.prepare('SELECT * FROM events WHERE event_id = ?'),
       exists: db.prepare('SELECT 1 FROM events WHERE event_id = ?').pluck(),
       count: db.prepare('SELECT COUNT(*) FROM events').pluck(),
+      fts: db.prepare('INSERT INTO events_plate_fts (rowid, plate_text) VALUES (?, ?)'),
     };
   }
 
-  /** Queues a row for the next group commit; resolves once it is durable (or a duplicate). */
+  /** Resolves once the row is durable, or says it was already there. */
   insert(row: EventRow): Promise<'inserted' | 'duplicate'> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ row, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    return this.writer.insert(row);
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length === 0) return;
-    const results: Array<'inserted' | 'duplicate'> = [];
-    try {
-      this.db.transaction(() => {
-        const inserted: EventRow[] = [];
-        for (const p of batch) {
-          const r = p.row;
-          const info = this.stmts.insert.run(r);
-          if (info.changes === 0) {
-            results.push('duplicate');
-            continue;
-          }
-          results.push('inserted');
-          this.stmts.fts.run(info.lastInsertRowid, r.plate_text);
-          inserted.push(r);
-        }
-        this.rollups.apply(inserted);
-      })();
-    } catch (e) {
-      for (const p of batch) p.reject(e);
-      return;
-    }
-    batch.forEach((p, i) => p.resolve(results[i]!));
+  /** Commits what is queued and stops the writer thread. */
+  close(): Promise<void> {
+    return this.writer.close();
   }
 
   get(eventId: string): StoredEvent | undefined {

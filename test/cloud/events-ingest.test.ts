@@ -31,8 +31,8 @@ t.test('the contract minimal multipart example works: images stored under server
   const crop = makeJpeg('32x16');
   const fd = new FormData();
   fd.set('event', JSON.stringify({ event_id: 'evt-001', plate_text: 'ABC123' }));
-  fd.set('frame', new Blob([frame], { type: 'image/jpeg' }), '../../etc/passwd');
-  fd.set('crop', new Blob([crop], { type: 'image/jpeg' }), 'crop.jpg');
+  fd.set('frame', new Blob([new Uint8Array(frame)], { type: 'image/jpeg' }), '../../etc/passwd');
+  fd.set('crop', new Blob([new Uint8Array(crop)], { type: 'image/jpeg' }), 'crop.jpg');
   const r = await c.req('/events/ingest', { method: 'POST', key: c.apiKey, body: fd });
   t.equal(r.status, 202);
   const ev = await (await c.req('/events/evt-001', { token: c.adminToken })).json();
@@ -98,7 +98,7 @@ t.test('size limits: an image over the limit is 413 and nothing is stored', asyn
   const big = Buffer.concat([makeJpeg('64x48'), Buffer.alloc(8192)]);
   const fd = new FormData();
   fd.set('event', JSON.stringify({ event_id: 'evt-big', plate_text: 'ABC123' }));
-  fd.set('crop', new Blob([big]), 'crop.jpg');
+  fd.set('crop', new Blob([new Uint8Array(big)]), 'crop.jpg');
   const r = await c.req('/events/ingest', { method: 'POST', key: c.apiKey, body: fd });
   t.equal(r.status, 413);
   t.equal((await r.json()).error_code, 'PAYLOAD_TOO_LARGE');

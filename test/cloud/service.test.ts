@@ -42,7 +42,7 @@ t.test('a restart keeps events, images, config, users, keys and tokens', async (
     token = c.adminToken;
     const fd = new FormData();
     fd.set('event', JSON.stringify(event('evt-keep')));
-    fd.set('frame', new Blob([jpeg]), 'f.jpg');
+    fd.set('frame', new Blob([new Uint8Array(jpeg)]), 'f.jpg');
     t.equal((await c.req('/events/ingest', { method: 'POST', key, body: fd })).status, 202);
     t.equal((await c.req('/config/cameras', { method: 'POST', token, json: { name: 'C', rtsp_url: 'rtsp://127.0.0.1/s' } })).status, 201);
     await c.close();

@@ -1,0 +1,53 @@
+/**
+ * The events database's single writer, on its own thread: a commit with synchronous=FULL
+ * waits for fsync (milliseconds on real disks), and here that wait never blocks the HTTP
+ * event loop. Each message is one batch, committed in one transaction together with the
+ * rollups; the reply says, per row, whether it was inserted or already known.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDb } from '../db/open.js';
+import { RollupWriter } from './event-stats.js';
+import type { EventRow } from './events-store.js';
+
+export type WriterRequest = { id: number; rows: EventRow[] };
+export type WriterReply = { id: number; results: Array<'inserted' | 'duplicate'> } | { id: number; error: string };
+
+const db = openDb((workerData as { dbFile: string }).dbFile);
+const rollups = new RollupWriter(db);
+const insert = db.prepare(
+  `INSERT OR IGNORE INTO events (event_id, ts, camera_id, zone_id, plate_text, confidence, processing_ms, body, frame_path, crop_path, created_at)
+   VALUES (@event_id, @ts, @camera_id, @zone_id, @plate_text, @confidence, @processing_ms, @body, @frame_path, @crop_path, @created_at)`,
+);
+const fts = db.prepare('INSERT INTO events_plate_fts (rowid, plate_text) VALUES (?, ?)');
+
+const commit = db.transaction((rows: EventRow[]) => {
+  const results: Array<'inserted' | 'duplicate'> = [];
+  const inserted: EventRow[] = [];
+  for (const r of rows) {
+    const info = insert.run(r);
+    if (info.changes === 0) {
+      results.push('duplicate');
+      continue;
+    }
+    results.push('inserted');
+    fts.run(info.lastInsertRowid, r.plate_text);
+    inserted.push(r);
+  }
+  rollups.apply(inserted);
+  return results;
+});
+
+parentPort!.on('message', (msg: WriterRequest | 'close') => {
+  if (msg === 'close') {
+    db.close();
+    parentPort!.postMessage('closed');
+    return;
+  }
+  let reply: WriterReply;
+  try {
+    reply = { id: msg.id, results: commit(msg.rows) };
+  } catch (e) {
+    reply = { id: msg.id, error: (e as Error).message };
+  }
+  parentPort!.postMessage(reply);
+});
