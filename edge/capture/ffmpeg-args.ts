@@ -34,9 +34,10 @@ export function sourceKind(url: string): SourceKind {
 function hwArgs(hw: HwAccel | undefined): string[] {
   if (!hw || hw === 'none') return [];
   if (hw === 'nvdec') return ['-hwaccel', 'cuda'];
-  // Jetson: Debian's ffmpeg has no nvmpi; NVIDIA's L4T ffmpeg exposes the decoder as `nvv4l2dec`
-  // via -hwaccel when built with it. Configurable through { args } for other builds.
-  if (hw === 'jetson') return ['-hwaccel', 'nvv4l2dec'];
+  // Jetson: NVIDIA's JetPack ffmpeg decodes H.264 with the V4L2 hardware decoder `h264_nvv4l2dec`
+  // (Debian's ffmpeg has none). HEVC cameras or other builds (e.g. `h264_nvmpi`) use { args }
+  // or the camera's `ffmpeg_input_args`.
+  if (hw === 'jetson') return ['-c:v', 'h264_nvv4l2dec'];
   return hw.args;
 }
 

@@ -34,7 +34,7 @@ export const EdgeCamera = z
     hwaccel: z
       .enum(['none', 'nvdec', 'jetson'])
       .default('none')
-      .describe('Hardware decoding: none, nvdec (NVIDIA on x86: -hwaccel cuda) or jetson (L4T decoder) (default none)'),
+      .describe('Hardware decoding: none, nvdec (NVIDIA on x86: -hwaccel cuda) or jetson (JetPack ffmpeg: -c:v h264_nvv4l2dec) (default none)'),
     ffmpeg_input_args: z.array(z.string().max(256)).max(32).default([]).describe('Extra ffmpeg input options before -i (default none, ≤32)'),
     heartbeat_s: z.number().min(1).max(300).default(10).describe('No frame for this many seconds = camera dead, ffmpeg restarted, 1-300 (default 10)'),
     regions: z.array(z.string().min(1).max(16)).max(16).optional().describe('Plate formats for this camera; default: the edge-wide `regions`'),

@@ -15,6 +15,8 @@ t.test('hardware decoding flags are configurable', async (t) => {
   t.match(ffmpegArgs({ url: 'rtsp://x/y', width: 1, height: 1, fps: 1, hwaccel: 'nvdec' }).join(' '), /-hwaccel cuda/);
   t.match(ffmpegArgs({ url: 'rtsp://x/y', width: 1, height: 1, fps: 1, hwaccel: { args: ['-c:v', 'h264_nvmpi'] } }).join(' '), /-c:v h264_nvmpi -rtsp_transport/);
   t.notMatch(ffmpegArgs({ url: 'rtsp://x/y', width: 1, height: 1, fps: 1, hwaccel: 'none' }).join(' '), /hwaccel/);
+  const jetson = ffmpegArgs({ url: 'rtsp://x/y', width: 1, height: 1, fps: 1, hwaccel: 'jetson' });
+  t.ok(jetson.indexOf('h264_nvv4l2dec') < jetson.indexOf('-i'), 'the Jetson decoder is an input option');
 });
 
 t.test('files loop at native rate; sources are classified by scheme', async (t) => {
