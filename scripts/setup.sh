@@ -28,3 +28,6 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   npm ci --no-audit --no-fund
   cp package-lock.json "$stamp"
 fi
+
+# The back-office web app's assets (content-hashed bundle served by `anpr cloud`).
+npm run --silent build:web
