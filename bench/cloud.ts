@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import WebSocket from 'ws';
 import { openCloudData } from '../cloud/server.js';
 import { EventsStore, type EventRow } from '../cloud/store/events-store.js';
 
@@ -134,6 +135,47 @@ async function latency(port: number, token: string, paths: string[], rounds: num
   return { p50: Math.round(pct(ms, 50) * 10) / 10, p95: Math.round(pct(ms, 95) * 10) / 10, n: ms.length };
 }
 
+/** Ingest → WebSocket delivery latency for three subscribers (all, one camera, one zone). */
+async function streamLatency(port: number, key: string, token: string, n: number): Promise<{ p50: number; p95: number; max: number; received: number; expected: number }> {
+  const sent = new Map<string, number>();
+  const ms: number[] = [];
+  const subs = await Promise.all(
+    ['', '&camera_id=cam-001', '&zone_id=zone-b'].map(
+      (f) =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${port}/events/stream?token=${token}${f}`);
+          ws.on('message', (d) => {
+            const id = JSON.parse(d.toString()).data.event_id as string;
+            ms.push(performance.now() - sent.get(id)!);
+          });
+          ws.once('open', () => resolve(ws));
+          ws.once('error', reject);
+        }),
+    ),
+  );
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 10 });
+  let expected = 0;
+  for (let i = 0; i < n; i += 10) {
+    await Promise.all(
+      Array.from({ length: 10 }, async (_, j) => {
+        const k = i + j;
+        const cam = `cam-00${k % 3}`;
+        const zone = k % 2 ? 'zone-a' : 'zone-b';
+        expected += 1 + (cam === 'cam-001' ? 1 : 0) + (zone === 'zone-b' ? 1 : 0);
+        const id = `ws-${k}-${Date.now()}`;
+        sent.set(id, performance.now());
+        const r = await pool.request({ path: '/events/ingest', method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: JSON.stringify({ event_id: id, camera_id: cam, zone_id: zone, plate_text: 'ABC123', confidence: 0.9 }) });
+        await r.body.dump();
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  subs.forEach((s) => s.close());
+  await pool.close();
+  return { p50: Math.round(pct(ms, 50) * 10) / 10, p95: Math.round(pct(ms, 95) * 10) / 10, max: Math.round(Math.max(...ms) * 10) / 10, received: ms.length, expected };
+}
+
 export async function benchCloud(): Promise<void> {
   console.log(`cloud: ingest, ${SECONDS} s per target, 50 keep-alive connections, JSON events`);
   const trivial = await startProc('trivial-server.ts', []);
@@ -142,10 +184,13 @@ export async function benchCloud(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'anpr-bench-'));
   const cloud = await startProc('cloud-server.ts', [dir]);
   const ingestRate = await load(cloud.port, { 'x-api-key': cloud.key! }, SECONDS, 'ingest');
+  const wsTok = await (await fetch(`http://127.0.0.1:${cloud.port}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-password' }) })).json();
+  const ws = await streamLatency(cloud.port, cloud.key!, (wsTok as { access_token: string }).access_token, 1000);
   await stop(cloud.child);
   rmSync(dir, { recursive: true, force: true });
   console.log(`  trivial Hono route (baseline): ${baseRate.toFixed(0)} req/s`);
   console.log(`  POST /events/ingest:           ${ingestRate.toFixed(0)} events/s  = ${((ingestRate / baseRate) * 100).toFixed(0)}% of baseline (aim ≥ 40%)`);
+  console.log(`  ingest → WebSocket subscriber (3 filtered subscribers, ~300 events/s): ${ws.received}/${ws.expected} delivered, p50 ${ws.p50} ms, p95 ${ws.p95} ms, max ${ws.max} ms (aim < 100 ms)`);
 
   console.log(`cloud: queries with ${N_EVENTS.toLocaleString('en')} events stored`);
   if (!existsSync(BIG_DIR)) console.log(`  (first run seeds ${BIG_DIR})`);
