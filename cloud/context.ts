@@ -33,4 +33,6 @@ export interface CloudContext {
   /** Model mirror and models dir for `POST /recognize` (the edge's pipeline, loaded on first use). */
   modelsMirror?: string;
   modelsDir?: string;
+  /** Run by close(): releases what routes start lazily (the recognizer's worker threads). */
+  onClose: Array<() => Promise<void> | void>;
 }

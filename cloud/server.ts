@@ -93,6 +93,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     refreshTokens: new RefreshTokenStore(data.db, (opts.refreshTtlS ?? 14 * 86_400) * 1000),
     modelsMirror: opts.modelsMirror ?? (env.ANPR_MODELS_MIRROR || undefined),
     modelsDir: opts.modelsDir ?? (env.ANPR_MODELS_DIR || undefined),
+    onClose: [],
   };
   const app = buildApp(ctx);
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
@@ -120,6 +121,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
         server.close(() => r());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
+      for (const fn of ctx.onClose) await fn();
       // Queued events commit before the database closes.
       await ctx.events.close();
       data.db.close();

@@ -87,6 +87,12 @@ export function registerRecognizeRoutes(app: OpenAPIHono<Env>, ctx: CloudContext
   let recognizer: Promise<ImageRecognizer> | null = null;
   let queue: Promise<unknown> = Promise.resolve();
 
+  ctx.onClose.push(async () => {
+    const r = recognizer;
+    recognizer = null;
+    if (r) await r.then((x) => x.dispose()).catch(() => undefined);
+  });
+
   const load = () => {
     recognizer ??= (async () => {
       // Resolved at run time: the cloud starts (and serves everything else) without the pipeline.

@@ -52,6 +52,7 @@ t.test(`${N} events export as CSV from a cloud whose heap is capped at ${HEAP_MB
       inserts.push(store.insert(row));
     }
     await Promise.all(inserts);
+    await store.close();
     d.db.close();
   }
 
