@@ -25,6 +25,11 @@ import type { EngineRead } from './types.js';
 export interface EngineTrust {
   letter: number;
   digit: number;
+  /**
+   * Trust in the engine's sense of where characters are: weighs its vote that a character
+   * another engine read is not there (default: the mean of letter and digit).
+   */
+  gap?: number;
 }
 
 export type TrustTable = Record<string, EngineTrust>;
@@ -133,8 +138,9 @@ export function vote(ballots: readonly Ballot[], opts: ConsensusOptions = {}): C
     for (const [i, j] of pairs) {
       if (i >= 0) next = i + 1;
       if (j < 0) {
-        addVote(slots[i], DELETE, w(b) * b.read.confidence);
-        slots[i].by.push({ engine: b.read.engine, char: null, weight: w(b) * b.read.confidence, frame: b.frame });
+        const gw = bw * (trust[b.read.engine]?.gap ?? w(b) / bw) * b.read.confidence;
+        addVote(slots[i], DELETE, gw);
+        slots[i].by.push({ engine: b.read.engine, char: null, weight: gw, frame: b.frame });
         continue;
       }
       const c = b.read.chars[j];

@@ -58,7 +58,7 @@ export class FastPlateOcrReader implements PlateReader {
   }
 }
 
-/** Decodes [n, slots, classes] softmax slots: argmax per slot, padding dropped, top-3 alternatives kept. */
+/** Decodes [n, slots, classes] softmax slots: argmax per slot, padding dropped, top-3 alternatives kept ('' for padding). */
 export function decodeSlots(probs: Float32Array, n: number, slots: number, classes: number, alphabet: string): EngineRead[] {
   const pad = alphabet.indexOf('_');
   const reads: EngineRead[] = [];
@@ -71,7 +71,9 @@ export function decodeSlots(probs: Float32Array, n: number, slots: number, class
       chars.push({
         char: alphabet[ranked[0]],
         confidence: probs[o + ranked[0]],
-        alternatives: ranked.slice(1, 4).filter((k) => k !== pad).map((k) => ({ char: alphabet[k], p: probs[o + k] })),
+        // The padding class stays among the runner-ups as '' (no character here): the
+        // consensus counts it as this engine's doubt that the slot holds a character.
+        alternatives: ranked.slice(1, 4).map((k) => ({ char: k === pad ? '' : alphabet[k], p: probs[o + k] })),
       });
     }
     reads.push(chars.length ? readFromChars(ENGINE_FAST_PLATE, chars) : emptyRead(ENGINE_FAST_PLATE));

@@ -10,7 +10,7 @@ import type { Box } from '../recognize/types.js';
 export interface ReadChar {
   char: string;
   confidence: number;
-  /** Other characters the engine considered here, with their probabilities (best first). */
+  /** Other characters the engine considered here, with their probabilities (best first); '' = no character. */
   alternatives?: { char: string; p: number }[];
 }
 
