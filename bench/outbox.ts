@@ -1,6 +1,6 @@
 /**
  * Outbox benchmark (`npm run bench -- outbox`).
- *  1. Commit rate of `Outbox.add` with a 60 KB frame + 6 KB crop: durable (fsync of both images,
+ *  1. Commit rate of `Outbox.add` with a 640x360 frame + plate-sized crop JPEG: durable (fsync of both images,
  *     the directory and the WAL commit) against the same code with fsync off (baseline); ratio.
  *  2. Delivery rate from a pre-filled outbox (4 cameras, one event in flight per camera, multipart
  *     with images) to the real cloud in its own process (rate limit lifted), against a trivial
@@ -16,12 +16,20 @@ import { Outbox } from '../edge/outbox/outbox.js';
 import { DeliveryWorker } from '../edge/exporters/dispatcher.js';
 import { CloudRestExporter } from '../edge/exporters/rest.js';
 import { IngestServer } from '../test/fixtures/ingest-server.js';
-import { sampleEvent, fakeJpeg } from '../test/fixtures/events.js';
+import { sampleEvent } from '../test/fixtures/events.js';
 
 const N = Number(process.env.BENCH_EVENTS ?? 1000);
 const root = mkdtempSync(join(tmpdir(), 'anpr-bench-outbox-'));
-const frame = fakeJpeg(1, 60_000);
-const crop = fakeJpeg(2, 6_000);
+let frame: Buffer;
+let crop: Buffer;
+
+/** Real JPEGs (the cloud checks them): noise compresses badly, giving realistic sizes. */
+async function makeImages(): Promise<void> {
+  const { default: sharp } = await import('sharp');
+  const { randomBytes } = await import('node:crypto');
+  frame = await sharp(randomBytes(200 * 150 * 3), { raw: { width: 200, height: 150, channels: 3 } }).resize(640, 360).jpeg({ quality: 80 }).toBuffer();
+  crop = await sharp(randomBytes(60 * 20 * 3), { raw: { width: 60, height: 20, channels: 3 } }).resize(180, 60).jpeg({ quality: 90 }).toBuffer();
+}
 
 function fill(dataDir: string, n: number, unsafe: boolean): number {
   const ob = new Outbox({ dataDir, exporters: ['cloud'], unsafeNoFsync: unsafe });
@@ -44,8 +52,9 @@ async function drain(dataDir: string, url: string, key: string): Promise<number>
   await w.stop();
   await ex.stop();
   const st = ob.stats().byExporter.cloud;
+  const dead = ob.deadLetters(1);
   ob.close();
-  if (st.delivered !== N) throw new Error(`delivered ${st.delivered} of ${N}`);
+  if (st.delivered !== N) throw new Error(`delivered ${st.delivered} of ${N}: ${JSON.stringify(st)} ${JSON.stringify(dead)}`);
   return rate;
 }
 
@@ -63,7 +72,8 @@ function startCloud(): Promise<{ port: number; key: string; stop: () => void }> 
 }
 
 async function main() {
-  console.log(`outbox bench: ${N} events, 60 KB frame + 6 KB crop each, 4 cameras`);
+  await makeImages();
+  console.log(`outbox bench: ${N} events, ${(frame.length / 1024).toFixed(0)} KB frame + ${(crop.length / 1024).toFixed(0)} KB crop JPEGs each, 4 cameras; load average ${(await import('node:os')).loadavg()[0].toFixed(1)}`);
   const durable = fill(join(root, 'a'), N, false);
   const unsafe = fill(join(root, 'b'), N, true);
   console.log(`commit  durable (fsync, synchronous=FULL): ${durable.toFixed(0)} events/s`);
