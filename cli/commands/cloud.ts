@@ -8,6 +8,7 @@ const command: Command = {
     host: { type: 'string', default: '127.0.0.1', description: 'Address to listen on', arg: 'ADDR' },
     port: { type: 'string', default: '8000', description: 'TCP port', arg: 'PORT' },
     'data-dir': { type: 'string', default: './data/cloud', description: 'Database, images and secrets', arg: 'DIR' },
+    'models-mirror': { type: 'string', description: 'Model mirror for POST /recognize (else ANPR_MODELS_MIRROR)', arg: 'DIR' },
   },
   details: [
     'Environment:',
@@ -15,6 +16,9 @@ const command: Command = {
     '                                         (a generated password is printed once)',
     '  ANPR_JWT_SECRET                        JWT signing secret (else generated into the data dir)',
     '  ANPR_LOG_LEVEL                         trace|debug|info|warn|error (default info)',
+    '  ANPR_MODELS_MIRROR / ANPR_MODELS_DIR   models for POST /recognize (loaded on its first use)',
+    '',
+    'The back-office web app is served at / (built by npm run build:web, or on first request).',
   ].join('\n'),
   async run(p) {
     const { startCloud } = await import('../../cloud/server.js');
@@ -22,6 +26,7 @@ const command: Command = {
       host: str(p, 'host'),
       port: int(p, 'port', 0, 65535),
       dataDir: str(p, 'data-dir')!,
+      modelsMirror: str(p, 'models-mirror'),
       onAdminCreated: (user, password, generated) => {
         if (generated) process.stdout.write(`Created admin user '${user}' with password: ${password}\n(shown once; change it or set ANPR_ADMIN_PASSWORD before the first start)\n`);
       },
