@@ -9,6 +9,7 @@
  * is used. Prints p50/p95 per stage and total, and the ratio to the baseline.
  */
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
@@ -49,10 +50,12 @@ async function measure(engines: string[] | undefined, img: Awaited<ReturnType<ty
     for (let i = 0; i < 3; i++) await rec.analyze(img); // warm-up: first runs plan the graphs
     const samples: FrameAnalysis['timings'][] = [];
     let last: FrameAnalysis | undefined;
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < runs; i++) {
       last = await rec.analyze(img);
       samples.push(last.timings);
     }
+    const cpu = process.cpuUsage(cpu0);
     const stage = (f: (t: FrameAnalysis['timings']) => number | undefined) => percentiles(samples.map(f).filter((x): x is number => x !== undefined));
     const read: Record<string, ReturnType<typeof percentiles>> = {};
     for (const e of rec.engines) read[e] = stage((t) => t.read[e]);
@@ -64,6 +67,8 @@ async function measure(engines: string[] | undefined, img: Awaited<ReturnType<ty
       read,
       consensus: stage((t) => t.consensus),
       total: stage((t) => t.total),
+      /** CPU time per frame over every thread of the process (workers included): what the frame costs whatever else runs. */
+      cpu_ms_per_frame: Math.round((cpu.user + cpu.system) / 1000 / runs),
     };
   } finally {
     await rec.dispose();
@@ -73,7 +78,7 @@ async function measure(engines: string[] | undefined, img: Awaited<ReturnType<ty
 const img = await frame();
 const all = await measure(undefined, img);
 const baseline = await measure(all.engines.includes('fast-plate-ocr') ? ['fast-plate-ocr'] : [all.engines[0]], img);
-const report = { frame: '1920x1080', runs, all_engines: all, baseline: { name: `${baseline.engines.join('+')} only`, ...baseline }, ratio_p50: Math.round((all.total.p50 / baseline.total.p50) * 100) / 100 };
+const report = { frame: '1920x1080', runs, load_average: os.loadavg()[0], cores: os.cpus().length, all_engines: all, baseline: { name: `${baseline.engines.join('+')} only`, ...baseline }, ratio_p50: Math.round((all.total.p50 / baseline.total.p50) * 100) / 100 };
 if (values.json) console.log(JSON.stringify(report, null, 2));
 else {
   const fmt = (p: { p50: number; p95: number }) => `p50 ${p.p50} ms, p95 ${p.p95} ms`;
@@ -81,6 +86,7 @@ else {
   console.log(`  all engines (${all.engines.join(', ')}): total ${fmt(all.total)}`);
   console.log(`    vehicles ${fmt(all.vehicles)}; plates ${fmt(all.plates_ms)}; consensus ${fmt(all.consensus)}`);
   for (const [e, p] of Object.entries(all.read)) console.log(`    read ${e}: ${fmt(p)}`);
-  console.log(`  baseline (${report.baseline.name}): total ${fmt(baseline.total)}`);
+  console.log(`    CPU time per frame, all threads: ${all.cpu_ms_per_frame} ms (load average now ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`);
+  console.log(`  baseline (${report.baseline.name}): total ${fmt(baseline.total)}, CPU ${baseline.cpu_ms_per_frame} ms per frame`);
   console.log(`  ratio all/baseline (p50): ${report.ratio_p50}×`);
 }

@@ -37,6 +37,9 @@ async function create(model: string | Uint8Array, providers: Provider[], threads
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
+    // No spin-waiting between ops: on a 2-core appliance the cores are shared with capture
+    // (ffmpeg) and the other engines, and spinning threads only steal their time.
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   };
   return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 }
