@@ -96,3 +96,29 @@ t.test('FastestDet on the mirror', { skip: hasMirror ? false : NO_MIRROR }, asyn
   t.ok(Array.isArray(v));
   for (const x of v) t.ok(['car', 'bus', 'truck', 'motorcycle'].includes(x.type));
 });
+
+t.test('a dedicated plate-detector model: letterbox in, boxes back in image pixels', async (t) => {
+  const { OnnxPlateDetector } = await import('../../../edge/detect/index.js');
+  const { onnxModel } = await import('../recognize/fixtures.js');
+  // A 64×64 detector whose output ignores the image: rows of (batch, x1, y1, x2, y2, class, score).
+  const rows = [
+    [0, 16, 24, 48, 32, 0, 0.9],
+    [0, 0, 0, 8, 8, 0, 0.1], // below the threshold
+  ];
+  const model = onnxModel(
+    [{ op: 'Identity', inputs: ['boxes'], outputs: ['out'] }],
+    [['images', 'float', [1, 3, 64, 64]]],
+    [['out', 'float', [2, 7]]],
+    [{ name: 'boxes', dims: [2, 7], values: rows.flat() }],
+  );
+  const host = new InferenceHost();
+  t.teardown(() => host.close());
+  const det = new OnnxPlateDetector(host, model);
+  await det.load();
+  // A 128×64 image letterboxes into 64×32 at scale 0.5, padded 16 px above and below.
+  const image = { width: 128, height: 64, data: Buffer.alloc(128 * 64 * 3, 90) };
+  const found = await det.locate(image);
+  t.equal(found.length, 1);
+  t.same(found[0].box, { x: 32, y: 16, width: 64, height: 16 });
+  t.equal(found[0].source, 'plate-detector');
+});

@@ -86,9 +86,28 @@ export interface OnnxNode {
   ints?: Record<string, number>;
 }
 
+/** A constant float tensor stored in the graph (TensorProto with raw little-endian data). */
+export interface OnnxInitializer {
+  name: string;
+  dims: number[];
+  values: number[];
+}
+
+function tensorProto(t: OnnxInitializer): number[] {
+  const raw = Buffer.alloc(t.values.length * 4);
+  t.values.forEach((v, i) => raw.writeFloatLE(v, i * 4));
+  return [...t.dims.flatMap((d) => vint(1, d)), ...vint(2, ELEM.float), ...str(8, t.name), ...bytes(9, raw)];
+}
+
 /** Encodes a ModelProto (IR 8, opset 13) with the given nodes, inputs and outputs. */
-export function onnxModel(nodes: OnnxNode[], inputs: [string, OnnxElem, (number | string)[]][], outputs: [string, OnnxElem, (number | string)[]][]): Uint8Array {
+export function onnxModel(
+  nodes: OnnxNode[],
+  inputs: [string, OnnxElem, (number | string)[]][],
+  outputs: [string, OnnxElem, (number | string)[]][],
+  initializers: OnnxInitializer[] = [],
+): Uint8Array {
   const graph = [
+    ...initializers.flatMap((t) => bytes(5, tensorProto(t))),
     ...nodes.flatMap((n, i) =>
       bytes(1, [
         ...n.inputs.flatMap((x) => str(1, x)),
