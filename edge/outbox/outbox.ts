@@ -123,6 +123,10 @@ export class Outbox {
   private imageBytes: number;
   private evicted = 0;
   private readonly stmts;
+  /** Per exporter, the cameras that may have pending deliveries (kept in step by add/retry/replay). */
+  private lanes = new Map<string, Set<string>>();
+  /** Every exporter that has delivery rows, found once at open, plus those configured since. */
+  private knownExporters = new Set<string>();
 
   constructor(opts: OutboxOptions) {
     mkdirSync(opts.dataDir, { recursive: true });
@@ -147,13 +151,13 @@ export class Outbox {
       insertDelivery: this.db.prepare(
         "INSERT INTO deliveries (exporter, event_seq, camera_id, state, updated_at) VALUES (?, ?, ?, 'pending', ?)",
       ),
-      // Head of each camera's queue for one exporter: the oldest event not yet delivered or dead.
-      heads: this.db.prepare(`
+      // Head of one camera's queue for one exporter: O(log n) on the queue index, whatever the backlog.
+      headOf: this.db.prepare(`
         SELECT d.exporter, d.attempts, d.next_attempt_at, e.seq, e.event_id, e.camera_id, e.created_at, e.body, e.frame_path, e.crop_path
-        FROM (SELECT camera_id, MIN(event_seq) AS seq FROM deliveries WHERE exporter = ? AND state = 'pending' GROUP BY camera_id) h
-        JOIN deliveries d ON d.exporter = ? AND d.event_seq = h.seq
-        JOIN events e ON e.seq = h.seq
-        ORDER BY e.seq`),
+        FROM deliveries d JOIN events e ON e.seq = d.event_seq
+        WHERE d.exporter = ? AND d.state = 'pending' AND d.camera_id = ?
+        ORDER BY d.event_seq LIMIT 1`),
+      laneCameras: this.db.prepare("SELECT DISTINCT camera_id FROM deliveries WHERE exporter = ? AND state = 'pending'"),
       markDelivered: this.db.prepare(
         "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, last_error = NULL, updated_at = ? WHERE exporter = ? AND event_seq = ?",
       ),
@@ -168,16 +172,18 @@ export class Outbox {
       dropImages: this.db.prepare('UPDATE events SET frame_path = NULL, crop_path = NULL, image_bytes = 0 WHERE seq = ?'),
       byId: this.db.prepare('SELECT seq FROM events WHERE event_id = ?'),
       countState: this.db.prepare('SELECT COUNT(*) AS n FROM deliveries WHERE exporter = ? AND state = ?'),
-      // Exporters with work left (e.g. removed from the config): a skip-scan over the queue index.
-      pendingExporters: this.db.prepare("SELECT DISTINCT exporter FROM deliveries WHERE state = 'pending'"),
+      allExporters: this.db.prepare('SELECT DISTINCT exporter FROM deliveries'),
     };
     this.imageBytes = (this.stmts.imageBytes.get() as { n: number }).n;
+    for (const r of this.stmts.allExporters.all() as Array<{ exporter: string }>) this.knownExporters.add(r.exporter);
+    for (const ex of this.exporters) this.knownExporters.add(ex);
     if (opts.sweepOrphans ?? true) this.sweepTempFiles();
   }
 
   /** Exporters that new events are queued for (config reloads change it). */
   setExporters(names: string[]): void {
     this.exporters = [...names];
+    for (const ex of names) this.knownExporters.add(ex);
   }
 
   /**
@@ -220,25 +226,39 @@ export class Outbox {
       return s;
     })();
     this.imageBytes += bytes;
+    for (const ex of this.exporters) this.lanes.get(ex)?.add(cameraId);
     if (this.imageBytes > this.budget) this.evictImages();
     return seq;
   }
 
   /** The oldest pending event of each camera for `exporter` (guarantee 3). */
   heads(exporter: string): PendingDelivery[] {
-    const rows = this.stmts.heads.all(exporter, exporter) as Array<Record<string, unknown>>;
-    return rows.map((r) => ({
-      exporter: r.exporter as string,
-      attempts: r.attempts as number,
-      nextAttemptAt: r.next_attempt_at as number,
-      seq: r.seq as number,
-      eventId: r.event_id as string,
-      cameraId: r.camera_id as string,
-      createdAt: r.created_at as number,
-      body: JSON.parse(r.body as string),
-      framePath: r.frame_path as string | null,
-      cropPath: r.crop_path as string | null,
-    }));
+    let lane = this.lanes.get(exporter);
+    if (!lane) {
+      lane = new Set((this.stmts.laneCameras.all(exporter) as Array<{ camera_id: string }>).map((r) => r.camera_id));
+      this.lanes.set(exporter, lane);
+    }
+    const out: PendingDelivery[] = [];
+    for (const cam of lane) {
+      const r = this.stmts.headOf.get(exporter, cam) as Record<string, unknown> | undefined;
+      if (!r) {
+        lane.delete(cam);
+        continue;
+      }
+      out.push({
+        exporter: r.exporter as string,
+        attempts: r.attempts as number,
+        nextAttemptAt: r.next_attempt_at as number,
+        seq: r.seq as number,
+        eventId: r.event_id as string,
+        cameraId: r.camera_id as string,
+        createdAt: r.created_at as number,
+        body: JSON.parse(r.body as string),
+        framePath: r.frame_path as string | null,
+        cropPath: r.crop_path as string | null,
+      });
+    }
+    return out.sort((a, b) => a.seq - b.seq);
   }
 
   /** Reads an event's image, or null when it was evicted or never existed. */
@@ -267,6 +287,7 @@ export class Outbox {
   retry(exporter?: string): number {
     const where = exporter ? 'AND exporter = ?' : '';
     const args = exporter ? [Date.now(), exporter] : [Date.now()];
+    this.lanes.clear();
     return this.db
       .prepare(`UPDATE deliveries SET state = 'pending', next_attempt_at = 0, updated_at = ? WHERE state IN ('dead','pending') ${where}`)
       .run(...args).changes;
@@ -278,6 +299,8 @@ export class Outbox {
    */
   replay(exporter: string, sinceMs = 0): number {
     const now = Date.now();
+    this.lanes.clear();
+    this.knownExporters.add(exporter);
     return this.db.transaction(() => {
       const a = this.db
         .prepare("UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = 0, updated_at = ? WHERE exporter = ? AND event_seq IN (SELECT seq FROM events WHERE created_at >= ?)")
@@ -313,10 +336,8 @@ export class Outbox {
    * for every /metrics scrape however many delivered events the outbox holds.
    */
   depth(): Record<string, { pending: number; dead: number }> {
-    const names = new Set(this.exporters);
-    for (const r of this.stmts.pendingExporters.all() as Array<{ exporter: string }>) names.add(r.exporter);
     const out: Record<string, { pending: number; dead: number }> = {};
-    for (const ex of names) {
+    for (const ex of this.knownExporters) {
       out[ex] = {
         pending: (this.stmts.countState.get(ex, 'pending') as { n: number }).n,
         dead: (this.stmts.countState.get(ex, 'dead') as { n: number }).n,
