@@ -102,12 +102,39 @@ t.test('web app in Chromium', { skip }, async (t) => {
     });
     t.equal(await page.locator('.live-card').count(), before + 1);
     t.equal(await page.locator('.live-card').first().getAttribute('data-event-id'), 'evt-live-1', 'newest first');
+
+    // The server drops every stream connection: the page reconnects by itself.
+    c.ctx.hub.closeAll();
+    await page.waitForSelector('[data-testid=live-status]:has-text("Reconnecting")');
+    await page.waitForSelector('[data-testid=live-status]:has-text("Live")');
+    await ingest(c.url, c.apiKey, { ...ev, id: 'evt-live-2', plate: 'LIVE43' });
+    await page.locator('.live-card[data-event-id="evt-live-2"]').waitFor();
+    t.pass('events arrive again after the reconnect');
+  });
+
+  await t.test('stats: totals and the timeline chart follow the chosen range and interval', async (t) => {
+    const start = new Date(t0 - 1000).toISOString();
+    const end = new Date(t0 + 24 * 3_600_000).toISOString();
+    const api = await (await c.req(`/events/stats?interval=hour&start_date=${start}&end_date=${end}`, { token: c.adminToken })).json();
+    await go(`#/stats?interval=hour&start_date=${start}&end_date=${end}`);
+    await page.waitForSelector('[data-testid=timeline]');
+    t.equal(await page.textContent('[data-testid=stat-total]'), String(api.total_events));
+    const bars = await page.locator('[data-testid=timeline] rect.tl-bar').evaluateAll((r) => r.map((x) => Number(x.getAttribute('data-count'))));
+    t.equal(bars.reduce((a, b) => a + b, 0), api.total_events, 'the bars add up to the total');
+    t.same(bars.filter((n) => n > 0), api.timeline.map((p: { count: number }) => p.count), 'one bar per hour with events, in order');
+    await page.selectOption('#s-interval', 'day');
+    await page.click('form.filters button[type=submit]');
+    await page.waitForSelector('svg[aria-label="Events per day"]');
+    const days = await page.locator('[data-testid=timeline] rect.tl-bar').count();
+    t.ok(days >= 1 && days <= 3, `a day interval draws ${days} bars for a 24 h range`);
   });
 
   await t.test('search: a filter narrows the list to what the API returns for it', async (t) => {
+    const total = (await (await c.req('/events?limit=1', { token: c.adminToken })).json()).total;
+    t.equal(total, 26, '24 seeded + 2 live');
     await go('#/search');
     await page.waitForSelector('[data-testid=results]');
-    t.equal(await page.textContent('[data-testid=result-count]'), '25 events');
+    t.equal(await page.textContent('[data-testid=result-count]'), `${total} events`);
     await page.selectOption('#f-camera', 'cam-002');
     await page.click('form.filters button[type=submit]');
     await page.waitForSelector('[data-testid=result-count]:has-text("8 events")');
@@ -116,7 +143,7 @@ t.test('web app in Chromium', { skip }, async (t) => {
     const plate = seedEvent(4, 0).plate.slice(0, 3);
     const want = (await (await c.req(`/events?plate_text=${plate}`, { token: c.adminToken })).json()).items.map((e: { id: string }) => e.id);
     await page.click('button:has-text("Reset")');
-    await page.waitForSelector('[data-testid=result-count]:has-text("25 events")');
+    await page.waitForSelector(`[data-testid=result-count]:has-text("${total} events")`);
     await page.fill('#f-plate', plate);
     await page.press('#f-plate', 'Enter');
     await page.waitForSelector(`[data-testid=result-count]:has-text("${want.length} event")`);
@@ -192,6 +219,47 @@ t.test('web app in Chromium', { skip }, async (t) => {
     });
   });
 
+  await t.test('camera "test connection" shows the stream info and a snapshot', { skip: rtspWhy ?? false }, async (t) => {
+    await go('#/config/cameras');
+    await page.click(`tr[data-id="${camera.id}"] button:has-text("Test")`);
+    const res = page.locator('[data-testid=test-result]');
+    await res.locator('.ok-text').waitFor({ timeout: 30_000 });
+    t.match(await res.textContent(), /H\.264.*320 × 240/s, 'codec and size of the stream');
+    await page.waitForFunction(() => {
+      const img = document.querySelector('[data-testid=test-result] img.snapshot-img') as HTMLImageElement | null;
+      return !!img && img.complete && img.naturalWidth === 640;
+    });
+    t.pass('snapshot shown at the analysis resolution');
+  });
+
+  await t.test('admin: an API key is shown once and works; a user created here can sign in', async (t) => {
+    if (!(await page.locator('[data-testid=role]:has-text("admin")').count())) {
+      await signOut();
+      await signIn('admin', ADMIN_PASSWORD);
+    }
+    await go('#/config/keys');
+    await page.waitForSelector('#key-name');
+    await page.fill('#key-name', 'gate-edge');
+    await page.click('button:has-text("Create key")');
+    const key = (await page.textContent('[data-testid=key-value]'))!;
+    t.match(key, /^anpr_/);
+    t.equal((await c.req('/events/ingest', { method: 'POST', key, json: { event_id: 'evt-by-new-key', plate_text: 'KEY1' } })).status, 202, 'the key works');
+    await go('#/config/cameras');
+    await go('#/config/keys');
+    await page.waitForSelector('[data-testid=keys-table]');
+    t.equal(await page.locator('[data-testid=key-value]').count(), 0, 'not shown again');
+    t.notMatch(await page.textContent('[data-testid=keys-table]'), new RegExp(key.slice(12)), 'only the prefix is listed');
+    await go('#/config/users');
+    await page.waitForSelector('#u-name');
+    await page.fill('#u-name', 'nina');
+    await page.fill('#u-pass', 'nina-password');
+    await page.selectOption('#u-role', 'operator');
+    await page.click('button:has-text("Create user")');
+    await page.waitForSelector('tr[data-user="nina"]');
+    t.ok(await c.token('nina', 'nina-password'), 'the new user signs in');
+    t.equal(c.ctx.users.get('nina')?.role, 'operator');
+  });
+
   await t.test('a viewer sees config read-only and cannot reach keys, users or corrections', async (t) => {
     await signOut();
     await signIn('vera', 'viewer-pass');
@@ -219,6 +287,23 @@ t.test('web app in Chromium', { skip }, async (t) => {
       return (await fetch(`/config/cameras/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${tok}` } })).status;
     }, camera.id);
     t.equal(status, 403);
+  });
+
+  await t.test('tablet (768×1024): no page needs sideways scrolling', async (t) => {
+    await page.setViewportSize({ width: 768, height: 1024 });
+    for (const [hash, sel] of [
+      ['#/live', '.live-card'],
+      ['#/search', '[data-testid=results]'],
+      [`#/events/${seedEvent(6, 0).id}`, '[data-testid=candidates]'],
+      ['#/stats', '.tiles'],
+      ['#/config/cameras', '[data-testid=cameras-table]'],
+    ] as const) {
+      await go(hash);
+      await page.waitForSelector(sel);
+      const [sw, iw] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+      t.ok(sw <= iw, `${hash}: content ${sw}px fits the ${iw}px screen`);
+    }
+    await page.setViewportSize({ width: 1366, height: 768 });
   });
 
   t.same(external, [], 'no request left the appliance (no CDN, no external font)');
