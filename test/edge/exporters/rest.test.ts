@@ -41,6 +41,8 @@ t.test('delivers multipart events with images and X-API-Key, in order per camera
     const ns = server.accepted.filter((r) => r.cameraId === cam).map((r) => (r.body.metadata as { n: number }).n);
     t.same(ns, [...ns].sort((a, b) => a - b), `${cam} in order`);
   }
+  // The server counts a request when it answers; the edge marks it delivered a moment later.
+  await waitFor(() => outbox.stats().byExporter.cloud.delivered === 30, 'all 30 marked delivered');
   t.equal(outbox.stats().byExporter.cloud.delivered, 30);
 });
 
