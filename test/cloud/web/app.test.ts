@@ -249,6 +249,20 @@ t.test('web app in Chromium', { skip }, async (t) => {
     await page.waitForSelector('[data-testid=keys-table]');
     t.equal(await page.locator('[data-testid=key-value]').count(), 0, 'not shown again');
     t.notMatch(await page.textContent('[data-testid=keys-table]'), new RegExp(key.slice(12)), 'only the prefix is listed');
+    // A camera created from the form: a bad URL is shown next to its field, then fixed.
+    await go('#/config/cameras/new');
+    await page.waitForSelector('#fld-name');
+    await page.fill('#fld-name', 'Side door');
+    await page.fill('#fld-rtsp_url', 'http://not-rtsp');
+    await page.fill('#fld-fps', '5');
+    await page.click('[data-testid=save]');
+    await page.waitForSelector('[data-key=rtsp_url] .field-error:has-text("RTSP")');
+    await page.fill('#fld-rtsp_url', 'rtsp://127.0.0.1:8554/side');
+    await page.click('[data-testid=save]');
+    await page.waitForSelector('[data-testid=cameras-table] td:has-text("Side door")');
+    const cams = (await (await c.req('/config/cameras', { token: c.adminToken })).json()).items;
+    t.match(cams.find((x: { name: string }) => x.name === 'Side door'), { rtsp_url: 'rtsp://127.0.0.1:8554/side', fps: 5, enabled: true });
+
     await go('#/config/users');
     await page.waitForSelector('#u-name');
     await page.fill('#u-name', 'nina');
