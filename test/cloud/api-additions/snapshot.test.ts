@@ -1,10 +1,27 @@
 import t from 'tap';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import sharp from 'sharp';
 import { startTestCloud } from '../helpers.js';
 import { rtspUnavailable, startRtspCamera } from '../web/fixtures/rtsp.js';
 
 const why = rtspUnavailable();
+
+/** Pids of live ffmpeg processes whose command line mentions `needle`. */
+function ffmpegsFor(needle: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      const state = /^State:\s+(\S)/m.exec(readFileSync(`/proc/${d}/status`, 'utf8'))?.[1];
+      if (state !== 'Z' && /ffmpeg$/.test(cmd[0] ?? '') && cmd.some((a) => a.includes(needle))) out.push(Number(d));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
 
 t.test('snapshot: one JPEG from a real RTSP camera, at the camera resolution', { skip: why ?? false }, async (t) => {
   const cam = await startRtspCamera(t, '320x240');
@@ -48,6 +65,7 @@ t.test('snapshot failures: 503 in the contract body, fast at the timeout, creden
 
   const r1 = await c.req(`/config/cameras/${silent}/snapshot?timeout=1`, { token: c.adminToken });
   t.equal(r1.status, 503);
+  t.same(ffmpegsFor(`127.0.0.1:${port}/s`), [], 'the ffmpeg that hung was killed');
   const b1 = await r1.json();
   t.match(b1, { error_code: 'SERVICE_UNAVAILABLE', detail: /^Snapshot failed: /, request_id: /^req-/ });
   t.notMatch(JSON.stringify(b1), /hunter2/);
