@@ -24,6 +24,18 @@ const TYPES: Record<string, string> = {
 /** Only what the page needs: no third-party origin can be loaded or framed. */
 const CSP = "default-src 'self'; img-src 'self' blob: data:; connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
+/** Reads a build file; a build in another process may be swapping web/dist this instant. */
+async function readBuilt(...parts: string[]): Promise<Buffer> {
+  for (let i = 0; ; i++) {
+    try {
+      return readFileSync(join(WEB_DIST, ...parts));
+    } catch (e) {
+      if (i >= 5 || (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 export function registerWebRoutes(app: OpenAPIHono<Env>, ctx: CloudContext): void {
   let ready: Promise<void> | null = null;
   const cache = new Map<string, Buffer>();
@@ -53,7 +65,7 @@ export function registerWebRoutes(app: OpenAPIHono<Env>, ctx: CloudContext): voi
       const r = unavailable(c, e);
       if (r) return r;
     }
-    return c.html(readFileSync(join(WEB_DIST, 'index.html'), 'utf8'), 200, {
+    return c.html((await readBuilt('index.html')).toString('utf8'), 200, {
       'cache-control': 'no-cache',
       'content-security-policy': CSP,
       'x-content-type-options': 'nosniff',
@@ -76,7 +88,7 @@ export function registerWebRoutes(app: OpenAPIHono<Env>, ctx: CloudContext): voi
     let body = cache.get(file);
     if (!body) {
       try {
-        body = readFileSync(join(WEB_DIST, 'assets', file));
+        body = await readBuilt('assets', file);
       } catch {
         return c.notFound();
       }

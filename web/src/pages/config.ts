@@ -328,6 +328,7 @@ async function renderForm(root: HTMLElement, kind: Kind, id: string): Promise<vo
       case 'json':
         input = h('textarea', { id: fid, rows: 3, spellcheck: 'false', class: 'mono' });
         input.value = v === undefined ? '' : JSON.stringify(v, null, 2);
+        (input as HTMLTextAreaElement).rows = Math.min(12, Math.max(2, input.value.split('\n').length));
         break;
       case 'list':
         input = h('input', { id: fid, value: Array.isArray(v) ? v.join(', ') : '' });
