@@ -2,6 +2,11 @@ import type { Command } from '../command.js';
 import { int, str } from '../command.js';
 import { AppError } from '../../shared/errors.js';
 
+export function plateSearch(v: string | undefined): 'frame' | 'vehicles' {
+  if (v === undefined || v === 'frame' || v === 'vehicles') return v ?? 'frame';
+  throw new AppError('INVALID_REQUEST', `--plate-search must be 'frame' or 'vehicles', got '${v}'`);
+}
+
 const command: Command = {
   name: 'eval',
   summary: 'Measure recognition accuracy and latency on a labelled dataset',
@@ -19,6 +24,7 @@ const command: Command = {
     'models-dir': { type: 'string', arg: 'DIR', description: 'Installed models folder (default models/cache/)' },
     engines: { type: 'string', arg: 'LIST', description: 'Comma-separated engines (default: all installed)' },
     limit: { type: 'string', arg: 'N', description: 'At most N images per layout' },
+    'plate-search': { type: 'string', arg: 'MODE', description: "Plate search: 'frame' (whole image) or 'vehicles' (inside FastestDet boxes)", default: 'frame' },
     json: { type: 'boolean', description: 'Print one JSON object' },
   },
   async run(parsed) {
@@ -34,6 +40,7 @@ const command: Command = {
       mirror: str(parsed, 'mirror'),
       modelsDir: str(parsed, 'models-dir'),
       engines: str(parsed, 'engines')?.split(',').map((s) => s.trim()).filter(Boolean),
+      plateSearch: plateSearch(str(parsed, 'plate-search')),
     });
     try {
       const report = await evaluateDataset(rec, dataset, {

@@ -9,6 +9,7 @@
  * FastestDet join when the models dir or the mirror holds them. Models run in a worker
  * thread, so `push` never blocks the caller's event loop for inference.
  */
+import { dirname } from 'node:path';
 import { AppError } from '../../shared/errors.js';
 import { silentLogger, type Logger } from '../../shared/log.js';
 import { regionsById, type Region } from '../../shared/plate/index.js';
@@ -97,7 +98,7 @@ export async function createRecognizer(opts: RecognizerOptions = {}): Promise<Fu
   if (wanted.includes(ENGINE_PADDLE)) {
     readers.push(new PaddleOcrReader(host, await store.require('ppocr-rec'), { keysPath: await store.require('ppocr-keys') }));
   }
-  if (wanted.includes(ENGINE_TESSERACT)) readers.push(new TesseractReader({ langPath: (await store.require('tesseract-eng')).replace(/\/[^/]+$/, '') }));
+  if (wanted.includes(ENGINE_TESSERACT)) readers.push(new TesseractReader({ langPath: dirname(await store.require('tesseract-eng')) }));
 
   let vehicles: VehicleDetector | undefined;
   if (opts.vehicles !== false) {

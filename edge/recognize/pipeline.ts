@@ -146,14 +146,14 @@ export class PlatePipeline {
       }
     }
     timings.total = performance.now() - t0;
-    for (const k of Object.keys(timings.read)) timings.read[k] = round(timings.read[k]);
+    for (const k of Object.keys(timings.read)) timings.read[k] = ms(timings.read[k]);
     return {
       width: image.width,
       height: image.height,
       vehicles,
       plates: plates.map((p) => p.result),
       observations: plates,
-      timings: { ...timings, plates: round(timings.plates), consensus: round(timings.consensus), total: round(timings.total), ...(timings.vehicles !== undefined ? { vehicles: round(timings.vehicles) } : {}) },
+      timings: { ...timings, plates: ms(timings.plates), consensus: ms(timings.consensus), total: ms(timings.total), ...(timings.vehicles !== undefined ? { vehicles: ms(timings.vehicles) } : {}) },
     };
   }
 }
@@ -175,7 +175,7 @@ export async function readPlateBox(stages: PipelineStages, image: RgbImage, box:
     stages.readers.map(async (r) => {
       const t = performance.now();
       const [read] = await r.read(image, [box]);
-      timings[r.name] = round(performance.now() - t);
+      timings[r.name] = ms(performance.now() - t);
       return read;
     }),
   );
@@ -219,4 +219,6 @@ function grow(b: Box, f: number): Box {
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
+/** Milliseconds to 0.1 ms. */
+const ms = (x: number) => Math.round(x * 10) / 10;
 
