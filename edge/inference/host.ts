@@ -37,7 +37,7 @@ export class InferenceHost {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(new URL('./worker-boot.js', import.meta.url), {
+    const w = new Worker(new URL('../../shared/worker-boot.js', import.meta.url), {
       workerData: { entry: new URL('./session-worker.ts', import.meta.url).href },
       // The worker must not keep a finished CLI alive; pending requests hold it via ref().
       stdout: false,
