@@ -52,3 +52,19 @@ t.test('a camera confirms one read per passing vehicle, on track close and on fl
   await cam.push(frame(a.image, 4, 6000));
   t.same(cam.flush(), [], 'duplicate within the window');
 });
+
+t.test('frames are never queued: only the latest waits while one is processed', async (t) => {
+  const s = await renderScene('QMN 771');
+  const frame = (seq: number): Frame => ({ cameraId: 'cam-q', seq, ts: seq * 100, width: s.image.width, height: s.image.height, data: s.image.data });
+  const cam = rec.forCamera('cam-q');
+  const order: number[] = [];
+  const first = cam.push(frame(1)).then((r) => (order.push(1), r));
+  const stale = cam.push(frame(2)).then((r) => (order.push(2), r));
+  const latest = cam.push(frame(3)).then((r) => (order.push(3), r));
+  t.same(await stale, [], 'the superseded frame resolves with nothing');
+  await Promise.all([first, latest]);
+  t.same(order, [2, 1, 3], 'the stale frame resolved before the busy one finished');
+  const [read] = cam.flush();
+  t.equal(read.plateText, 'QMN771');
+  t.equal(read.frameCount, 2, 'frames 1 and 3 were processed, frame 2 was not');
+});
