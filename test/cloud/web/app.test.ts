@@ -288,6 +288,7 @@ t.test('web app in Chromium', { skip }, async (t) => {
     await go(`#/config/cameras/${camera.id}`);
     await page.waitForSelector('#fld-name');
     t.ok(await page.isDisabled('#fld-name'), 'fields are disabled');
+    t.notMatch(await page.inputValue('#fld-rtsp_url'), /cam:pw@/, 'the camera password is not shown to a viewer');
     t.equal(await page.locator('[data-testid=save]').count(), 0, 'no Save button');
     await go('#/config/users');
     await page.waitForSelector('.form-error:has-text("Only admins")');

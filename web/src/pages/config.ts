@@ -333,8 +333,12 @@ async function renderForm(root: HTMLElement, kind: Kind, id: string): Promise<vo
       case 'list':
         input = h('input', { id: fid, value: Array.isArray(v) ? v.join(', ') : '' });
         break;
-      default:
-        input = h('input', { id: fid, value: v === undefined || v === null ? '' : String(v), placeholder: f.placeholder, autocomplete: 'off', spellcheck: 'false' });
+      default: {
+        let text = v === undefined || v === null ? '' : String(v);
+        // Only admins see the credentials in a camera URL.
+        if (!admin && f.key === 'rtsp_url') text = text.replace(/\/\/[^@/]+@/, '//***@');
+        input = h('input', { id: fid, value: text, placeholder: f.placeholder, autocomplete: 'off', spellcheck: 'false' });
+      }
     }
     if (!admin) input.disabled = true;
     inputs.set(f.key, input);
