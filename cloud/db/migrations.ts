@@ -26,7 +26,6 @@ const MIGRATIONS: string[] = [
   CREATE INDEX events_zone_ts ON events(zone_id, ts);
   CREATE INDEX events_plate ON events(plate_text);
   CREATE INDEX events_conf ON events(confidence);
-  CREATE INDEX events_created ON events(created_at);
 
   -- Trigram index: plate_text partial match without scanning every event.
   CREATE VIRTUAL TABLE events_plate_fts USING fts5(plate_text, content='events', content_rowid='seq', tokenize='trigram');
@@ -43,6 +42,8 @@ const MIGRATIONS: string[] = [
     sum_conf REAL NOT NULL,
     min_conf REAL,
     max_conf REAL,
+    n_proc INTEGER NOT NULL,             -- events that reported processing_time_ms
+    sum_proc REAL NOT NULL,
     PRIMARY KEY (level, bucket, camera_id, zone_id)
   ) WITHOUT ROWID;
 

@@ -61,10 +61,13 @@ export interface RollupInput {
   zone_id: string | null;
   plate_text: string;
   confidence: number | null;
+  processing_ms: number | null;
 }
 
 interface Agg {
   n: number;
+  nProc?: number;
+  sumProc?: number;
   nConf: number;
   sumConf: number;
   min: number | null;
@@ -107,10 +110,11 @@ export class RollupWriter {
 
   constructor(db: Db) {
     this.upsert = db.prepare(
-      `INSERT INTO stats_rollup (level, bucket, camera_id, zone_id, n, n_conf, sum_conf, min_conf, max_conf)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO stats_rollup (level, bucket, camera_id, zone_id, n, n_conf, sum_conf, min_conf, max_conf, n_proc, sum_proc)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (level, bucket, camera_id, zone_id) DO UPDATE SET
          n = n + excluded.n, n_conf = n_conf + excluded.n_conf, sum_conf = sum_conf + excluded.sum_conf,
+         n_proc = n_proc + excluded.n_proc, sum_proc = sum_proc + excluded.sum_proc,
          min_conf = CASE WHEN excluded.min_conf IS NULL THEN min_conf WHEN min_conf IS NULL OR excluded.min_conf < min_conf THEN excluded.min_conf ELSE min_conf END,
          max_conf = CASE WHEN excluded.max_conf IS NULL THEN max_conf WHEN max_conf IS NULL OR excluded.max_conf > max_conf THEN excluded.max_conf ELSE max_conf END`,
     );
@@ -132,6 +136,10 @@ export class RollupWriter {
         let e = aggs.get(key);
         if (!e) aggs.set(key, (e = { level, bucket, cam, zone, a: emptyAgg() }));
         addAgg(e.a, 1, c === null ? 0 : 1, c ?? 0, c, c);
+        if (r.processing_ms !== null) {
+          e.a.nProc = (e.a.nProc ?? 0) + 1;
+          e.a.sumProc = (e.a.sumProc ?? 0) + r.processing_ms;
+        }
         if (level >= SKETCH_MIN_LEVEL) {
           let s = sketches.get(key);
           if (!s) sketches.set(key, (s = { level, bucket, cam, zone, plates: [] }));
@@ -139,7 +147,9 @@ export class RollupWriter {
         }
       }
     }
-    for (const { level, bucket, cam, zone, a } of aggs.values()) this.upsert.run(level, bucket, cam, zone, a.n, a.nConf, a.sumConf, a.min, a.max);
+    for (const { level, bucket, cam, zone, a } of aggs.values()) {
+      this.upsert.run(level, bucket, cam, zone, a.n, a.nConf, a.sumConf, a.min, a.max, a.nProc ?? 0, a.sumProc ?? 0);
+    }
     for (const s of sketches.values()) {
       const stored = this.sketchGet.get(s.level, s.bucket, s.cam, s.zone) as Buffer | undefined;
       const regs = stored ? new Uint8Array(stored) : newSketch();
@@ -240,4 +250,12 @@ export function computeStats(db: Db, f: StatsFilter, interval: Interval, now = D
       .sort(([x], [y]) => x - y)
       .map(([t0, x]) => ({ timestamp: new Date(t0).toISOString().replace('.000Z', 'Z'), count: x.n, avg_confidence: avg(x) })),
   };
+}
+
+/** Events per minute and mean processing time over the last `minutes` whole minutes of event time. */
+export function recentRate(db: Db, minutes: number, now = Date.now()): { perMinute: number; avgProcessingMs: number | null } {
+  const r = db
+    .prepare('SELECT SUM(n) AS n, SUM(n_proc) AS np, SUM(sum_proc) AS sp FROM stats_rollup WHERE level = 0 AND bucket > ? AND bucket <= ?')
+    .get(Math.floor(now / MINUTE) - minutes, Math.floor(now / MINUTE)) as { n: number | null; np: number | null; sp: number | null };
+  return { perMinute: round((r.n ?? 0) / minutes, 3), avgProcessingMs: r.np ? round((r.sp ?? 0) / r.np, 1) : null };
 }

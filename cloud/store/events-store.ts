@@ -7,7 +7,7 @@
  * `stats` never scans the events table. Reads run here, on the service's connection.
  */
 import type { Db } from '../db/open.js';
-import { computeStats, type Interval, type Stats } from './event-stats.js';
+import { computeStats, recentRate, type Interval, type Stats } from './event-stats.js';
 import { EventWriter } from './event-writer.js';
 
 export { bucketStart, type Interval, type Stats } from './event-stats.js';
@@ -40,9 +40,6 @@ export interface EventFilter {
 }
 
 export type SortField = 'timestamp' | 'confidence' | 'plate_text';
-
-const MINUTE = 60_000;
-const round = (v: number, d = 4) => Math.round(v * 10 ** d) / 10 ** d;
 
 export class EventsStore {
   private readonly db: Db;
@@ -135,14 +132,11 @@ export class EventsStore {
     return computeStats(this.db, f, interval, now);
   }
 
-  /** Events per minute and mean processing time over the last `minutes` minutes. */
+  /** Events per minute and mean processing time over the last `minutes` minutes (rollups). */
   recentRate(minutes: number, now = Date.now()): { perMinute: number; avgProcessingMs: number | null } {
-    const since = now - minutes * MINUTE;
-    const r = this.db
-      .prepare('SELECT COUNT(*) AS n, AVG(processing_ms) AS p FROM events WHERE created_at >= ?')
-      .get(since) as { n: number; p: number | null };
-    return { perMinute: round(r.n / minutes, 3), avgProcessingMs: r.p === null ? null : round(r.p, 1) };
+    return recentRate(this.db, minutes, now);
   }
+
 
   /**
    * One page of a long read (CSV export) by keyset: rows strictly after `after` in the
