@@ -9,7 +9,7 @@
 import { containment, area, iou } from '../detect/geometry.js';
 import type { PlateLocator, PlateRegion, VehicleDetector } from '../detect/types.js';
 import { vehicleColor } from '../detect/vehicle-color.js';
-import type { RgbImage } from '../inference/image.js';
+import { padBox, type RgbImage } from '../inference/image.js';
 import { vote, type Ballot, type ConsensusResult, type TrustTable } from '../read/consensus.js';
 import type { EngineRead, PlateReader } from '../read/types.js';
 import type { Region } from '../../shared/plate/index.js';
@@ -85,7 +85,7 @@ export class PlatePipeline {
     }
 
     let t = performance.now();
-    const areas = this.opts.plateSearch === 'vehicles' && vehicles.length ? vehicles.map((v) => grow(v.box, 0.1)) : o.roi ? [o.roi] : [];
+    const areas = this.opts.plateSearch === 'vehicles' && vehicles.length ? vehicles.map((v) => padBox(v.box, 0.1, 0.1)) : o.roi ? [o.roi] : [];
     const found = await this.stages.locator.locate(image, areas);
     timings.plates = performance.now() - t;
 
@@ -135,7 +135,7 @@ export class PlatePipeline {
         },
       });
     });
-    observations.sort((a, b) => b.rank - a.rank);
+    // Observations are in rank order already (best first).
     const plates = dedupeOverlaps(observations);
     timings.consensus = performance.now() - t;
 
@@ -146,15 +146,7 @@ export class PlatePipeline {
       }
     }
     timings.total = performance.now() - t0;
-    for (const k of Object.keys(timings.read)) timings.read[k] = ms(timings.read[k]);
-    return {
-      width: image.width,
-      height: image.height,
-      vehicles,
-      plates: plates.map((p) => p.result),
-      observations: plates,
-      timings: { ...timings, plates: ms(timings.plates), consensus: ms(timings.consensus), total: ms(timings.total), ...(timings.vehicles !== undefined ? { vehicles: ms(timings.vehicles) } : {}) },
-    };
+    return { width: image.width, height: image.height, vehicles, plates: plates.map((p) => p.result), observations: plates, timings: roundTimings(timings) };
   }
 }
 
@@ -214,11 +206,18 @@ function vehicleFor(plate: Box, vehicles: VehicleDetection[]): VehicleDetection 
   return vehicles.filter((v) => containment(plate, v.box) > 0.8).sort((a, b) => area(a.box) - area(b.box))[0];
 }
 
-function grow(b: Box, f: number): Box {
-  return { x: b.x - b.width * f, y: b.y - b.height * f, width: b.width * (1 + 2 * f), height: b.height * (1 + 2 * f) };
-}
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 /** Milliseconds to 0.1 ms. */
 const ms = (x: number) => Math.round(x * 10) / 10;
+
+function roundTimings(t: StageTimings): StageTimings {
+  return {
+    ...(t.vehicles !== undefined ? { vehicles: ms(t.vehicles) } : {}),
+    plates: ms(t.plates),
+    read: Object.fromEntries(Object.entries(t.read).map(([k, v]) => [k, ms(v)])),
+    consensus: ms(t.consensus),
+    total: ms(t.total),
+  };
+}
 
