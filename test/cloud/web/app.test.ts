@@ -83,6 +83,15 @@ t.test('web app in Chromium', { skip }, async (t) => {
     await page.reload();
     await page.waitForSelector('[data-testid=role]');
     t.pass('still signed in after a reload');
+    // Two tabs start at once: both refresh with the same single-use cookie unless they take
+    // turns (Web Lock); a second use of one token would end the sign-in for both.
+    const tab2 = await browser.newPage();
+    await Promise.all([page.reload(), tab2.goto(`${c.url}/#/stats`)]);
+    await Promise.all([page.waitForSelector('[data-testid=role]'), tab2.waitForSelector('[data-testid=role]')]);
+    await page.reload();
+    await page.waitForSelector('[data-testid=role]');
+    t.pass('two tabs stay signed in, and the sign-in survives');
+    await tab2.close();
   });
 
   await t.test('live: an event ingested now appears with its crop, without a reload', async (t) => {
