@@ -160,18 +160,24 @@ export class RollupWriter {
   }
 }
 
-/** Totals, rates, per camera, per zone and timeline over [start, end]. */
-export function computeStats(db: Db, f: StatsFilter, interval: Interval, now = Date.now()): Stats {
-  const dimSql: string[] = [];
-  const dimParams: unknown[] = [];
+/** SQL conditions for the camera and zone filters (columns of events and of the rollups). */
+export function dimensionFilter(f: { camera_id?: string; zone_id?: string }): { parts: string[]; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
   if (f.camera_id !== undefined) {
-    dimSql.push('camera_id = ?');
-    dimParams.push(f.camera_id);
+    parts.push('camera_id = ?');
+    params.push(f.camera_id);
   }
   if (f.zone_id !== undefined) {
-    dimSql.push('zone_id = ?');
-    dimParams.push(f.zone_id);
+    parts.push('zone_id = ?');
+    params.push(f.zone_id);
   }
+  return { parts, params };
+}
+
+/** Totals, rates, per camera, per zone and timeline over [start, end]. */
+export function computeStats(db: Db, f: StatsFilter, interval: Interval, now = Date.now()): Stats {
+  const { parts: dimSql, params: dimParams } = dimensionFilter(f);
   const dims = dimSql.length ? ' AND ' + dimSql.join(' AND ') : '';
   const a = f.start ?? NEG;
   const b = f.end ?? POS;

@@ -7,7 +7,7 @@
  * `stats` never scans the events table. Reads run here, on the service's connection.
  */
 import type { Db } from '../db/open.js';
-import { computeStats, recentRate, type Interval, type Stats } from './event-stats.js';
+import { computeStats, dimensionFilter, recentRate, type Interval, type Stats } from './event-stats.js';
 import { EventWriter } from './event-writer.js';
 
 export { bucketStart, type Interval, type Stats } from './event-stats.js';
@@ -80,16 +80,7 @@ export class EventsStore {
   }
 
   private where(f: EventFilter): { sql: string; params: unknown[] } {
-    const parts: string[] = [];
-    const params: unknown[] = [];
-    if (f.camera_id !== undefined) {
-      parts.push('camera_id = ?');
-      params.push(f.camera_id);
-    }
-    if (f.zone_id !== undefined) {
-      parts.push('zone_id = ?');
-      params.push(f.zone_id);
-    }
+    const { parts, params } = dimensionFilter(f);
     if (f.start !== undefined) {
       parts.push('ts >= ?');
       params.push(f.start);
