@@ -142,7 +142,19 @@ export async function renderEvent(root: HTMLElement, [id]: string[]): Promise<vo
     h(
       'section',
       { class: 'page-head' },
-      h('div', null, h('a', { href: '#/search', class: 'back' }, '‹ Search'), h('h1', null, 'Event ', h('span', { class: 'plate', 'data-testid': 'event-plate' }, ev.plate_text))),
+      h(
+        'div',
+        null,
+        // Back to the search as it was (its filters live in the URL), else to a fresh one.
+        h('a', { href: '#/search', class: 'back', onclick: (e: Event) => {
+            if (history.length > 1) {
+              e.preventDefault();
+              history.back();
+            }
+          },
+        }, '‹ Back'),
+        h('h1', null, 'Event ', h('span', { class: 'plate', 'data-testid': 'event-plate' }, ev.plate_text)),
+      ),
       h('div', { class: 'head-tools' }, confBadge(ev.confidence)),
     ),
     h(
