@@ -9,4 +9,6 @@ mirror="${ANPR_MODELS_MIRROR:-}"
 if [ -z "$mirror" ] && [ -d ../shared/models ]; then mirror="$(cd ../shared/models && pwd)"; fi
 args=()
 [ -n "$mirror" ] && args+=(--mirror "$mirror")
+# Inference, sharp, file I/O and DNS share libuv's threadpool; give them room.
+export UV_THREADPOOL_SIZE="${UV_THREADPOOL_SIZE:-16}"
 exec node bin/anpr.js demo "${args[@]}" "$@"

@@ -22,6 +22,7 @@ const command: Command = {
       maxEvents: int(p, 'max-events', 1),
       cloudPort: int(p, 'port', 0, 65535),
       logger: p.values.verbose ? createLogger({ name: 'anpr-demo' }) : silentLogger,
+      verbose: p.values.verbose === true,
     });
     return summary.events.length > 0 ? 0 : 1;
   },

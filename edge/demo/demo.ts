@@ -2,7 +2,8 @@
  * The demo: the whole system on one machine, fed by a synthetic camera.
  *
  *   synthetic clip ─▶ GStreamer RTSP (127.0.0.1) ─▶ edge daemon (ffmpeg, recognizer, outbox)
- *     ─▶ cloud (REST ingest) ─▶ WebSocket ─▶ printed here     and ─▶ in-process MQTT broker
+ *     ─▶ cloud (`anpr cloud`, own process; REST ingest) ─▶ WebSocket ─▶ printed here
+ *     └─▶ in-process MQTT broker (aedes)
  *
  * Uses the real recognition pipeline with the npm-shipped models, plus the mirror when given.
  */
@@ -15,6 +16,7 @@ import { EdgeDaemon } from '../daemon/daemon.js';
 import type { Recognizer } from '../recognize/types.js';
 import { startBroker } from './mqtt-broker.js';
 import { startRtspServer } from './rtsp-server.js';
+import { startCloudProcess } from './cloud-process.js';
 import { ensureDemoClip } from './synthetic-camera.js';
 
 export interface DemoOptions {
@@ -30,6 +32,8 @@ export interface DemoOptions {
   recognizer?: Recognizer;
   /** Stop after this many events reached the cloud. */
   maxEvents?: number;
+  /** Let the cloud process log at info level. */
+  verbose?: boolean;
 }
 
 export interface DemoEvent {
@@ -68,21 +72,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     cleanups.push(() => rtsp.close());
     print(`demo: camera streaming at ${rtsp.url}`);
 
-    const { startCloud } = await import('../../cloud/server.js');
-    let admin: string | null = null;
-    const cloud = await startCloud({
-      host: '127.0.0.1',
-      port: o.cloudPort ?? 0,
-      dataDir: join(dataDir, 'cloud'),
-      logger: log.child({ component: 'cloud' }),
-      onAdminCreated: (u: string, p: string, generated: boolean) => {
-        if (generated) admin = `${u} / ${p}`;
-      },
-    });
+    const cloud = await startCloudProcess({ dataDir: join(dataDir, 'cloud'), port: o.cloudPort, logLevel: o.verbose ? 'info' : 'warn' });
     cleanups.push(() => cloud.close());
-    const edgeKey = cloud.ctx.apiKeys.create(`demo-edge-${Date.now()}`).key;
-    const viewerKey = cloud.ctx.apiKeys.create(`demo-viewer-${Date.now()}`).key;
-    print(`demo: cloud at ${cloud.url} (API docs ${cloud.url}/docs)${admin ? `; admin sign-in ${admin}` : ''}`);
+    const stamp = Date.now();
+    const edgeKey = await cloud.createApiKey(`demo-edge-${stamp}`);
+    const viewerKey = await cloud.createApiKey(`demo-viewer-${stamp}`);
+    print(`demo: cloud at ${cloud.url} (API docs ${cloud.url}/docs)${cloud.admin ? `; admin sign-in ${cloud.admin}` : ''}`);
 
     const broker = await startBroker(0);
     cleanups.push(() => broker.close());
