@@ -1,8 +1,8 @@
 /**
  * InferenceHost: the one place the appliance runs ONNX models. Sessions live in a worker
  * thread (see session-worker.ts); requests are served in order, so one frame's models never
- * fight each other for the two cores. A crashed worker fails every pending request and the
- * next request starts a fresh worker, reloading nothing by itself: callers reload.
+ * fight each other for the two cores. A crashed worker fails every pending request; the next
+ * request starts a fresh worker, which first reloads every model still in use.
  */
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../shared/errors.js';
@@ -30,6 +30,8 @@ export class InferenceHost {
   private readonly log: Logger;
   private readonly warned = new Set<string>();
   private closed = false;
+  /** Models in use, by key: replayed into a replacement worker. */
+  private readonly loaded = new Map<string, Extract<RequestBody, { op: 'load' }>>();
 
   constructor(private readonly opts: InferenceHostOptions = {}) {
     this.log = (opts.logger ?? silentLogger).child({ component: 'inference' });
@@ -66,6 +68,13 @@ export class InferenceHost {
       fail(new AppError('SERVICE_UNAVAILABLE', `inference worker exited with code ${code}`));
     });
     this.worker = w;
+    if (this.loaded.size > 0) {
+      this.log.warn({ models: [...this.loaded.values()].map((l) => l.key) }, 'restarting the inference worker and reloading its models');
+      // Queued ahead of the request that started this worker; the worker serves in order.
+      for (const l of this.loaded.values()) {
+        this.request({ ...l }).catch((e) => this.log.error({ err: e, model: l.key }, 'model reload failed'));
+      }
+    }
     return w;
   }
 
@@ -85,13 +94,9 @@ export class InferenceHost {
     const { use, unavailable } = resolveProviders(opts.providers ?? this.opts.providers);
     for (const p of unavailable) this.warnOnce(`unavailable:${p}`, `execution provider '${p}' is not available in this onnxruntime-node build; using ${use[0]}`);
     const key = `${name}#${this.nextId}`;
-    const res = await this.request<LoadResult>({
-      op: 'load',
-      key,
-      model: source,
-      providers: use,
-      intraOpThreads: opts.intraOpThreads ?? this.opts.intraOpThreads ?? 2,
-    });
+    const load = { op: 'load', key, model: source, providers: use, intraOpThreads: opts.intraOpThreads ?? this.opts.intraOpThreads ?? 2 } as const;
+    const res = await this.request<LoadResult>(load);
+    this.loaded.set(key, load);
     if (res.fallbackReason) this.warnOnce(`fallback:${use[0]}`, `execution provider '${use[0]}' failed (${res.fallbackReason}); using cpu`);
     this.log.debug({ model: name, provider: res.provider }, 'model loaded');
     return {
@@ -109,7 +114,10 @@ export class InferenceHost {
         }
         return this.request<Record<string, TensorLike>>({ op: 'run', key, feeds }, transfer);
       },
-      release: () => this.request<void>({ op: 'release', key }),
+      release: () => {
+        this.loaded.delete(key);
+        return this.request<void>({ op: 'release', key });
+      },
     };
   }
 

@@ -77,10 +77,16 @@ async function run(req: Extract<WorkerRequest, { op: 'run' }>): Promise<{ output
   return { outputs, transfer };
 }
 
-const port = parentPort;
-if (!port) throw new Error('session-worker must run in a worker thread');
+const port = parentPort!;
+if (!parentPort) throw new Error('session-worker must run in a worker thread');
 
-port.on('message', async (req: WorkerRequest) => {
+// One request at a time, in arrival order: a run never overtakes the load it needs.
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (req: WorkerRequest) => {
+  queue = queue.then(() => handle(req));
+});
+
+async function handle(req: WorkerRequest): Promise<void> {
   try {
     if (req.op === 'load') {
       port.postMessage({ id: req.id, ok: true, result: await load(req) } satisfies WorkerResponse);
@@ -96,4 +102,4 @@ port.on('message', async (req: WorkerRequest) => {
     const err = e as Error;
     port.postMessage({ id: req.id, ok: false, error: { message: err.message, stack: err.stack } } satisfies WorkerResponse);
   }
-});
+}

@@ -121,7 +121,7 @@ export async function createRecognizer(opts: RecognizerOptions = {}): Promise<Fu
 
   const pipeline = new PlatePipeline(
     { vehicles, locator, readers },
-    { regions: defaultRegions, trust: opts.trust, maxPlates: opts.maxPlates, plateSearch: opts.plateSearch },
+    { regions: defaultRegions, trust: opts.trust, maxPlates: opts.maxPlates, plateSearch: opts.plateSearch, logger: log },
   );
   const cameras = new Map<string, CameraPipeline>();
   const regionsFor = (ids?: string[]): Region[] | undefined => (ids ? regionsById(ids) : undefined);

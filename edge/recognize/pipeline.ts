@@ -12,6 +12,7 @@ import { vehicleColor } from '../detect/vehicle-color.js';
 import { padBox, type RgbImage } from '../inference/image.js';
 import { vote, type Ballot, type ConsensusResult, type TrustTable } from '../read/consensus.js';
 import type { EngineRead, PlateReader } from '../read/types.js';
+import type { Logger } from '../../shared/log.js';
 import type { Region } from '../../shared/plate/index.js';
 import { matchingFormats } from '../../shared/plate/index.js';
 import type { Box, Candidate, ImageResult, PlateResult, StageTimings, VehicleDetection } from './types.js';
@@ -34,6 +35,7 @@ export interface PipelineOptions {
   plateSearch?: 'frame' | 'vehicles';
   /** Regions per frame read by a secondary engine (default: tesseract 1, others maxPlates). */
   engineRegions?: Record<string, number>;
+  logger?: Logger;
   /** Name the colour of vehicles that carry a plate. */
   vehicleColour?: boolean;
 }
@@ -62,12 +64,22 @@ export class PlatePipeline {
   private readonly maxPlates: number;
   private readonly minConfidence: number;
 
+  private readonly engineWarned = new Map<string, number>();
+
   constructor(
     readonly stages: PipelineStages,
     private readonly opts: PipelineOptions,
   ) {
     this.maxPlates = opts.maxPlates ?? 2;
     this.minConfidence = opts.minConfidence ?? 0.3;
+  }
+
+  /** At most one log line per engine per minute: a broken engine must not flood the log. */
+  private warnEngine(engine: string, err: unknown) {
+    const now = Date.now();
+    if (now - (this.engineWarned.get(engine) ?? 0) < 60_000) return;
+    this.engineWarned.set(engine, now);
+    this.opts.logger?.warn({ err, engine }, 'engine failed; frame read without it');
   }
 
   /** Runs every stage on one image. `roi` limits the plate search; `regions` overrides the formats. */
@@ -106,7 +118,13 @@ export class PlatePipeline {
       others.map(async (reader) => {
         const ts = performance.now();
         const limit = this.opts.engineRegions?.[reader.name] ?? DEFAULT_ENGINE_REGIONS[reader.name] ?? boxes.length;
-        const reads = boxes.length ? await reader.read(image, boxes.slice(0, limit)) : [];
+        let reads: EngineRead[] = [];
+        try {
+          reads = boxes.length ? await reader.read(image, boxes.slice(0, limit)) : [];
+        } catch (e) {
+          // A failing secondary engine costs its vote, not the frame.
+          this.warnEngine(reader.name, e);
+        }
         timings.read[reader.name] = performance.now() - ts;
         return reads;
       }),

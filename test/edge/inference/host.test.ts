@@ -71,3 +71,18 @@ t.test('errors come back as rejections, and a closed host refuses work', async (
   await host.close();
   await t.rejects(m.run({ x: { type: 'float32', dims: [1, 4], data: new Float32Array(4) } }), { code: 'SERVICE_UNAVAILABLE' });
 });
+
+t.test('a dead worker is replaced and its models reloaded before the next run', async (t) => {
+  const { logger, lines } = capture();
+  const host = new InferenceHost({ logger });
+  t.teardown(() => host.close());
+  const m = await host.load('softmax', softmax);
+  const x = () => ({ x: { type: 'float32' as const, dims: [1, 4], data: new Float32Array([1, 1, 1, 1]) } });
+  await m.run(x());
+  // Kill the worker as a native crash would.
+  const worker = (host as unknown as { worker: import('node:worker_threads').Worker }).worker;
+  await worker.terminate();
+  const out = await m.run(x());
+  t.ok(Math.abs((out.y.data as Float32Array)[0] - 0.25) < 1e-6, 'the same handle works again');
+  t.ok(lines.some((l) => /reloading its models/.test(l.msg)));
+});
