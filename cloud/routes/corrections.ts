@@ -7,7 +7,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AppError } from '../../shared/errors.js';
 import { z } from '../../shared/schemas/common.js';
-import { Event, PlateText } from '../../shared/schemas/event.js';
+import { Correction, Event, PlateText } from '../../shared/schemas/event.js';
 import type { CloudContext } from '../context.js';
 import { requireAuth, requireRole } from '../auth/middleware.js';
 import { notFound, validate } from '../http/errors.js';
@@ -24,17 +24,6 @@ export const EventPatch = z
   })
   .strict()
   .openapi('EventPatch');
-
-export const Correction = z
-  .object({
-    original_plate_text: z.string().describe('What the recognition read, before any correction'),
-    corrected_by: z.string(),
-    corrected_at: z.string(),
-    history: z.array(z.object({ from: z.string(), to: z.string(), by: z.string(), at: z.string(), reason: z.string().nullable() })),
-  })
-  .openapi('Correction');
-
-export const CorrectedEvent = Event.extend({ correction: Correction.nullable() }).openapi('CorrectedEvent');
 
 export function correctionOf(row: StoredEvent): PlateCorrection | null {
   return (JSON.parse(row.body) as { correction?: PlateCorrection }).correction ?? null;
@@ -69,7 +58,7 @@ export function registerCorrectionRoutes(app: OpenAPIHono<Env>, ctx: CloudContex
     summary: 'Correct a misread plate (operator); the original read and the audit trail are kept in the event',
     params: z.object({ id: z.string() }),
     body: EventPatch,
-    response: CorrectedEvent,
+    response: Event,
     errors: [400, 401, 403, 404, 429],
   });
 

@@ -22,7 +22,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The public form of a stored event; image URLs point at this service. */
 export function toApiEvent(row: StoredEvent | (EventRow & { seq?: number }), baseUrl: string): Event {
-  const body = JSON.parse(row.body) as Pick<EventIngestParsed, 'raw_candidates' | 'vehicle_info' | 'tpms_status' | 'metadata'>;
+  const body = JSON.parse(row.body) as Pick<EventIngestParsed, 'raw_candidates' | 'vehicle_info' | 'tpms_status' | 'metadata'> & {
+    correction?: Event['correction'];
+  };
   const url = (kind: ImageKind) => `${baseUrl}/events/${encodeURIComponent(row.event_id)}/${kind}`;
   return {
     id: row.event_id,
@@ -38,6 +40,7 @@ export function toApiEvent(row: StoredEvent | (EventRow & { seq?: number }), bas
     vehicle_info: body.vehicle_info ?? null,
     tpms_status: body.tpms_status ?? null,
     metadata: body.metadata ?? {},
+    correction: body.correction ?? null,
     created_at: iso(row.created_at),
   };
 }

@@ -60,6 +60,16 @@ export const EventIngest = z
 export type EventIngest = z.input<typeof EventIngest>;
 export type EventIngestParsed = z.output<typeof EventIngest>;
 
+/** An operator's correction of the plate text: the original read and every change. */
+export const Correction = z
+  .object({
+    original_plate_text: z.string().describe('What the recognition read, before any correction'),
+    corrected_by: z.string(),
+    corrected_at: z.string(),
+    history: z.array(z.object({ from: z.string(), to: z.string(), by: z.string(), at: z.string(), reason: z.string().nullable() })),
+  })
+  .openapi('Correction');
+
 export const Event = z
   .object({
     id: z.string(),
@@ -75,6 +85,7 @@ export const Event = z
     vehicle_info: VehicleInfo.nullable(),
     tpms_status: TpmsStatus.nullable(),
     metadata: z.record(z.string(), z.unknown()),
+    correction: Correction.nullable().describe('Set when an operator corrected plate_text (PATCH /events/{id})'),
     created_at: z.string(),
   })
   .openapi('Event');

@@ -30,6 +30,8 @@ t.test('an operator corrects a misread plate; the original read and the audit tr
   const audit = await (await c.req('/events/evt-fix/correction', { token: viewer })).json();
   t.same(audit, { event_id: 'evt-fix', plate_text: 'ABC123', correction: b.correction });
   t.same((await (await c.req('/events/evt-other/correction', { token: viewer })).json()).correction, null);
+  t.same((await (await c.req('/events/evt-fix', { token: viewer })).json()).correction, b.correction, 'the event itself carries its audit trail');
+  t.equal((await (await c.req('/events/evt-other', { token: viewer })).json()).correction, null);
 
   // Search follows the correction (trigram index and short LIKE path).
   const ids = async (q: string) => (await (await c.req(`/events?plate_text=${q}`, { token: viewer })).json()).items.map((e: { id: string }) => e.id);
