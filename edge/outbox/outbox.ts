@@ -20,7 +20,7 @@
  */
 import Database from 'better-sqlite3';
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync, existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EventIngest as EventIngestSchema, type EventIngest } from '../../shared/schemas/event.js';
 import { AppError, fieldErrors } from '../../shared/errors.js';
 
@@ -54,6 +54,11 @@ export interface OutboxOptions {
    * do this; a reader (the CLI) must pass false or it could delete an image being committed.
    */
   sweepOrphans?: boolean;
+  /**
+   * Take the writer lock (`outbox.lock` with this pid): a second live writer on the same
+   * data_dir is refused (guarantee 6). Default: the same as `sweepOrphans`.
+   */
+  writer?: boolean;
   /** Skip fsync (benchmarks of the non-durable baseline only). */
   unsafeNoFsync?: boolean;
 }
@@ -114,9 +119,53 @@ export function writeFileAtomic(path: string, data: Buffer, sync = true): void {
   renameSync(tmp, path);
 }
 
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A pid reused after a reboot by something that is not node is not our writer.
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('node');
+  } catch {
+    return true;
+  }
+}
+
+/** Creates the lock file, or takes over one whose writer is dead; throws if a writer lives. */
+function takeWriterLock(path: string): string {
+  for (let i = 0; i < 2; i++) {
+    try {
+      const fd = openSync(path, 'wx', 0o640);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return path;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(readFileSync(path, 'utf8').trim());
+      if (pid === process.pid) throw new AppError('SERVICE_UNAVAILABLE', `the outbox in ${dirname(path)} is already open in this process`);
+      if (Number.isInteger(pid) && pid > 0 && pidAlive(pid)) {
+        throw new AppError('SERVICE_UNAVAILABLE', `another edge (pid ${pid}) writes the outbox in ${dirname(path)}; stop it first (one writer per outbox)`);
+      }
+      rmSync(path, { force: true }); // stale: its writer died (kill -9, power loss)
+    }
+  }
+  throw new AppError('SERVICE_UNAVAILABLE', `cannot take the outbox lock ${path}`);
+}
+
+function releaseWriterLock(path: string): void {
+  try {
+    if (Number(readFileSync(path, 'utf8').trim()) === process.pid) unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
+}
+
 export class Outbox {
   readonly db: Database.Database;
   readonly imagesDir: string;
+  private readonly lockPath: string | null;
   private exporters: string[];
   private readonly budget: number;
   private readonly sync: boolean;
@@ -130,6 +179,7 @@ export class Outbox {
 
   constructor(opts: OutboxOptions) {
     mkdirSync(opts.dataDir, { recursive: true });
+    this.lockPath = opts.writer ?? opts.sweepOrphans ?? true ? takeWriterLock(join(opts.dataDir, 'outbox.lock')) : null;
     this.imagesDir = join(opts.dataDir, 'images');
     mkdirSync(this.imagesDir, { recursive: true });
     this.exporters = [...opts.exporters];
@@ -395,5 +445,6 @@ export class Outbox {
 
   close(): void {
     if (this.db.open) this.db.close();
+    if (this.lockPath) releaseWriterLock(this.lockPath);
   }
 }

@@ -127,3 +127,25 @@ t.test('a reader (CLI) does not sweep and sees the writer\'s commits (WAL)', asy
   t.teardown(() => r.close());
   t.equal((r.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n, 1);
 });
+
+t.test('one writer: a second live writer is refused, readers are not, a dead writer\'s lock is taken over', async (t) => {
+  const { writeFileSync, existsSync: exists } = await import('node:fs');
+  const { spawn } = await import('node:child_process');
+  const dir = tempDir(t);
+  const ob = new Outbox({ dataDir: dir, exporters: ['cloud'] });
+  t.throws(() => new Outbox({ dataDir: dir, exporters: ['cloud'] }), { code: 'SERVICE_UNAVAILABLE' }, 'same process twice');
+  const reader = new Outbox({ dataDir: dir, exporters: [], sweepOrphans: false });
+  reader.close();
+  ob.close();
+  t.notOk(exists(join(dir, 'outbox.lock')), 'released on close');
+  // A live foreign writer (a node process), then the same pid once it is dead.
+  const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+  t.teardown(() => other.kill('SIGKILL'));
+  writeFileSync(join(dir, 'outbox.lock'), String(other.pid));
+  t.throws(() => new Outbox({ dataDir: dir, exporters: ['cloud'] }), { message: new RegExp(`another edge \\(pid ${other.pid}\\)`) });
+  other.kill('SIGKILL');
+  await new Promise((r) => other.once('exit', r));
+  const again = new Outbox({ dataDir: dir, exporters: ['cloud'] });
+  t.teardown(() => again.close());
+  t.pass('a stale lock (writer killed) is taken over');
+});
