@@ -7,6 +7,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AppError } from '../../shared/errors.js';
+import { redactUrl } from '../../shared/log.js';
 import { z, Id, PageQuery, QueryBool, pageOf } from '../../shared/schemas/common.js';
 import { Camera, CameraCreate, Exporter, ExporterCreate, Model, ModelCreate, Sensor, SensorCreate, Zone, ZoneCreate } from '../../shared/schemas/config.js';
 import type { CloudContext } from '../context.js';
@@ -63,7 +64,7 @@ export function deepMerge(base: Record<string, unknown>, patch: Record<string, u
 
 const SECRET_MASK = '********';
 
-/** Exporter secrets are shown to admins only. */
+/** Secrets (exporter credentials, camera passwords) are shown to admins and edges only. */
 function present(r: Resource, c: Context<Env>): Resource {
   const p = c.get('principal');
   if (p.kind === 'user' && p.role === 'admin') return r;
@@ -72,6 +73,7 @@ function present(r: Resource, c: Context<Env>): Resource {
   if (isObj(out.auth)) for (const k of ['token', 'password']) if (out.auth[k]) out.auth[k] = SECRET_MASK;
   if (isObj(out.config) && out.config.password) out.config.password = SECRET_MASK;
   if (isObj(out.headers)) for (const k of Object.keys(out.headers)) if (/^(authorization|x-api-key)$/i.test(k)) out.headers[k] = SECRET_MASK;
+  if (typeof out.rtsp_url === 'string') out.rtsp_url = redactUrl(out.rtsp_url);
   return out as Resource;
 }
 

@@ -132,6 +132,10 @@ t.test('roles: viewers read (secrets masked), edges read, only admins change', a
   await c.req('/config/exporters', { method: 'POST', token: c.adminToken, json: { name: 'E', type: 'rest', url: 'http://127.0.0.1:9/x', auth: { type: 'bearer', token: 'secret-token' } } });
   const v = await (await c.req('/config/exporters/exporter-001', { token: viewer })).json();
   t.equal(v.auth.token, '********', 'secret masked for viewers');
+  await c.req('/config/cameras', { method: 'POST', token: c.adminToken, json: camera });
+  t.equal((await (await c.req('/config/cameras/cam-001', { token: viewer })).json()).rtsp_url, 'rtsp://***:***@127.0.0.1:8554/stream1', 'camera password masked for viewers');
+  t.equal((await (await c.req('/config/cameras/cam-001', { key: c.apiKey })).json()).rtsp_url, camera.rtsp_url, 'the edge gets the real URL');
+  t.equal((await (await c.req('/config/cameras/cam-001', { token: c.adminToken })).json()).rtsp_url, camera.rtsp_url);
   const e = await (await c.req('/config/exporters/exporter-001', { key: c.apiKey })).json();
   t.equal(e.auth.token, 'secret-token', 'the edge gets what it needs to deliver');
   const denied = await c.req('/config/cameras', { method: 'POST', token: viewer, json: camera });
