@@ -15,8 +15,8 @@
  *    event to `dead` for that exporter; the camera's queue continues. `retry` revives them.
  * 5. Events are never evicted. Images are: when the image bytes exceed the disk budget, the
  *    oldest events' JPEGs are deleted first; the event is still delivered, without images.
- * 6. One writer. Only the process holding the outbox writes to it (the daemon); WAL lets
- *    readers such as `anpr outbox status` look without blocking it.
+ * 6. One writer. Only the process holding the outbox writes to it (the daemon), enforced by
+ *    `outbox.lock`; WAL lets readers such as `anpr outbox status` look without blocking it.
  */
 import Database from 'better-sqlite3';
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync, existsSync, readFileSync } from 'node:fs';
