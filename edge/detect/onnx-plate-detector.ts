@@ -3,7 +3,8 @@
  * open-image-models / fast-alpr plate detectors — input float [1,3,S,S] RGB /255 letterboxed,
  * output [N,7] rows of (batch, x1, y1, x2, y2, class, score) in input pixels.
  */
-import type { InferenceHost, ModelHandle, ModelSource } from '../inference/index.js';
+import type { InferenceHost, ModelSource } from '../inference/index.js';
+import { LazyModel } from '../inference/lazy-model.js';
 import { clampBox, crop, toPlanar, type RgbImage } from '../inference/image.js';
 import sharp from 'sharp';
 import type { Box } from '../recognize/types.js';
@@ -18,28 +19,24 @@ export interface OnnxPlateDetectorOptions {
 
 export class OnnxPlateDetector implements PlateLocator {
   readonly name = 'plate-detector';
-  private model?: ModelHandle;
+  private readonly model: LazyModel;
   private size: number;
   private readonly threshold: number;
 
-  constructor(
-    private readonly host: InferenceHost,
-    private readonly source: ModelSource,
-    opts: OnnxPlateDetectorOptions = {},
-  ) {
+  constructor(host: InferenceHost, source: ModelSource, opts: OnnxPlateDetectorOptions = {}) {
+    this.model = new LazyModel(host, 'plate-detector', source);
     this.size = opts.inputSize ?? 384;
     this.threshold = opts.threshold ?? 0.4;
   }
 
   async load(): Promise<void> {
-    if (this.model) return;
-    this.model = await this.host.load('plate-detector', this.source);
-    const side = this.model.inputs[0].shape?.[3];
+    const model = await this.model.load();
+    const side = model.inputs[0].shape?.[3];
     if (typeof side === 'number' && side > 0) this.size = side;
   }
 
   async locate(image: RgbImage, searchAreas: Box[] = []): Promise<PlateRegion[]> {
-    if (!this.model) throw new Error('OnnxPlateDetector.load() was not called');
+    const model = this.model.get();
     const areas = searchAreas.length ? searchAreas : [{ x: 0, y: 0, width: image.width, height: image.height }];
     const found: PlateRegion[] = [];
     for (const area of areas) {
@@ -57,7 +54,7 @@ export class OnnxPlateDetector implements PlateLocator {
         .toBuffer();
       const input = new Float32Array(3 * this.size * this.size);
       toPlanar(pixels, this.size, this.size, input, { bgr: false });
-      const out = Object.values(await this.model.run({ [this.model.inputs[0].name]: { type: 'float32', dims: [1, 3, this.size, this.size], data: input } }))[0];
+      const out = Object.values(await model.run({ [model.inputs[0].name]: { type: 'float32', dims: [1, 3, this.size, this.size], data: input } }))[0];
       const rows = out.dims[0];
       const cols = out.dims[out.dims.length - 1];
       const d = out.data as Float32Array;
@@ -74,8 +71,7 @@ export class OnnxPlateDetector implements PlateLocator {
     return nms(found, 0.5);
   }
 
-  async dispose(): Promise<void> {
-    await this.model?.release();
-    this.model = undefined;
+  dispose(): Promise<void> {
+    return this.model.release();
   }
 }

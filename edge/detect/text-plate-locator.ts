@@ -3,7 +3,8 @@
  * plate geometry. Plates are the text lines of a car with a plate's shape; pieces of one
  * plate split by a gap (a logo, a hyphen) are joined as an extra candidate.
  */
-import type { InferenceHost, ModelHandle, ModelSource } from '../inference/index.js';
+import type { InferenceHost, ModelSource } from '../inference/index.js';
+import { LazyModel } from '../inference/lazy-model.js';
 import { clampBox, crop, resize, toPlanar, type RgbImage } from '../inference/image.js';
 import type { Box } from '../recognize/types.js';
 import { DEFAULT_DB_OPTIONS, dbBoxes, type DbOptions } from './db-postprocess.js';
@@ -24,17 +25,14 @@ export interface TextPlateLocatorOptions {
 
 export class TextPlateLocator implements PlateLocator {
   readonly name = 'ppocr-det';
-  private model?: ModelHandle;
+  private readonly model: LazyModel;
   private readonly scales: number[];
   private readonly db: DbOptions;
   private readonly geometry: PlateGeometry;
   private readonly nmsIou: number;
 
-  constructor(
-    private readonly host: InferenceHost,
-    private readonly source: ModelSource,
-    opts: TextPlateLocatorOptions = {},
-  ) {
+  constructor(host: InferenceHost, source: ModelSource, opts: TextPlateLocatorOptions = {}) {
+    this.model = new LazyModel(host, 'ppocr-det', source);
     this.scales = opts.scales ?? [960];
     this.db = { ...DEFAULT_DB_OPTIONS, ...opts.db };
     this.geometry = { ...DEFAULT_PLATE_GEOMETRY, ...opts.geometry };
@@ -42,12 +40,12 @@ export class TextPlateLocator implements PlateLocator {
   }
 
   async load(): Promise<void> {
-    this.model ??= await this.host.load('ppocr-det', this.source);
+    await this.model.load();
   }
 
   /** Text boxes (not yet filtered by shape) of one area at one scale, in image coordinates. */
   async textBoxes(image: RgbImage, area: Box, longSide: number): Promise<{ box: Box; score: number }[]> {
-    if (!this.model) throw new Error('TextPlateLocator.load() was not called');
+    const model = this.model.get();
     const a = clampBox(area, image.width, image.height);
     const sub = a.width === image.width && a.height === image.height ? image : await crop(image, a);
     // Never upscale a small area more than 2×; sides are multiples of 32 as the network needs.
@@ -57,7 +55,7 @@ export class TextPlateLocator implements PlateLocator {
     const pixels = await resize(sub, w, h);
     const input = new Float32Array(3 * w * h);
     toPlanar(pixels, w, h, input, { bgr: true, mean: MEAN, std: STD });
-    const out = await this.model.run({ [this.model.inputs[0].name]: { type: 'float32', dims: [1, 3, h, w], data: input } });
+    const out = await model.run({ [model.inputs[0].name]: { type: 'float32', dims: [1, 3, h, w], data: input } });
     const map = Object.values(out)[0];
     const [, , mh, mw] = map.dims;
     const sx = sub.width / mw;
@@ -88,9 +86,8 @@ export class TextPlateLocator implements PlateLocator {
     return kept;
   }
 
-  async dispose(): Promise<void> {
-    await this.model?.release();
-    this.model = undefined;
+  dispose(): Promise<void> {
+    return this.model.release();
   }
 }
 

@@ -3,7 +3,8 @@
  * the upstream example: score = obj^0.6 · cls^0.4, centre offsets through tanh, sizes through
  * a sigmoid, relative to the grid cell. Input is BGR /255, plain resize.
  */
-import type { InferenceHost, ModelHandle, ModelSource } from '../inference/index.js';
+import type { InferenceHost, ModelSource } from '../inference/index.js';
+import { LazyModel } from '../inference/lazy-model.js';
 import { resize, toPlanar, type RgbImage } from '../inference/image.js';
 import type { VehicleDetection } from '../recognize/types.js';
 import { nms } from './geometry.js';
@@ -23,35 +24,31 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 export class FastestDetVehicleDetector implements VehicleDetector {
   readonly name = 'fastestdet';
-  private model?: ModelHandle;
+  private readonly model: LazyModel;
   private readonly threshold: number;
   private readonly nmsIou: number;
 
-  constructor(
-    private readonly host: InferenceHost,
-    private readonly source: ModelSource,
-    opts: FastestDetOptions = {},
-  ) {
+  constructor(host: InferenceHost, source: ModelSource, opts: FastestDetOptions = {}) {
+    this.model = new LazyModel(host, 'fastestdet', source);
     this.threshold = opts.threshold ?? 0.5;
     this.nmsIou = opts.nmsIou ?? 0.45;
   }
 
   async load(): Promise<void> {
-    this.model ??= await this.host.load('fastestdet', this.source);
+    await this.model.load();
   }
 
   async detect(image: RgbImage): Promise<VehicleDetection[]> {
-    if (!this.model) throw new Error('FastestDetVehicleDetector.load() was not called');
+    const model = this.model.get();
     const pixels = await resize(image, SIZE, SIZE);
     const input = new Float32Array(3 * SIZE * SIZE);
     toPlanar(pixels, SIZE, SIZE, input, { bgr: true });
-    const out = Object.values(await this.model.run({ [this.model.inputs[0].name]: { type: 'float32', dims: [1, 3, SIZE, SIZE], data: input } }))[0];
+    const out = Object.values(await model.run({ [model.inputs[0].name]: { type: 'float32', dims: [1, 3, SIZE, SIZE], data: input } }))[0];
     return decodeFastestDet(out.data as Float32Array, out.dims[1], out.dims[2], out.dims[3], image.width, image.height, this.threshold, this.nmsIou);
   }
 
-  async dispose(): Promise<void> {
-    await this.model?.release();
-    this.model = undefined;
+  dispose(): Promise<void> {
+    return this.model.release();
   }
 }
 

@@ -4,7 +4,8 @@
  * with `_` as padding. Slots are independent, so each slot's distribution is exposed as
  * alternatives for the consensus.
  */
-import type { InferenceHost, ModelHandle, ModelSource } from '../inference/index.js';
+import type { InferenceHost, ModelSource } from '../inference/index.js';
+import { LazyModel } from '../inference/lazy-model.js';
 import { cropResize, padBox, type RgbImage } from '../inference/image.js';
 import type { Box } from '../recognize/types.js';
 import { ENGINE_FAST_PLATE, emptyRead, readFromChars, type EngineRead, type PlateReader, type ReadChar } from './types.js';
@@ -22,39 +23,35 @@ export interface FastPlateOcrOptions {
 
 export class FastPlateOcrReader implements PlateReader {
   readonly name = ENGINE_FAST_PLATE;
-  private model?: ModelHandle;
+  private readonly model: LazyModel;
   private readonly padX: number;
   private readonly padY: number;
   private readonly alphabet: string;
 
-  constructor(
-    private readonly host: InferenceHost,
-    private readonly source: ModelSource,
-    opts: FastPlateOcrOptions = {},
-  ) {
+  constructor(host: InferenceHost, source: ModelSource, opts: FastPlateOcrOptions = {}) {
+    this.model = new LazyModel(host, ENGINE_FAST_PLATE, source);
     this.padX = opts.padX ?? 0.06;
     this.padY = opts.padY ?? 0.15;
     this.alphabet = opts.alphabet ?? FAST_PLATE_ALPHABET;
   }
 
   async load(): Promise<void> {
-    this.model ??= await this.host.load(ENGINE_FAST_PLATE, this.source);
+    await this.model.load();
   }
 
   async read(image: RgbImage, boxes: Box[]): Promise<EngineRead[]> {
-    if (!this.model) throw new Error('FastPlateOcrReader.load() was not called');
+    const model = this.model.get();
     if (boxes.length === 0) return [];
     const n = boxes.length;
     const input = new Uint8Array(n * H * W * 3);
     const crops = await Promise.all(boxes.map((b) => cropResize(image, padBox(b, this.padX, this.padY), W, H)));
     crops.forEach((c, i) => input.set(c, i * H * W * 3));
-    const out = Object.values(await this.model.run({ [this.model.inputs[0].name]: { type: 'uint8', dims: [n, H, W, 3], data: input } }))[0];
+    const out = Object.values(await model.run({ [model.inputs[0].name]: { type: 'uint8', dims: [n, H, W, 3], data: input } }))[0];
     return decodeSlots(out.data as Float32Array, n, out.dims[1], out.dims[2], this.alphabet);
   }
 
-  async dispose(): Promise<void> {
-    await this.model?.release();
-    this.model = undefined;
+  dispose(): Promise<void> {
+    return this.model.release();
   }
 }
 

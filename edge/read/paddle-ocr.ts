@@ -8,7 +8,8 @@
  * nothing. This keeps a plate's `O` from losing to `o`, `〇` or `()`.
  */
 import { readFileSync } from 'node:fs';
-import type { InferenceHost, ModelHandle, ModelSource } from '../inference/index.js';
+import type { InferenceHost, ModelSource } from '../inference/index.js';
+import { LazyModel } from '../inference/lazy-model.js';
 import { crop, padBox, toPlanar, type RgbImage } from '../inference/image.js';
 import sharp from 'sharp';
 import { PLATE_ALPHABET, normalizePlate } from '../../shared/plate/index.js';
@@ -41,17 +42,18 @@ export function classGroups(keys: readonly string[]): Int16Array {
 
 export class PaddleOcrReader implements PlateReader {
   readonly name = ENGINE_PADDLE;
-  private model?: ModelHandle;
+  private readonly model: LazyModel;
   private groups?: Int16Array;
   private readonly maxWidth: number;
   private readonly padX: number;
   private readonly padY: number;
 
   constructor(
-    private readonly host: InferenceHost,
-    private readonly source: ModelSource,
+    host: InferenceHost,
+    source: ModelSource,
     private readonly opts: PaddleOcrOptions,
   ) {
+    this.model = new LazyModel(host, ENGINE_PADDLE, source);
     this.maxWidth = opts.maxWidth ?? 320;
     this.padX = opts.padX ?? 0.03;
     this.padY = opts.padY ?? 0.08;
@@ -59,11 +61,12 @@ export class PaddleOcrReader implements PlateReader {
 
   async load(): Promise<void> {
     this.groups ??= classGroups(readFileSync(this.opts.keysPath, 'utf8').replace(/\r?\n$/, '').split(/\r?\n/));
-    this.model ??= await this.host.load(ENGINE_PADDLE, this.source);
+    await this.model.load();
   }
 
   async read(image: RgbImage, boxes: Box[]): Promise<EngineRead[]> {
-    if (!this.model || !this.groups) throw new Error('PaddleOcrReader.load() was not called');
+    const model = this.model.get();
+    const groups = this.groups!;
     if (boxes.length === 0) return [];
     const crops = await Promise.all(boxes.map((b) => crop(image, padBox(b, this.padX, this.padY))));
     const widths = crops.map((c) => Math.max(8, Math.min(this.maxWidth, Math.ceil((H * c.width) / c.height))));
@@ -76,15 +79,14 @@ export class PaddleOcrReader implements PlateReader {
         toPlanar(px, widths[i], H, input, { bgr: true, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], offset: i * 3 * H * batchW, rowStride: batchW });
       }),
     );
-    const out = Object.values(await this.model.run({ [this.model.inputs[0].name]: { type: 'float32', dims: [n, 3, H, batchW], data: input } }))[0];
+    const out = Object.values(await model.run({ [model.inputs[0].name]: { type: 'float32', dims: [n, 3, H, batchW], data: input } }))[0];
     const [, steps, classes] = out.dims;
     const data = out.data as Float32Array;
-    return Array.from({ length: n }, (_, i) => ctcDecodePlate(data.subarray(i * steps * classes, (i + 1) * steps * classes), steps, classes, this.groups!));
+    return Array.from({ length: n }, (_, i) => ctcDecodePlate(data.subarray(i * steps * classes, (i + 1) * steps * classes), steps, classes, groups));
   }
 
-  async dispose(): Promise<void> {
-    await this.model?.release();
-    this.model = undefined;
+  dispose(): Promise<void> {
+    return this.model.release();
   }
 }
 
