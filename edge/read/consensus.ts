@@ -110,7 +110,11 @@ export function vote(ballots: readonly Ballot[], opts: ConsensusOptions = {}): C
   const live = ballots.filter((b) => b.read.text.length > 0 && (b.weight ?? 1) > 0);
   if (live.length === 0) return { text: '', confidence: 0, votes: [] };
 
-  const w = (b: Ballot) => (b.weight ?? 1) * ((trust[b.read.engine]?.letter ?? 0.5) + (trust[b.read.engine]?.digit ?? 0.5)) / 2;
+  const meanTrust = (engine: string) => {
+    const t = trust[engine];
+    return t ? (t.letter + t.digit) / 2 : 0.5;
+  };
+  const w = (b: Ballot) => (b.weight ?? 1) * meanTrust(b.read.engine);
 
   // Reference: the read the weighted others agree with most.
   let ref = live[0];
@@ -138,7 +142,7 @@ export function vote(ballots: readonly Ballot[], opts: ConsensusOptions = {}): C
     for (const [i, j] of pairs) {
       if (i >= 0) next = i + 1;
       if (j < 0) {
-        const gw = bw * (trust[b.read.engine]?.gap ?? w(b) / bw) * b.read.confidence;
+        const gw = bw * (trust[b.read.engine]?.gap ?? meanTrust(b.read.engine)) * b.read.confidence;
         addVote(slots[i], DELETE, gw);
         slots[i].by.push({ engine: b.read.engine, char: null, weight: gw, frame: b.frame });
         continue;
@@ -160,11 +164,11 @@ export function vote(ballots: readonly Ballot[], opts: ConsensusOptions = {}): C
     if (insBest && insScore > 0.5 * total) chosen.push(ins);
     if (k === R.length) break;
     const [c] = best(slots[k].scores);
-    if (c !== DELETE) chosen.push(slots[k]);
+    if (c !== undefined && c !== DELETE) chosen.push(slots[k]);
   }
 
   const share = (s: Slot, ch: string) => Math.min(1, (s.scores.get(ch) ?? 0) / total);
-  const voted = chosen.map((s) => best(s.scores, (ch) => ch !== DELETE)[0] ?? '?');
+  const voted = chosen.map((s) => best(s.scores, (ch) => ch !== DELETE)[0]!);
   const scoreOf = (chars: string[]) => chars.reduce((a, ch, k) => a + share(chosen[k], ch), 0) / Math.max(1, chars.length);
 
   const ofLength = (f: PlateFormat) => formatClasses(f).length === voted.length;
