@@ -5,6 +5,9 @@
  * (see read/consensus.ts). A track that keeps going is confirmed once `maxTrackFrames` is
  * reached, so a parked car still produces its event; it then stays open, silent, until it
  * leaves.
+ *
+ * Memory per track is bounded: the reads of at most `maxTrackFrames` frames, and the pixels
+ * of one frame only (the most confident, which becomes the event's image).
  */
 import { iou } from '../detect/geometry.js';
 import { plateDistance } from '../read/align.js';
@@ -49,12 +52,21 @@ export interface TrackResult {
   processingMs: number;
 }
 
+/** What a track keeps of each frame: its reads, not its pixels. */
+type FrameReads = Omit<TrackedObservation, 'frame' | 'vehicle'> & { ts: number };
+
 interface Track {
   id: number;
   box: Box;
   text: string;
-  obs: TrackedObservation[];
+  /** The frames' reads, oldest first (a sliding window of at most maxTrackFrames). */
+  reads: FrameReads[];
+  /** The most confident observation, the only one whose frame (pixels) is kept. */
+  best: TrackedObservation;
+  firstTs: number;
   lastTs: number;
+  frameCount: number;
+  processingMs: number;
   emitted: boolean;
 }
 
@@ -90,27 +102,44 @@ export class PlateTracker {
         const score = overlap > 0.05 ? overlap + similar : similar >= 0.7 ? similar : 0;
         if (score > bestScore) (bestScore = score), (bestTrack = tr);
       }
+      const frameReads: FrameReads = { box: ob.box, reads: ob.reads, consensus: ob.consensus, processingMs: ob.processingMs, ts: ob.frame.ts };
       if (bestTrack) {
         free.delete(bestTrack);
-        bestTrack.obs.push(ob);
-        bestTrack.box = ob.box;
-        bestTrack.lastTs = ts;
-        if (ob.consensus.confidence >= 0.5) bestTrack.text = ob.consensus.text;
+        const tr = bestTrack;
+        tr.reads.push(frameReads);
+        if (tr.reads.length > this.o.maxTrackFrames) tr.reads.shift();
+        if (ob.consensus.confidence > tr.best.consensus.confidence) tr.best = ob;
+        tr.box = ob.box;
+        tr.lastTs = ob.frame.ts;
+        tr.frameCount++;
+        tr.processingMs += ob.processingMs;
+        if (ob.consensus.confidence >= 0.5) tr.text = ob.consensus.text;
       } else {
-        this.tracks.push({ id: this.nextId++, box: ob.box, text: ob.consensus.text, obs: [ob], lastTs: ts, emitted: false });
+        this.tracks.push({
+          id: this.nextId++,
+          box: ob.box,
+          text: ob.consensus.text,
+          reads: [frameReads],
+          best: ob,
+          firstTs: ob.frame.ts,
+          lastTs: ob.frame.ts,
+          frameCount: 1,
+          processingMs: ob.processingMs,
+          emitted: false,
+        });
       }
     }
     const out: TrackResult[] = [];
     const keep: Track[] = [];
     for (const tr of this.tracks) {
       const closed = ts - tr.lastTs > this.o.maxGapMs;
-      if (!tr.emitted && (closed || tr.obs.length >= this.o.maxTrackFrames)) {
+      if (!tr.emitted && (closed || tr.reads.length >= this.o.maxTrackFrames)) {
         const r = this.finish(tr);
         if (r) out.push(r);
-        tr.emitted = true;
-        // Keep only the last frames of a long track: enough to follow it, bounded memory.
-        tr.obs = tr.obs.slice(-1);
-      } else if (tr.emitted && tr.obs.length > 2) tr.obs = tr.obs.slice(-1);
+        // A long track that is not confident yet keeps its window sliding and tries again.
+        tr.emitted = r !== undefined;
+      }
+      if (tr.emitted) tr.reads = tr.reads.slice(-1);
       if (!closed) keep.push(tr);
     }
     this.tracks = keep;
@@ -134,30 +163,26 @@ export class PlateTracker {
   }
 
   private finish(tr: Track): TrackResult | undefined {
-    if (tr.obs.length < this.o.minFrames) return undefined;
-    const ballots: Ballot[] = tr.obs.flatMap((ob, f) => ob.reads.map((read) => ({ read, frame: f })));
+    if (tr.frameCount < this.o.minFrames) return undefined;
+    const ballots: Ballot[] = tr.reads.flatMap((fr, f) => fr.reads.map((read) => ({ read, frame: f })));
     const consensus = vote(ballots, { trust: this.o.trust, regions: this.regions });
     if (consensus.text.length < 3 || consensus.confidence < this.o.minConfidence) return undefined;
-    // The frame whose own reading agrees best, most confidently, gives the event's images.
-    const best = [...tr.obs].sort(
-      (a, b) => Number(b.consensus.text === consensus.text) - Number(a.consensus.text === consensus.text) || b.consensus.confidence - a.consensus.confidence,
-    )[0];
     return {
       text: consensus.text,
       confidence: consensus.confidence,
       consensus,
-      candidates: engineCandidates(tr.obs),
-      best,
-      firstSeenTs: tr.obs[0].frame.ts,
-      lastSeenTs: tr.obs[tr.obs.length - 1].frame.ts,
-      frameCount: tr.obs.length,
-      processingMs: tr.obs.reduce((s, o) => s + o.processingMs, 0),
+      candidates: engineCandidates(tr.reads),
+      best: tr.best,
+      firstSeenTs: tr.firstTs,
+      lastSeenTs: tr.lastTs,
+      frameCount: tr.frameCount,
+      processingMs: tr.processingMs,
     };
   }
 }
 
 /** One candidate per engine: its most supported text across the frames, with mean confidence. */
-export function engineCandidates(obs: readonly TrackedObservation[]): Candidate[] {
+export function engineCandidates(obs: readonly { reads: EngineRead[] }[]): Candidate[] {
   const by = new Map<string, Map<string, { sum: number; n: number; chars: number[] }>>();
   for (const ob of obs)
     for (const r of ob.reads) {

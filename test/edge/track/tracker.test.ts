@@ -69,3 +69,20 @@ t.test('de-dup window: look-alike aware, per window', async (t) => {
   t.equal(d.check('XYZ789', 6_000), false);
   t.equal(d.check('ABC123', 30_000), false, 'after the window a new event');
 });
+
+t.test('a long track not yet confident keeps a sliding window and confirms once it is', async (t) => {
+  const tr = new PlateTracker([], { maxGapMs: 500, maxTrackFrames: 3, minConfidence: 0.5 });
+  const weak = (text: string, conf: number, i: number): TrackedObservation => {
+    const frame: Frame = { cameraId: 'c', seq: i, ts: i * 100, width: 8, height: 8, data: Buffer.alloc(192) };
+    const reads = [read('fast-plate-ocr', text, conf)];
+    return { box: { x: 100, y: 300, width: 120, height: 30 }, reads, consensus: vote(reads.map((r) => ({ read: r }))), frame, processingMs: 10 };
+  };
+  const out = [];
+  for (let i = 0; i < 3; i++) out.push(...tr.update(i * 100, [weak('GHJ234', 0.3, i)]));
+  t.same(out, [], 'three doubtful frames: not confirmed, still open');
+  for (let i = 3; i < 6; i++) out.push(...tr.update(i * 100, [weak('GHJ234', 0.95, i)]));
+  t.equal(out.length, 1, 'confirmed once, as soon as the window is confident');
+  t.equal(out[0].frameCount, 4);
+  t.equal(out[0].best.frame.seq, 3, 'the most confident frame gives the image');
+  t.equal(out[0].firstSeenTs, 0);
+});
