@@ -8,8 +8,15 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrate } from './migrations.js';
+import { AppError } from '../../shared/errors.js';
 
 export type Db = Database.Database;
+
+function syncMode(): 'FULL' | 'NORMAL' {
+  const v = (process.env.ANPR_SQLITE_SYNC ?? 'FULL').toUpperCase();
+  if (v !== 'FULL' && v !== 'NORMAL') throw new AppError('CONFIG_INVALID', `ANPR_SQLITE_SYNC must be FULL or NORMAL, got '${v}'`);
+  return v;
+}
 
 export function openDb(file: string): Db {
   mkdirSync(dirname(file), { recursive: true });
@@ -20,8 +27,11 @@ export function openDb(file: string): Db {
   // WAL: readers never block the writer, and a crash never corrupts committed rows.
   db.pragma('journal_mode = WAL');
   // FULL: a 202 from ingest means the event survives a power cut; commits are grouped
-  // (cloud/store/events-store.ts) so the fsync cost is shared by many events.
-  db.pragma('synchronous = FULL');
+  // (cloud/store/event-writer.ts) so the fsync cost is shared by many events.
+  // ANPR_SQLITE_SYNC=NORMAL trades that for speed: still safe against a crash of the
+  // process, but a power cut may lose the last commits (edges then re-send, as their
+  // outbox keeps events until acknowledged — but an acknowledged one would be gone).
+  db.pragma(`synchronous = ${syncMode()}`);
   db.pragma('foreign_keys = ON');
   // 64 MiB page cache: list and stats queries over millions of rows stay in memory.
   db.pragma('cache_size = -65536');
