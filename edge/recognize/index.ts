@@ -45,6 +45,8 @@ export interface RecognizerOptions {
   engines?: string[];
   /** Plate-format regions, e.g. ['us'], ['br'] (default: none, formats play no part). */
   regions?: string[];
+  /** Regions defined in configuration (id, formats such as 'LL-DDD-LL'), usable in `regions`. */
+  customRegions?: Region[];
   logger?: Logger;
   /** The same plate on the same camera within this window is one event (default 60 s). */
   dedupWindowMs?: number;
@@ -87,7 +89,8 @@ export async function createRecognizer(opts: RecognizerOptions = {}): Promise<Fu
   }
   if (wanted.length === 0) throw new AppError('CONFIG_INVALID', 'at least one engine is needed');
   const explicit = opts.engines !== undefined;
-  const defaultRegions = regionsById(opts.regions ?? []);
+  const customRegions = opts.customRegions ?? [];
+  const defaultRegions = regionsById(opts.regions ?? [], customRegions);
 
   const readers: PlateReader[] = [];
   if (wanted.includes(ENGINE_FAST_PLATE)) {
@@ -124,7 +127,7 @@ export async function createRecognizer(opts: RecognizerOptions = {}): Promise<Fu
     { regions: defaultRegions, trust: opts.trust, maxPlates: opts.maxPlates, plateSearch: opts.plateSearch, logger: log },
   );
   const cameras = new Map<string, CameraPipeline>();
-  const regionsFor = (ids?: string[]): Region[] | undefined => (ids ? regionsById(ids) : undefined);
+  const regionsFor = (ids?: string[]): Region[] | undefined => (ids ? regionsById(ids, customRegions) : undefined);
 
   return {
     engines: readers.map((r) => r.name),

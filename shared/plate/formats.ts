@@ -83,11 +83,29 @@ export function formatClasses(format: PlateFormat): CharClass[] {
   return [...format.pattern].filter((c) => c === 'L' || c === 'D' || c === 'A') as CharClass[];
 }
 
-/** Resolves region ids; an unknown id is a configuration error. */
-export function regionsById(ids: readonly string[]): Region[] {
+const PATTERN = /^[LDA](?:[LDA \-]*[LDA])?$/;
+
+/** Checks a region given in configuration: an id and formats of L, D, A, spaces and dashes. */
+export function validateRegion(r: Region): Region {
+  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(r.id)) throw new AppError('CONFIG_INVALID', `plate region id '${r.id}' must be 1-32 of a-z 0-9 -`);
+  if (r.formats.length === 0) throw new AppError('CONFIG_INVALID', `plate region '${r.id}' needs at least one format`);
+  for (const f of r.formats) {
+    if (!PATTERN.test(f.pattern) || formatClasses(f).length > 12) {
+      throw new AppError('CONFIG_INVALID', `plate format '${f.name}' of region '${r.id}': pattern '${f.pattern}' must be L (letter), D (digit), A (either), spaces and dashes, at most 12 characters`);
+    }
+  }
+  return r;
+}
+
+/**
+ * Resolves region ids against the built-in regions and `custom` ones (configured; they may
+ * also replace a built-in one); an unknown id is a configuration error.
+ */
+export function regionsById(ids: readonly string[], custom: readonly Region[] = []): Region[] {
+  const known: Record<string, Region> = { ...REGIONS, ...Object.fromEntries(custom.map((r) => [r.id, validateRegion(r)])) };
   return ids.map((id) => {
-    const r = REGIONS[id.toLowerCase()];
-    if (!r) throw new AppError('CONFIG_INVALID', `unknown plate region '${id}' (known: ${Object.keys(REGIONS).join(', ')})`);
+    const r = known[id.toLowerCase()];
+    if (!r) throw new AppError('CONFIG_INVALID', `unknown plate region '${id}' (known: ${Object.keys(known).join(', ')})`);
     return r;
   });
 }

@@ -55,3 +55,12 @@ t.test('same-glyph folding applies only where every region agrees', async (t) =>
   t.equal(foldSameGlyph('OB0O', regionsById(['us', 'br'])), 'OB0O');
   t.equal(foldSameGlyph('OB0O', []), 'OB0O');
 });
+
+t.test('regions from configuration: validated, usable by id, may replace a built-in', async (t) => {
+  const pl = { id: 'pl', description: 'Poland', openFormats: false, formats: [{ name: 'pl-7', pattern: 'LL DDDDD' }, { name: 'pl-3l', pattern: 'LLL-DDDD' }] };
+  const [r] = regionsById(['pl'], [pl]);
+  t.same(matchingFormats('WA12345', [r]).map((f) => f.name), ['pl-7']);
+  t.equal(regionsById(['lt'], [{ ...pl, id: 'lt' }])[0].description, 'Poland', 'a configured region replaces the built-in one');
+  t.throws(() => regionsById(['pl'], [{ ...pl, formats: [{ name: 'bad', pattern: 'LLX99' }] }]), { code: 'CONFIG_INVALID', message: /pattern 'LLX99'/ });
+  t.throws(() => regionsById(['pl'], [{ ...pl, formats: [] }]), { code: 'CONFIG_INVALID' });
+});
