@@ -14,6 +14,7 @@ import { CameraCapture } from '../capture/camera-capture.js';
 import type { EdgeCamera, EdgeConfig } from '../config/schema.js';
 import { CloudConfigSync } from '../config/cloud-sync.js';
 import { Decider, type BarrierRequest } from '../decide/index.js';
+import { barrierHook } from '../decide/barrier.js';
 import { DeliveryWorker } from '../exporters/dispatcher.js';
 import { CloudRestExporter } from '../exporters/rest.js';
 import { MqttExporter } from '../exporters/mqtt.js';
@@ -31,7 +32,10 @@ export interface EdgeDaemonOptions {
   /** The recognition pipeline (the CLI passes `createRecognizer(...)`; tests may inject one). */
   recognizer: Recognizer;
   logger?: Logger;
-  /** Called for every barrier decision (open/deny); errors are logged, never block the event. */
+  /**
+   * Called for every barrier decision (open/deny); errors are logged, never block the event.
+   * Default: POST to the configured `barrier`/`relay` sensors that have a `config.url`.
+   */
   onBarrier?: (req: BarrierRequest) => void | Promise<void>;
   /** Take config from the cloud's config API (default: when `cloud.sync_config`). */
   cloudSync?: boolean;
@@ -64,8 +68,11 @@ export class EdgeDaemon {
   readonly startedAt = Date.now();
   eventsCommitted = 0;
 
+  private readonly onBarrier: (req: BarrierRequest) => void | Promise<void>;
+
   constructor(private readonly o: EdgeDaemonOptions) {
     this.config = o.config;
+    this.onBarrier = o.onBarrier ?? barrierHook(() => this.config.sensors);
     this.log = (o.logger ?? silentLogger).child({ component: 'edge' });
   }
 
@@ -267,12 +274,18 @@ export class EdgeDaemon {
       this.log.error({ camera: cam.id, err: e }, 'could not store event');
       return;
     }
-    if (decision.action !== 'none' && this.o.onBarrier) {
-      try {
-        await this.o.onBarrier({ ...decision, cameraId: cam.id, plateText: read.plateText });
-      } catch (e) {
-        this.log.error({ err: e }, 'barrier hook failed');
-      }
+    if (decision.action !== 'none') {
+      // Off the camera loop: a slow barrier must not delay the next frame.
+      const req = { ...decision, cameraId: cam.id, plateText: read.plateText };
+      void Promise.resolve()
+        .then(() => this.onBarrier(req))
+        .then(
+          () => this.metrics.inc('anpr_barrier_actions_total', 'Barrier decisions sent', { camera: cam.id, action: decision.action }),
+          (e) => {
+            this.metrics.inc('anpr_barrier_failures_total', 'Barrier decisions that could not be sent', { camera: cam.id });
+            this.log.error({ err: e }, 'barrier hook failed');
+          },
+        );
     }
   }
 
