@@ -90,7 +90,9 @@ export class EventsStore {
       params.push(f.end);
     }
     if (f.min_confidence !== undefined) {
-      parts.push('confidence >= ?');
+      // With a camera or zone, their covering index answers; '+' keeps the planner from
+      // preferring the confidence index and visiting a table row per candidate.
+      parts.push(f.camera_id !== undefined || f.zone_id !== undefined ? '+confidence >= ?' : 'confidence >= ?');
       params.push(f.min_confidence);
     }
     if (f.plate_text !== undefined && f.plate_text !== '') {
@@ -100,7 +102,9 @@ export class EventsStore {
         parts.push('seq IN (SELECT rowid FROM events_plate_fts WHERE events_plate_fts MATCH ?)');
         params.push(`"${q.replace(/"/g, '""')}"`);
       } else {
-        parts.push("plate_text LIKE ? ESCAPE '\\'");
+        // Too short for trigrams: match against the distinct plates (a scan of the plate
+        // index, not of the events), then fetch their events through the same index.
+        parts.push("plate_text IN (SELECT DISTINCT plate_text FROM events WHERE plate_text LIKE ? ESCAPE '\\')");
         params.push(`%${q.replace(/[\\%_]/g, (m) => '\\' + m)}%`);
       }
     }
