@@ -19,7 +19,7 @@ import { loadJwtSecret } from './auth/secrets.js';
 import { RefreshTokenStore } from './auth/refresh-tokens.js';
 import { ImageStore } from './images/image-store.js';
 import { StreamHub } from './stream/hub.js';
-import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './http/rate-limit.js';
+import { DEFAULT_RATE_LIMITS, RateLimiter, rateLimitsFromEnv, type RateLimits } from './http/rate-limit.js';
 import { buildApp } from './app.js';
 import type { CloudContext } from './context.js';
 
@@ -83,7 +83,11 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     apiKeys: data.apiKeys,
     images: new ImageStore(data.dir, opts.maxImageBytes ?? 5 * 1024 * 1024),
     hub: new StreamHub(log.child({ component: 'stream' })),
-    limiter: new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...opts.rateLimits }),
+    limiter: new RateLimiter({
+      ...DEFAULT_RATE_LIMITS,
+      ...rateLimitsFromEnv(env),
+      ...Object.fromEntries(Object.entries(opts.rateLimits ?? {}).filter(([, v]) => v !== undefined)),
+    }),
     jwtSecret: loadJwtSecret(data.dir, env),
     tokenTtlS: opts.tokenTtlS ?? 3600,
     log,

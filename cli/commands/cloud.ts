@@ -16,6 +16,8 @@ const command: Command = {
     '                                         (a generated password is printed once)',
     '  ANPR_JWT_SECRET                        JWT signing secret (else generated into the data dir)',
     '  ANPR_LOG_LEVEL                         trace|debug|info|warn|error (default info)',
+    '  ANPR_RATE_LIMIT_EVENTS / _CONFIG / _EXPORTERS / _AUTH',
+    '                                         requests per minute per edge or user (defaults 1000/100/100/30)',
     '  ANPR_SQLITE_SYNC                       FULL (default: acknowledged events survive a power cut)',
     '                                         or NORMAL (faster; survives a crash, not a power cut)',
     '  ANPR_MODELS_MIRROR / ANPR_MODELS_DIR   models for POST /recognize (loaded on its first use)',

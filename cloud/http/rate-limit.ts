@@ -5,6 +5,7 @@
  * answer is 429 with the contract's body and Retry-After.
  */
 import type { MiddlewareHandler } from 'hono';
+import { AppError } from '../../shared/errors.js';
 import { errorBody } from './errors.js';
 import type { Env, Principal } from './types.js';
 
@@ -17,6 +18,24 @@ export interface RateLimits {
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimits = { events: 1000, config: 100, exporters: 100, auth: 30, windowMs: 60_000 };
+
+/**
+ * Limits from the environment: `ANPR_RATE_LIMIT_EVENTS`, `_CONFIG`, `_EXPORTERS`, `_AUTH`
+ * (requests per minute). A site whose edges must drain long backlogs quickly raises the
+ * events limit; the contract's figures are the defaults.
+ */
+export function rateLimitsFromEnv(env: NodeJS.ProcessEnv): Partial<RateLimits> {
+  const out: Partial<RateLimits> = {};
+  for (const k of ['events', 'config', 'exporters', 'auth'] as const) {
+    const name = `ANPR_RATE_LIMIT_${k.toUpperCase()}`;
+    const v = env[name];
+    if (v === undefined || v === '') continue;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new AppError('CONFIG_INVALID', `${name} must be a positive integer (requests per minute), got '${v}'`);
+    out[k] = n;
+  }
+  return out;
+}
 
 export type Category = 'events' | 'config' | 'exporters' | 'auth';
 

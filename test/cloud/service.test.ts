@@ -83,6 +83,13 @@ t.test('rate limits: headers on every limited response, 429 with the contract bo
   t.equal(h.headers.get('x-ratelimit-limit'), null);
 });
 
+t.test('rate limits can be set from the environment; a bad value stops the start', async (t) => {
+  const c = await startTestCloud(t, { env: { ANPR_ADMIN_PASSWORD: ADMIN_PASSWORD, ANPR_RATE_LIMIT_EVENTS: '3000' }, rateLimits: { events: undefined } });
+  const r = await c.req('/events/ingest', { method: 'POST', key: c.apiKey, json: event('e1') });
+  t.equal(r.headers.get('x-ratelimit-limit'), '3000');
+  await t.rejects(startTestCloud(t, { env: { ANPR_RATE_LIMIT_CONFIG: 'lots' } }), { code: 'CONFIG_INVALID' });
+});
+
 t.test('docs: OpenAPI generated from the schemas covers every route; Swagger UI served locally', async (t) => {
   const c = await startTestCloud(t);
   const doc = await (await c.req('/openapi.json')).json();
