@@ -193,6 +193,8 @@ class CameraPipeline implements CameraRecognizer {
 
   configure(roi: Box | undefined, regions: Region[] | undefined) {
     this.roi = roi;
+    // Plates at the ROI's edge (as at the frame's) may be cut: the tracker weighs them less.
+    this.tracker.setRoi(roi);
     if (regions) {
       this.regions = regions;
       this.tracker.setRegions(regions);

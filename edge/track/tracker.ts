@@ -6,15 +6,43 @@
  * reached, so a parked car still produces its event; it then stays open, silent, until it
  * leaves.
  *
+ * Plates cut by the border. A plate box within `borderMargin` of the edge of the frame (or
+ * of the camera's region of interest) is a weak observation: the plate may be cut, and its
+ * read only a piece of the plate ("LMN" of "GF19 LMN" as the car enters). It opens or
+ * extends a track like any other, but
+ * - its reads weigh `borderWeight` in the cross-frame vote, and it gives the event's image
+ *   only when the track has no whole view;
+ * - it never confirms a track on its own: a track is confirmed early (at `maxTrackFrames`)
+ *   only when one of its frames saw the plate clear of the border;
+ * - a track that ends having seen its plate only at the border is dropped, unless its read
+ *   fits a format of the camera's regions; then it is emitted with its confidence scaled by
+ *   `borderOnlyFactor` (0 drops it always). Why: a cut plate's read is a run of real
+ *   characters, read confidently, so confidence cannot tell it from a whole plate; a plate
+ *   format is the only evidence that the read is complete (with no regions configured there
+ *   is none, and the track is dropped). Dropping everything would lose a car that stops
+ *   with its plate at the edge of the picture; emitting it unmarked would put plates that
+ *   do not exist into the event log. The lowered confidence marks it as doubtful.
+ *
+ * Partial reads. A read that is a strict piece of a longer read some frame of the same
+ * track read confidently (`confidentRead`) takes no part in the vote, and the vote's result
+ * is never such a piece: the whole read with the most support replaces it. The exception is
+ * a piece that fits a plate format when the longer read fits none (the longer one then more
+ * likely holds a stray character from the plate's surround).
+ *
+ * Formats. When some frame's read fits a format of the camera's regions, the frames whose
+ * read fits none weigh `offFormatWeight` in the vote; with closed regions only (br, lt), a
+ * result fitting no format is replaced by the vote of the fitting frames when that fits.
+ *
  * Memory per track is bounded: the reads of at most `maxTrackFrames` frames, and the pixels
- * of one frame only (the most confident, which becomes the event's image).
+ * of one frame only (the best view, which becomes the event's image).
  */
 import { iou } from '../detect/geometry.js';
 import { plateDistance } from '../read/align.js';
 import { vote, type Ballot, type ConsensusResult, type TrustTable } from '../read/consensus.js';
 import type { EngineRead } from '../read/types.js';
-import type { Region } from '../../shared/plate/index.js';
+import { matchingFormats, type Region } from '../../shared/plate/index.js';
 import type { Box, Candidate, Frame, VehicleDetection } from '../recognize/types.js';
+import { isBorderCut, isPartialRead } from './border.js';
 
 export interface TrackerOptions {
   /** A track unseen this long is closed. */
@@ -26,9 +54,35 @@ export interface TrackerOptions {
   /** Cross-frame consensus confidence a track needs to be confirmed. */
   minConfidence: number;
   trust?: TrustTable;
+  /**
+   * A plate box this close to an edge of the frame (or ROI) counts as cut by the border: a
+   * fraction of the area's width (left, right) or height (top, bottom), at least 2 px.
+   */
+  borderMargin: number;
+  /** Weight of a border-cut frame's reads in the cross-frame vote (a clear frame weighs 1). */
+  borderWeight: number;
+  /** Weight of a frame whose read fits no region format while another frame's read fits one. */
+  offFormatWeight: number;
+  /**
+   * Confidence factor for a track that only ever saw its plate at the border (and whose read
+   * fits a region format; otherwise it is dropped). 0: such tracks are always dropped.
+   */
+  borderOnlyFactor: number;
+  /** Frame consensus confidence from which a read counts as confident: its pieces lose. */
+  confidentRead: number;
 }
 
-export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = { maxGapMs: 1500, maxTrackFrames: 25, minFrames: 1, minConfidence: 0.5 };
+export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
+  maxGapMs: 1500,
+  maxTrackFrames: 25,
+  minFrames: 1,
+  minConfidence: 0.5,
+  borderMargin: 0.005,
+  borderWeight: 0.3,
+  offFormatWeight: 0.5,
+  borderOnlyFactor: 0.5,
+  confidentRead: 0.6,
+};
 
 /** One plate seen in one frame. */
 export interface TrackedObservation {
@@ -38,6 +92,11 @@ export interface TrackedObservation {
   vehicle?: VehicleDetection;
   frame: Frame;
   processingMs: number;
+  /**
+   * Whether the plate box touches the border of the searched area. When absent the tracker
+   * decides from the box, the frame size and the ROI given to `setRoi`.
+   */
+  borderCut?: boolean;
 }
 
 export interface TrackResult {
@@ -49,11 +108,15 @@ export interface TrackResult {
   firstSeenTs: number;
   lastSeenTs: number;
   frameCount: number;
+  /** Frames whose plate box was clear of the border. */
+  clearFrameCount: number;
+  /** Every frame saw the plate at the border: the confidence is scaled by `borderOnlyFactor`. */
+  borderOnly: boolean;
   processingMs: number;
 }
 
 /** What a track keeps of each frame: its reads, not its pixels. */
-type FrameReads = Omit<TrackedObservation, 'frame' | 'vehicle'> & { ts: number };
+type FrameReads = Omit<TrackedObservation, 'frame' | 'vehicle' | 'borderCut'> & { ts: number; border: boolean };
 
 interface Track {
   id: number;
@@ -61,11 +124,14 @@ interface Track {
   text: string;
   /** The frames' reads, oldest first (a sliding window of at most maxTrackFrames). */
   reads: FrameReads[];
-  /** The most confident observation, the only one whose frame (pixels) is kept. */
+  /** The best view (clear of the border first, then most confident): the only frame whose pixels are kept. */
   best: TrackedObservation;
+  bestBorder: boolean;
+  lastBorder: boolean;
   firstTs: number;
   lastTs: number;
   frameCount: number;
+  clearFrames: number;
   processingMs: number;
   emitted: boolean;
 }
@@ -74,6 +140,7 @@ export class PlateTracker {
   private tracks: Track[] = [];
   private nextId = 1;
   private readonly o: TrackerOptions;
+  private roi?: Box;
 
   constructor(
     private regions: Region[],
@@ -86,6 +153,11 @@ export class PlateTracker {
     this.regions = regions;
   }
 
+  /** The camera's region of interest (plates are searched inside it); none: the whole frame. */
+  setRoi(roi: Box | undefined) {
+    this.roi = roi;
+  }
+
   /**
    * Adds one frame's plates (possibly none); returns tracks confirmed by this frame: those
    * that closed (unseen for maxGapMs) and those that just reached maxTrackFrames.
@@ -93,37 +165,53 @@ export class PlateTracker {
   update(ts: number, observations: TrackedObservation[]): TrackResult[] {
     const free = new Set(this.tracks);
     for (const ob of observations) {
+      const border = ob.borderCut ?? isBorderCut(ob.box, ob.frame.width, ob.frame.height, this.roi, this.o.borderMargin);
+      const text = ob.consensus.text;
       let bestTrack: Track | undefined;
       let bestScore = 0;
       for (const tr of free) {
         const overlap = iou(tr.box, ob.box);
-        const len = Math.max(tr.text.length, ob.consensus.text.length, 1);
-        const similar = 1 - plateDistance(tr.text, ob.consensus.text) / len;
+        const len = Math.max(tr.text.length, text.length, 1);
+        let similar = 1 - plateDistance(tr.text, text) / len;
+        // A piece of the plate seen at the border belongs to the track of the whole plate
+        // (and the other way round), even where the box jumped between frames.
+        if ((border || tr.lastBorder) && Math.min(tr.text.length, text.length) >= 3 && (isPartialRead(text, tr.text) || isPartialRead(tr.text, text))) {
+          similar = Math.max(similar, 0.7);
+        }
         const score = overlap > 0.05 ? overlap + similar : similar >= 0.7 ? similar : 0;
         if (score > bestScore) (bestScore = score), (bestTrack = tr);
       }
-      const frameReads: FrameReads = { box: ob.box, reads: ob.reads, consensus: ob.consensus, processingMs: ob.processingMs, ts: ob.frame.ts };
+      const frameReads: FrameReads = { box: ob.box, reads: ob.reads, consensus: ob.consensus, processingMs: ob.processingMs, ts: ob.frame.ts, border };
       if (bestTrack) {
         free.delete(bestTrack);
         const tr = bestTrack;
         tr.reads.push(frameReads);
         if (tr.reads.length > this.o.maxTrackFrames) tr.reads.shift();
-        if (ob.consensus.confidence > tr.best.consensus.confidence) tr.best = ob;
+        if ((tr.bestBorder && !border) || (tr.bestBorder === border && ob.consensus.confidence > tr.best.consensus.confidence)) {
+          tr.best = ob;
+          tr.bestBorder = border;
+        }
         tr.box = ob.box;
         tr.lastTs = ob.frame.ts;
         tr.frameCount++;
+        if (!border) tr.clearFrames++;
+        tr.lastBorder = border;
         tr.processingMs += ob.processingMs;
-        if (ob.consensus.confidence >= 0.5) tr.text = ob.consensus.text;
+        // The track's text (for matching) comes from whole views once there is one.
+        if (ob.consensus.confidence >= 0.5 && (!border || tr.clearFrames === 0)) tr.text = text;
       } else {
         this.tracks.push({
           id: this.nextId++,
           box: ob.box,
-          text: ob.consensus.text,
+          text,
           reads: [frameReads],
           best: ob,
+          bestBorder: border,
+          lastBorder: border,
           firstTs: ob.frame.ts,
           lastTs: ob.frame.ts,
           frameCount: 1,
+          clearFrames: border ? 0 : 1,
           processingMs: ob.processingMs,
           emitted: false,
         });
@@ -134,7 +222,7 @@ export class PlateTracker {
     for (const tr of this.tracks) {
       const closed = ts - tr.lastTs > this.o.maxGapMs;
       if (!tr.emitted && (closed || tr.reads.length >= this.o.maxTrackFrames)) {
-        const r = this.finish(tr);
+        const r = this.finish(tr, closed);
         if (r) out.push(r);
         // A long track that is not confident yet keeps its window sliding and tries again.
         tr.emitted = r !== undefined;
@@ -151,7 +239,7 @@ export class PlateTracker {
     const out: TrackResult[] = [];
     for (const tr of this.tracks) {
       if (tr.emitted) continue;
-      const r = this.finish(tr);
+      const r = this.finish(tr, true);
       if (r) out.push(r);
     }
     this.tracks = [];
@@ -162,22 +250,70 @@ export class PlateTracker {
     return this.tracks.length;
   }
 
-  private finish(tr: Track): TrackResult | undefined {
+  /** The track's result, if it may be confirmed now; `ending`: the track closes. */
+  private finish(tr: Track, ending: boolean): TrackResult | undefined {
     if (tr.frameCount < this.o.minFrames) return undefined;
-    const ballots: Ballot[] = tr.reads.flatMap((fr, f) => fr.reads.map((read) => ({ read, frame: f })));
-    const consensus = vote(ballots, { trust: this.o.trust, regions: this.regions });
+    const borderOnly = tr.clearFrames === 0;
+    // Border views alone never confirm a track that may still show its whole plate.
+    if (borderOnly && (!ending || this.o.borderOnlyFactor <= 0)) return undefined;
+    let consensus = this.trackVote(tr.reads);
     if (consensus.text.length < 3 || consensus.confidence < this.o.minConfidence) return undefined;
+    if (borderOnly) {
+      // Only a plate format vouches that a read seen at the border is the whole plate.
+      if (!consensus.format) return undefined;
+      consensus = { ...consensus, confidence: Math.round(consensus.confidence * this.o.borderOnlyFactor * 1000) / 1000 };
+    }
+    const clear = tr.reads.filter((fr) => !fr.border);
     return {
       text: consensus.text,
       confidence: consensus.confidence,
       consensus,
-      candidates: engineCandidates(tr.reads),
+      candidates: engineCandidates(clear.length ? clear : tr.reads),
       best: tr.best,
       firstSeenTs: tr.firstTs,
       lastSeenTs: tr.lastTs,
       frameCount: tr.frameCount,
+      clearFrameCount: tr.clearFrames,
+      borderOnly,
       processingMs: tr.processingMs,
     };
+  }
+
+  /** The cross-frame vote: border views weigh less, pieces of confident reads drop out, formats count. */
+  private trackVote(frames: readonly FrameReads[]): ConsensusResult {
+    const regions = this.regions;
+    const opts = { trust: this.o.trust, regions };
+    const fits = (text: string) => regions.length > 0 && matchingFormats(text, regions).length > 0;
+    const fitting = frames.filter((fr) => fr.consensus.confidence >= this.o.minConfidence && fits(fr.consensus.text));
+    const weight = (fr: FrameReads) => (fr.border ? this.o.borderWeight : 1) * (fitting.length > 0 && !fits(fr.consensus.text) ? this.o.offFormatWeight : 1);
+
+    // Confident reads: a strict piece of one of them is not a read of this plate.
+    const confident = frames.filter((fr) => fr.consensus.confidence >= this.o.confidentRead);
+    const wholesOf = (text: string) => confident.filter((fr) => isPartialRead(text, fr.consensus.text) && !(fits(text) && !fits(fr.consensus.text)));
+    const partial = (text: string) => wholesOf(text).length > 0;
+    const ballotsOf = (sel: readonly FrameReads[]): Ballot[] => {
+      const all = sel.flatMap((fr) => fr.reads.filter((r) => r.text.length > 0).map((read): Ballot => ({ read, weight: weight(fr), frame: frames.indexOf(fr) })));
+      const kept = all.filter((b) => !partial(b.read.text));
+      return kept.length ? kept : all;
+    };
+
+    let c = vote(ballotsOf(frames), opts);
+    // The vote may still land on a piece (a few whole reads against many pieces that agree
+    // on a deletion): then the whole read with the most support decides.
+    const wholes = wholesOf(c.text);
+    if (wholes.length) {
+      const support = new Map<string, number>();
+      for (const fr of wholes) support.set(fr.consensus.text, (support.get(fr.consensus.text) ?? 0) + weight(fr) * fr.consensus.confidence);
+      const [whole] = [...support].sort((a, b) => b[1] - a[1])[0];
+      c = vote(ballotsOf(frames.filter((fr) => fr.consensus.text === whole)), opts);
+    }
+    // Closed regions allow nothing but their formats: a read that fits none loses against one that does.
+    const allClosed = regions.length > 0 && regions.every((r) => !r.openFormats);
+    if (allClosed && !c.format && fitting.length) {
+      const alt = vote(ballotsOf(fitting), opts);
+      if (alt.format) c = alt;
+    }
+    return c;
   }
 }
 

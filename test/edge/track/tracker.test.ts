@@ -9,7 +9,8 @@ const read = (engine: string, text: string, conf = 0.9): EngineRead => ({ engine
 /** A fixture iterable of frames: one car crossing left to right, its plate read slightly differently each frame. */
 function* passingCar(texts: string[], t0: number, x0 = 100): Generator<{ ts: number; obs: TrackedObservation[] }> {
   for (const [i, text] of texts.entries()) {
-    const frame: Frame = { cameraId: 'c', seq: i, ts: t0 + i * 100, width: 8, height: 8, data: Buffer.alloc(192) };
+    // A 960×540 camera; the plate boxes below stay clear of its border (see border.test.ts for cut plates).
+    const frame: Frame = { cameraId: 'c', seq: i, ts: t0 + i * 100, width: 960, height: 540, data: Buffer.alloc(0) };
     const reads = [read('fast-plate-ocr', text), read('paddle-ocr', text, 0.8)];
     yield { ts: frame.ts, obs: [{ box: { x: x0 + i * 20, y: 300, width: 120, height: 30 }, reads, consensus: vote(reads.map((r) => ({ read: r }))), frame, processingMs: 50 }] };
   }
@@ -33,7 +34,7 @@ t.test('one track per passing car, confirmed when it is lost, voted across frame
 
 t.test('two cars at once are two tracks', async (t) => {
   const tr = new PlateTracker([], { maxGapMs: 500 });
-  const a = [...passingCar(['ABC123', 'ABC123'], 0, 0)];
+  const a = [...passingCar(['ABC123', 'ABC123'], 0, 40)];
   const b = [...passingCar(['XYZ789', 'XYZ789'], 0, 600)];
   for (let i = 0; i < 2; i++) tr.update(a[i].ts, [...a[i].obs, ...b[i].obs]);
   t.equal(tr.openTracks, 2);
@@ -73,7 +74,7 @@ t.test('de-dup window: look-alike aware, per window', async (t) => {
 t.test('a long track not yet confident keeps a sliding window and confirms once it is', async (t) => {
   const tr = new PlateTracker([], { maxGapMs: 500, maxTrackFrames: 3, minConfidence: 0.5 });
   const weak = (text: string, conf: number, i: number): TrackedObservation => {
-    const frame: Frame = { cameraId: 'c', seq: i, ts: i * 100, width: 8, height: 8, data: Buffer.alloc(192) };
+    const frame: Frame = { cameraId: 'c', seq: i, ts: i * 100, width: 960, height: 540, data: Buffer.alloc(0) };
     const reads = [read('fast-plate-ocr', text, conf)];
     return { box: { x: 100, y: 300, width: 120, height: 30 }, reads, consensus: vote(reads.map((r) => ({ read: r }))), frame, processingMs: 10 };
   };
