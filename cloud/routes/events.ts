@@ -9,6 +9,7 @@ import { z } from '../../shared/schemas/common.js';
 import { pageOf } from '../../shared/schemas/common.js';
 import { Event, EventIngest, IngestAccepted, type EventIngestParsed } from '../../shared/schemas/event.js';
 import { EventListQuery, EventStatsQuery } from '../../shared/schemas/queries.js';
+import { EventStats } from '../../shared/schemas/stats.js';
 import type { CloudContext } from '../context.js';
 import { requireAuth, requireRole } from '../auth/middleware.js';
 import { notFound, validate, validateQuery } from '../http/errors.js';
@@ -206,6 +207,7 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
     tag: 'Events',
     summary: 'Event statistics: totals, rates, per camera, per zone, timeline',
     query: EventStatsQuery as never,
+    response: EventStats,
     errors: [400, 401, 429],
   });
 

@@ -8,6 +8,7 @@
  */
 import type { Db } from '../db/open.js';
 import { addToSketch, estimate, mergeSketch, newSketch } from './hll.js';
+import type { EventStats } from '../../shared/schemas/stats.js';
 
 export type Interval = 'minute' | 'hour' | 'day' | 'week';
 
@@ -83,17 +84,7 @@ function addAgg(a: Agg, n: number, nConf: number, sumConf: number, min: number |
 }
 const round = (v: number, d = 4) => Math.round(v * 10 ** d) / 10 ** d;
 
-export interface Stats {
-  total_events: number;
-  avg_confidence: number | null;
-  min_confidence: number | null;
-  max_confidence: number | null;
-  unique_plates: number;
-  event_rate: { per_second: number; per_minute: number; per_hour: number };
-  by_camera: Record<string, { count: number; avg_confidence: number | null }>;
-  by_zone: Record<string, { count: number; avg_confidence: number | null }>;
-  timeline: Array<{ timestamp: string; count: number; avg_confidence: number | null }>;
-}
+export type Stats = EventStats;
 
 export interface StatsFilter {
   camera_id?: string;
