@@ -12,19 +12,26 @@ import { canonicalPlate } from '../../shared/plate/index.js';
 import type { Box } from '../recognize/types.js';
 
 /**
- * True when `box` lies within `margin` of an edge of the searched area: the frame
- * (`width` × `height`) or, when given, the region of interest inside it. `margin` is a
- * fraction of the area's width (left and right edges) or height (top and bottom), at least
- * 2 px: a plate box comes from a text detector that pads the text a little, so a fully
- * visible plate stays clear of the edge unless it nearly touches it.
+ * True when `box` lies at an edge of the searched area: the frame (`width` × `height`) or,
+ * when given, the region of interest inside it.
+ *
+ * Plate boxes come from a text detector: they bound the characters, not the plate. A plate cut
+ * by the left or right edge between two characters shows its last (first) characters a space
+ * away from the edge (the demo's "GF19 LMN" entering from the left gives a box for "LMN" 20 px
+ * from the edge, its text 30 px high), so at the left and right edges the margin is `chars`
+ * character sizes (the box height stands for one). At the top and bottom a cut goes through
+ * the characters themselves, so the box reaches the edge: there the margin is only `margin`
+ * of the area's height. Every margin is at least 2 px and at least `margin` of the area's size.
  */
-export function isBorderCut(box: Box, width: number, height: number, roi?: Box, margin = 0.005): boolean {
+export function isBorderCut(box: Box, width: number, height: number, roi?: Box, o: { margin?: number; chars?: number } = {}): boolean {
+  const margin = o.margin ?? 0.005;
+  const chars = o.chars ?? 1;
   const x0 = Math.max(0, roi?.x ?? 0);
   const y0 = Math.max(0, roi?.y ?? 0);
   const x1 = Math.min(width, roi ? roi.x + roi.width : width);
   const y1 = Math.min(height, roi ? roi.y + roi.height : height);
   if (!(x1 > x0 && y1 > y0)) return false;
-  const mx = Math.max(2, margin * (x1 - x0));
+  const mx = Math.max(2, margin * (x1 - x0), chars * box.height);
   const my = Math.max(2, margin * (y1 - y0));
   return box.x <= x0 + mx || box.y <= y0 + my || box.x + box.width >= x1 - mx || box.y + box.height >= y1 - my;
 }

@@ -6,8 +6,9 @@
  * reached, so a parked car still produces its event; it then stays open, silent, until it
  * leaves.
  *
- * Plates cut by the border. A plate box within `borderMargin` of the edge of the frame (or
- * of the camera's region of interest) is a weak observation: the plate may be cut, and its
+ * Plates cut by the border. A plate box at the edge of the frame (or of the camera's region
+ * of interest: within `borderChars` character sizes left and right, `borderMargin` of the
+ * height top and bottom; see border.ts) is a weak observation: the plate may be cut, and its
  * read only a piece of the plate ("LMN" of "GF19 LMN" as the car enters). It opens or
  * extends a track like any other, but
  * - its reads weigh `borderWeight` in the cross-frame vote, and it gives the event's image
@@ -59,6 +60,11 @@ export interface TrackerOptions {
    * fraction of the area's width (left, right) or height (top, bottom), at least 2 px.
    */
   borderMargin: number;
+  /**
+   * At the left and right edges, the margin in character sizes (the box height): a plate cut
+   * between two characters leaves about a space between its text box and the edge.
+   */
+  borderChars: number;
   /** Weight of a border-cut frame's reads in the cross-frame vote (a clear frame weighs 1). */
   borderWeight: number;
   /** Weight of a frame whose read fits no region format while another frame's read fits one. */
@@ -78,6 +84,7 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   minFrames: 1,
   minConfidence: 0.5,
   borderMargin: 0.005,
+  borderChars: 1,
   borderWeight: 0.3,
   offFormatWeight: 0.5,
   borderOnlyFactor: 0.5,
@@ -165,7 +172,7 @@ export class PlateTracker {
   update(ts: number, observations: TrackedObservation[]): TrackResult[] {
     const free = new Set(this.tracks);
     for (const ob of observations) {
-      const border = ob.borderCut ?? isBorderCut(ob.box, ob.frame.width, ob.frame.height, this.roi, this.o.borderMargin);
+      const border = ob.borderCut ?? isBorderCut(ob.box, ob.frame.width, ob.frame.height, this.roi, { margin: this.o.borderMargin, chars: this.o.borderChars });
       const text = ob.consensus.text;
       let bestTrack: Track | undefined;
       let bestScore = 0;

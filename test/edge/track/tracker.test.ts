@@ -34,7 +34,7 @@ t.test('one track per passing car, confirmed when it is lost, voted across frame
 
 t.test('two cars at once are two tracks', async (t) => {
   const tr = new PlateTracker([], { maxGapMs: 500 });
-  const a = [...passingCar(['ABC123', 'ABC123'], 0, 40)];
+  const a = [...passingCar(['ABC123', 'ABC123'], 0, 60)];
   const b = [...passingCar(['XYZ789', 'XYZ789'], 0, 600)];
   for (let i = 0; i < 2; i++) tr.update(a[i].ts, [...a[i].obs, ...b[i].obs]);
   t.equal(tr.openTracks, 2);
