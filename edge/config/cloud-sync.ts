@@ -101,11 +101,16 @@ export class CloudConfigSync extends EventEmitter {
   lastError: string | null = null;
   lastSyncAt: number | null = null;
   source: 'file' | 'cloud' | 'cache' = 'file';
+  /** The cloud's model list in force (the daemon rebuilds its recognizer when it changes). */
   models: Array<Record<string, unknown>> = [];
+  private modelsKey = '[]';
+  /** Where the last good model list is kept (next to the config cache). */
+  readonly modelsCachePath: string;
 
   constructor(private readonly o: CloudSyncOptions) {
     super();
     this.cachePath = o.cachePath ?? join(o.base.data_dir, 'cloud-config.json');
+    this.modelsCachePath = this.cachePath.replace(/(\.json)?$/, '.models.json');
     this.log = (o.logger ?? silentLogger).child({ component: 'config-sync' });
     this.current = o.base;
     this.currentKey = JSON.stringify(o.base);
@@ -114,8 +119,8 @@ export class CloudConfigSync extends EventEmitter {
   /** The config to start with: the cloud's, else the cached last good copy, else the file's. */
   async initial(): Promise<EdgeConfig> {
     try {
-      const cfg = await this.fetchMerged();
-      this.adopt(cfg, 'cloud');
+      const { cfg, models } = await this.fetchMerged();
+      this.adopt(cfg, models, 'cloud');
       return cfg;
     } catch (e) {
       this.lastError = redactUrl((e as Error).message);
@@ -125,7 +130,14 @@ export class CloudConfigSync extends EventEmitter {
       const cached = parseEdgeConfig(JSON.parse(readFileSync(this.cachePath, 'utf8')), this.cachePath);
       // Local, non-synced settings always come from the file in force.
       const cfg = { ...this.o.base, cameras: cached.cameras, zones: cached.zones, sensors: cached.sensors, exporters: cached.exporters };
-      this.adopt(cfg, 'cache');
+      let models: Array<Record<string, unknown>> = [];
+      try {
+        const m = JSON.parse(readFileSync(this.modelsCachePath, 'utf8')) as unknown;
+        if (Array.isArray(m)) models = m.filter((x): x is Record<string, unknown> => !!x && typeof x === 'object');
+      } catch {
+        /* no cached model list: none */
+      }
+      this.adopt(cfg, models, 'cache');
       this.log.info('running on the cached cloud config');
       return cfg;
     } catch {
@@ -144,15 +156,15 @@ export class CloudConfigSync extends EventEmitter {
     this.timer = null;
   }
 
-  /** One poll; emits `change` when the merged config differs. Never throws. */
+  /** One poll; emits `change` when the merged config or the model list differs. Never throws. */
   async syncOnce(): Promise<boolean> {
     try {
-      const cfg = await this.fetchMerged();
+      const { cfg, models } = await this.fetchMerged();
       this.lastError = null;
       const key = JSON.stringify(cfg);
       this.lastSyncAt = Date.now();
-      if (key === this.currentKey) return false;
-      this.adopt(cfg, 'cloud');
+      if (key === this.currentKey && JSON.stringify(models) === this.modelsKey) return false;
+      this.adopt(cfg, models, 'cloud');
       this.emit('change', cfg);
       return true;
     } catch (e) {
@@ -162,22 +174,26 @@ export class CloudConfigSync extends EventEmitter {
     }
   }
 
-  private async fetchMerged(): Promise<EdgeConfig> {
+  private async fetchMerged(): Promise<{ cfg: EdgeConfig; models: Array<Record<string, unknown>> }> {
     const cloud = this.o.base.cloud;
     if (!cloud) throw new Error('no cloud configured');
     const remote = await fetchRemote(cloud.url, cloud.api_key, cloud.timeout_ms);
-    this.models = remote.models;
-    return parseEdgeConfig(mergeRemote(this.o.base, remote), 'cloud config');
+    // Timestamps alone are not a change of the model set.
+    const models = remote.models.map(({ created_at: _c, updated_at: _u, ...m }) => m);
+    return { cfg: parseEdgeConfig(mergeRemote(this.o.base, remote), 'cloud config'), models };
   }
 
-  private adopt(cfg: EdgeConfig, source: 'cloud' | 'cache'): void {
+  private adopt(cfg: EdgeConfig, models: Array<Record<string, unknown>>, source: 'cloud' | 'cache'): void {
     this.current = cfg;
     this.currentKey = JSON.stringify(cfg);
+    this.models = models;
+    this.modelsKey = JSON.stringify(models);
     this.source = source;
     if (source === 'cloud') {
       mkdirSync(dirname(this.cachePath), { recursive: true });
       const { cloud: _secret, ...cacheable } = cfg;
       writeFileAtomic(this.cachePath, Buffer.from(JSON.stringify({ ...cacheable, cloud: null }, null, 2)));
+      writeFileAtomic(this.modelsCachePath, Buffer.from(JSON.stringify(models, null, 2)));
     }
   }
 }

@@ -21,8 +21,12 @@ import { MqttExporter } from '../exporters/mqtt.js';
 import { WebhookExporter } from '../exporters/webhook.js';
 import type { Exporter } from '../exporters/types.js';
 import { Outbox } from '../outbox/outbox.js';
-import type { ConfirmedRead, Recognizer } from '../recognize/types.js';
+import { SaveRetryQueue } from '../outbox/save-queue.js';
+import type { Decision } from '../decide/index.js';
+import type { RecognizerOptions } from '../recognize/index.js';
+import type { CameraRecognizer, ConfirmedRead, Recognizer } from '../recognize/types.js';
 import { buildEventBody, encodeImages } from './event-builder.js';
+import { describeModels, modelSetKey, recognizerOptions, type CloudModel } from './models.js';
 import { Metrics } from './metrics.js';
 import { startOpsHttp, type OpsHttp } from './ops-http.js';
 import { notifyReady, notifyStopping, startWatchdog } from './systemd-notify.js';
@@ -31,6 +35,15 @@ export interface EdgeDaemonOptions {
   config: EdgeConfig;
   /** The recognition pipeline (the CLI passes `createRecognizer(...)`; tests may inject one). */
   recognizer: Recognizer;
+  /**
+   * Builds a recognizer when the model set changes (the cloud's `/config/models`, or the
+   * config's `models` section on applyConfig). Default: `createRecognizer` from edge/recognize.
+   * The recognizer passed as `recognizer` is taken to be built from the config's `models`
+   * section with no cloud models.
+   */
+  loadRecognizer?: (opts: RecognizerOptions) => Promise<Recognizer>;
+  /** Bounds of the in-memory queue of reads whose outbox save failed (defaults 1000 reads, 256 MiB). */
+  saveQueue?: { maxItems?: number; maxBytes?: number };
   logger?: Logger;
   /**
    * Called for every barrier decision (open/deny); errors are logged, never block the event.
@@ -50,6 +63,19 @@ interface CameraRun {
   key: string;
   capture: CameraCapture;
   loop: Promise<void>;
+  /** The recognizer this camera's frames go to, and its per-camera state. */
+  recognizer: Recognizer;
+  rec: CameraRecognizer;
+  /** Serialises a frame's push + commits with a recognizer swap of this camera. */
+  lock: Promise<void>;
+  ended: boolean;
+}
+
+interface SaveCtx {
+  cameraId: string;
+  decision: Decision;
+  plateText: string;
+  t1: number;
 }
 
 export class EdgeDaemon {
@@ -67,11 +93,30 @@ export class EdgeDaemon {
   private applying: Promise<void> = Promise.resolve();
   readonly startedAt = Date.now();
   eventsCommitted = 0;
+  /** Reads waiting for a successful outbox save (disk full, EIO…), retried with backoff. */
+  saveQueue!: SaveRetryQueue<SaveCtx>;
+  /** The recognizer new frames go to; replaced atomically per camera when the model set changes. */
+  recognizer: Recognizer;
+  /** True once the injected recognizer has been replaced (and disposed) by the daemon. */
+  injectedReplaced = false;
+  private runs = new Set<CameraRun>();
+  private modelsKey = '';
+  private wantedModelsKey = '';
+  private reloading: Promise<void> = Promise.resolve();
+  readonly models = {
+    generation: 0,
+    loaded: [] as string[],
+    loaded_at: null as string | null,
+    reloading: false,
+    last_error: null as string | null,
+  };
 
   private readonly onBarrier: (req: BarrierRequest) => void | Promise<void>;
 
   constructor(private readonly o: EdgeDaemonOptions) {
     this.config = o.config;
+    this.recognizer = o.recognizer;
+    this.modelsKey = this.wantedModelsKey = modelSetKey(o.config, []);
     this.onBarrier = o.onBarrier ?? barrierHook(() => this.config.sensors);
     this.log = (o.logger ?? silentLogger).child({ component: 'edge' });
   }
@@ -90,6 +135,7 @@ export class EdgeDaemon {
     }
     this.config = cfg;
     this.outbox = new Outbox({ dataDir: cfg.data_dir, exporters: this.exporterNames(cfg), imageBudgetBytes: cfg.outbox.image_budget_mb * 1024 * 1024 });
+    this.saveQueue = this.makeSaveQueue(cfg);
     this.registerGauges();
     await this.applyConfig(cfg);
     if (this.o.http !== false) {
@@ -115,6 +161,7 @@ export class EdgeDaemon {
     if (this.stopping) return;
     this.config = next;
     this.decider.update(next.zones);
+    this.maybeReloadModels(next);
     // Exporters first, so events from new cameras are queued for the right set.
     const wanted = this.exporters(next);
     this.outbox.setExporters([...wanted.keys()]);
@@ -206,8 +253,11 @@ export class EdgeDaemon {
       logger: this.log,
     });
     capture.start();
-    const run: CameraRun = { cfg: cam, key: JSON.stringify(cam), capture, loop: Promise.resolve() };
-    run.loop = this.cameraLoop(run);
+    const recognizer = this.recognizer;
+    const rec = recognizer.forCamera(cam.id, { regions: cam.regions ?? this.config.regions });
+    const run: CameraRun = { cfg: cam, key: JSON.stringify(cam), capture, loop: Promise.resolve(), recognizer, rec, lock: Promise.resolve(), ended: false };
+    this.runs.add(run);
+    run.loop = this.cameraLoop(run).finally(() => this.runs.delete(run));
     this.cameras.set(cam.id, run);
     this.log.info({ camera: cam.id, url: redactUrl(cam.rtsp_url) }, 'camera started');
   }
@@ -221,30 +271,118 @@ export class EdgeDaemon {
     this.log.info({ camera: id }, 'camera stopped');
   }
 
+  /** Runs `fn` after everything queued on this camera's lock (frames, swaps). */
+  private withLock<T>(run: CameraRun, fn: () => Promise<T>): Promise<T> {
+    const p = run.lock.then(fn);
+    run.lock = p.then(() => undefined, () => undefined);
+    return p;
+  }
+
   private async cameraLoop(run: CameraRun): Promise<void> {
     const cam = run.cfg;
-    const rec = this.o.recognizer.forCamera(cam.id, { regions: cam.regions ?? this.config.regions });
     const labels = { camera: cam.id };
     for (;;) {
       const frame = await run.capture.nextFrame();
       if (!frame) break;
-      const t0 = performance.now();
-      let reads: ConfirmedRead[] = [];
-      try {
-        reads = await rec.push(frame);
-      } catch (e) {
-        this.metrics.inc('anpr_recognition_errors_total', 'Frames the recognizer failed on', labels);
-        this.log.error({ camera: cam.id, err: e }, 'recognition failed on a frame');
-        continue;
-      }
-      this.metrics.observe('anpr_stage_latency_ms', 'Latency of a pipeline stage, ms', { ...labels, stage: 'recognize' }, performance.now() - t0);
-      this.metrics.inc('anpr_frames_analysed_total', 'Frames the recognizer processed', labels);
-      for (const [i, r] of reads.entries()) await this.commitRead(cam, r, i);
+      await this.withLock(run, async () => {
+        const t0 = performance.now();
+        let reads: ConfirmedRead[] = [];
+        try {
+          reads = await run.rec.push(frame);
+        } catch (e) {
+          this.metrics.inc('anpr_recognition_errors_total', 'Frames the recognizer failed on', labels);
+          this.log.error({ camera: cam.id, err: e }, 'recognition failed on a frame');
+          return;
+        }
+        this.metrics.observe('anpr_stage_latency_ms', 'Latency of a pipeline stage, ms', { ...labels, stage: 'recognize' }, performance.now() - t0);
+        this.metrics.inc('anpr_frames_analysed_total', 'Frames the recognizer processed', labels);
+        for (const [i, r] of reads.entries()) await this.commitRead(cam, r, i);
+      });
     }
+    await this.withLock(run, async () => {
+      run.ended = true;
+      await this.flushCamera(run);
+    });
+  }
+
+  /** Ends this camera's open tracks on its current recognizer and commits what they confirm. */
+  private async flushCamera(run: CameraRun): Promise<void> {
     try {
-      for (const [i, r] of rec.flush().entries()) await this.commitRead(cam, r, i);
+      for (const [i, r] of run.rec.flush().entries()) await this.commitRead(run.cfg, r, i);
     } catch (e) {
-      this.log.error({ camera: cam.id, err: e }, 'flushing open tracks failed');
+      this.log.error({ camera: run.cfg.id, err: e }, 'flushing open tracks failed');
+    }
+  }
+
+  /**
+   * Builds a recognizer for the new model set in the background when it differs from the one in
+   * force (or being built). The old one keeps serving until the new one is ready.
+   */
+  private maybeReloadModels(cfg: EdgeConfig): void {
+    const cloud: CloudModel[] = this.sync?.models ?? [];
+    const key = modelSetKey(cfg, cloud);
+    if (key === this.wantedModelsKey) return;
+    this.wantedModelsKey = key;
+    this.reloading = this.reloading.then(() => this.reloadModels(cfg, cloud, key)).catch((e) => this.log.error({ err: e }, 'swapping the recognizer failed'));
+  }
+
+  private async reloadModels(cfg: EdgeConfig, cloud: CloudModel[], key: string): Promise<void> {
+    if (this.stopping || key !== this.wantedModelsKey || key === this.modelsKey) return; // superseded
+    const names = describeModels(cloud);
+    this.models.reloading = true;
+    this.log.info({ models: names }, 'model set changed; loading a new recognizer in the background');
+    let next: Recognizer;
+    try {
+      const load = this.o.loadRecognizer ?? (async (opts: RecognizerOptions) => (await import('../recognize/index.js')).createRecognizer(opts));
+      next = await load(recognizerOptions(cfg, cloud, this.o.logger));
+    } catch (e) {
+      this.models.reloading = false;
+      this.models.last_error = (e as Error).message;
+      this.metrics.inc('anpr_model_reload_failures_total', 'Model set changes whose recognizer failed to load (the old one kept serving)');
+      this.log.error({ err: e, models: names }, 'loading the new model set failed; the recognizer in force keeps serving');
+      // Not retried until the model set changes again (a retry of the same set would fail the same way).
+      return;
+    } finally {
+      this.models.reloading = false;
+    }
+    if (this.stopping || key !== this.wantedModelsKey) {
+      await next.dispose().catch((e) => this.log.warn({ err: e }, 'disposing a superseded recognizer failed'));
+      return;
+    }
+    await this.swapRecognizer(next);
+    this.modelsKey = key;
+    this.models.generation++;
+    this.models.loaded = names;
+    this.models.loaded_at = new Date().toISOString();
+    this.models.last_error = null;
+    this.metrics.inc('anpr_model_reloads_total', 'Recognizers swapped in after a model set change');
+    this.log.info({ models: names, generation: this.models.generation }, 'new recognizer in service');
+  }
+
+  /**
+   * New frames go to `next` from now on. Each camera moves over between two frames (its open
+   * tracks on the old recognizer are flushed into the outbox first); when every camera has moved,
+   * the old recognizer is disposed.
+   */
+  private async swapRecognizer(next: Recognizer): Promise<void> {
+    const old = this.recognizer;
+    this.recognizer = next; // cameras started from now on use it
+    await Promise.all(
+      [...this.runs].map((run) =>
+        this.withLock(run, async () => {
+          if (run.ended || run.recognizer === next) return;
+          await this.flushCamera(run);
+          run.recognizer = next;
+          run.rec = next.forCamera(run.cfg.id, { regions: run.cfg.regions ?? this.config.regions });
+        }),
+      ),
+    );
+    // A camera that ended before it moved flushed on `old` under its lock, which we waited for.
+    if (old === this.o.recognizer) this.injectedReplaced = true;
+    try {
+      await old.dispose();
+    } catch (e) {
+      this.log.warn({ err: e }, 'disposing the old recognizer failed');
     }
   }
 
@@ -261,19 +399,15 @@ export class EdgeDaemon {
       const t1 = performance.now();
       const body = buildEventBody(this.config.edge_id, cam.zone_id, read, decision, index);
       if (this.stopping && !this.outbox.db.open) return;
-      this.outbox.add(body, images);
-      const t2 = performance.now();
-      this.eventsCommitted++;
       this.metrics.observe('anpr_stage_latency_ms', 'Latency of a pipeline stage, ms', { camera: cam.id, stage: 'encode' }, t1 - t0);
-      this.metrics.observe('anpr_stage_latency_ms', 'Latency of a pipeline stage, ms', { camera: cam.id, stage: 'commit' }, t2 - t1);
-      this.metrics.inc('anpr_events_total', 'Events committed to the outbox', { camera: cam.id });
-      this.log.info({ camera: cam.id, eventId: body.event_id, plate: body.plate_text, confidence: body.confidence }, 'event');
-      for (const w of this.workers.values()) w.worker.wake();
+      // Saved now, or (storage fault) kept in memory and retried until saved: see makeSaveQueue.
+      this.saveQueue.submit(body, images, { cameraId: cam.id, decision, plateText: read.plateText, t1 });
     } catch (e) {
       this.metrics.inc('anpr_event_errors_total', 'Confirmed reads that could not be stored', { camera: cam.id });
       this.log.error({ camera: cam.id, err: e }, 'could not store event');
       return;
     }
+    // The gate does not wait for the disk: a read that is saved or queued for saving is acted on.
     if (decision.action !== 'none') {
       // Off the camera loop: a slow barrier must not delay the next frame.
       const req = { ...decision, cameraId: cam.id, plateText: read.plateText };
@@ -289,8 +423,40 @@ export class EdgeDaemon {
     }
   }
 
+  private makeSaveQueue(cfg: EdgeConfig): SaveRetryQueue<SaveCtx> {
+    return new SaveRetryQueue<SaveCtx>({
+      save: (body, images) => this.outbox.add(body, images),
+      maxItems: this.o.saveQueue?.maxItems,
+      maxBytes: this.o.saveQueue?.maxBytes,
+      initialBackoffMs: cfg.delivery.initial_backoff_ms,
+      maxBackoffMs: Math.min(cfg.delivery.max_backoff_ms, 10_000),
+      onSaved: (item, _seq, retried) => {
+        const camera = item.ctx.cameraId;
+        if (!retried) this.metrics.observe('anpr_stage_latency_ms', 'Latency of a pipeline stage, ms', { camera, stage: 'commit' }, performance.now() - item.ctx.t1);
+        this.eventsCommitted++;
+        this.metrics.inc('anpr_events_total', 'Events committed to the outbox', { camera });
+        if (retried) this.metrics.inc('anpr_outbox_save_recovered_total', 'Reads saved to the outbox after failed attempts', { camera });
+        const b = item.body;
+        this.log.info({ camera, eventId: b.event_id, plate: b.plate_text, confidence: b.confidence, ...(retried ? { attempts: item.attempts } : {}) }, 'event');
+        for (const w of this.workers.values()) w.worker.wake();
+      },
+      onFailed: (item, err, depth) => {
+        if (item.attempts !== 1) return; // one count and one line per read, not per retry
+        const camera = item.ctx.cameraId;
+        this.metrics.inc('anpr_event_errors_total', 'Confirmed reads that could not be stored', { camera });
+        this.log.error({ camera, eventId: item.body.event_id, err, pending: depth }, 'could not store event; kept in memory and retried');
+      },
+      onDropped: (item, reason, err) => {
+        const camera = item.ctx.cameraId;
+        this.metrics.inc('anpr_outbox_save_dropped_total', 'Confirmed reads given up on: save queue full, invalid, or pending at shutdown', { camera, reason });
+        this.log.error({ camera, eventId: item.body.event_id, plate: item.body.plate_text, reason, err }, 'confirmed read dropped without being stored');
+      },
+    });
+  }
+
   private registerGauges(): void {
     const m = this.metrics;
+    m.gauge('anpr_outbox_save_pending', 'Confirmed reads waiting in memory for a successful outbox save', () => [{ labels: {}, value: this.saveQueue.depth }]);
     const cams = () => [...this.cameras.values()].map((r) => ({ id: r.cfg.id, s: r.capture.status() }));
     m.gauge('anpr_camera_frames_total', 'Frames decoded per camera (counter semantics)', () => cams().map((c) => ({ labels: { camera: c.id }, value: c.s.frames })));
     m.gauge('anpr_camera_frames_dropped_total', 'Frames dropped because inference was busy', () => cams().map((c) => ({ labels: { camera: c.id }, value: c.s.dropped })));
@@ -317,9 +483,12 @@ export class EdgeDaemon {
       uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
       config_source: this.sync?.source ?? 'file',
       config_sync_error: this.sync?.lastError ?? null,
+      config_synced_at: this.sync?.lastSyncAt ?? null,
       cameras: [...this.cameras.values()].map((r) => ({ ...r.capture.status(), url: redactUrl(r.cfg.rtsp_url) })),
       exporters: [...this.workers.values()].map(({ worker }) => ({ name: worker.exporter.name, delivered: worker.delivered, failures: worker.failures, last_error: worker.lastError })),
       outbox: this.outbox.db.open ? { events_committed_since_start: this.eventsCommitted, image_bytes: this.outbox.imageBytesOnDisk, by_exporter: this.outbox.depth() } : null,
+      save_queue: { pending: this.saveQueue.depth, bytes: this.saveQueue.bytes, dropped: this.saveQueue.dropped, last_error: this.saveQueue.lastError },
+      models: { ...this.models },
     };
   }
 
@@ -354,7 +523,11 @@ export class EdgeDaemon {
     this.stopWatchdog();
     this.sync?.stop();
     await this.applying;
+    await this.reloading;
     await Promise.all([...this.cameras.keys()].map((id) => this.stopCamera(id)));
+    // Reads still waiting for a save get a last try; what still fails is lost (logged, counted).
+    const lost = this.saveQueue?.close() ?? 0;
+    if (lost) this.log.error({ lost }, 'confirmed reads not stored at shutdown (outbox save kept failing)');
     await Promise.all([...this.workers.values()].map(async ({ worker }) => {
       await worker.stop();
       await worker.exporter.stop();
@@ -362,6 +535,8 @@ export class EdgeDaemon {
     this.workers.clear();
     await this.ops?.close();
     this.outbox?.close();
+    // A recognizer the daemon built is the daemon's to dispose; the injected one is the caller's.
+    if (this.recognizer !== this.o.recognizer) await this.recognizer.dispose().catch((e) => this.log.warn({ err: e }, 'disposing the recognizer failed'));
     this.log.info('edge stopped');
   }
 }

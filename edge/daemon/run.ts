@@ -15,7 +15,8 @@ export async function runEdgeProcess(config: EdgeConfig, recognizer: Recognizer,
       logger.info({ signal: sig }, 'stopping');
       void daemon
         .stop()
-        .then(() => recognizer.dispose())
+        // The daemon disposes recognizers it built or replaced; the one passed in, if still in force, is ours.
+        .then(() => (daemon.injectedReplaced ? undefined : recognizer.dispose()))
         .then(() => resolve(0), (e) => {
           logger.error({ err: e }, 'stop failed');
           resolve(1);
