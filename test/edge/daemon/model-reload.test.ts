@@ -128,6 +128,17 @@ t.test('a model change in the cloud builds a new recognizer in the background an
   await waitFor(() => third.pushed >= 3 && events() > afterThird, 'frames flow through the third recognizer', 30_000, 50);
   await d.stop();
   t.ok(third.disposed, 'stop disposes the recognizer the daemon built');
+
+  // 5. An offline start uses the cached model list too.
+  await cloud.close();
+  const offline: RecognizerOptions[] = [];
+  const d2 = new EdgeDaemon({ config: cfg, recognizer: new FakeRecognizer(3), loadRecognizer: async (opts) => (offline.push(opts), new FakeRecognizer(3)) });
+  t.teardown(() => d2.stop());
+  await d2.start();
+  t.equal(d2.status().config_source, 'cache');
+  await waitFor(() => d2.status().models.generation === 1, 'the cached model set is loaded', 30_000, 50);
+  t.same(offline[0].engines!.slice().sort(), ['fast-plate-ocr', 'paddle-ocr', 'tesseract']);
+  await d2.stop();
 });
 
 t.test("a changed `models` section in an applied config swaps the recognizer the same way", async (t) => {
