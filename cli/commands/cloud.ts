@@ -35,11 +35,24 @@ const command: Command = {
         if (generated) process.stdout.write(`Created admin user '${user}' with password: ${password}\n(shown once; change it or set ANPR_ADMIN_PASSWORD before the first start)\n`);
       },
     });
+    const { notifyReady, notifyStopping, startWatchdog } = await import('../../shared/systemd-notify.js');
+    notifyReady(`listening on ${cloud.url}`);
+    // The watchdog is petted only while the database answers.
+    const stopWatchdog = startWatchdog(() => {
+      try {
+        cloud.ctx.db.prepare('SELECT 1').get();
+        return true;
+      } catch {
+        return false;
+      }
+    });
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+    notifyStopping();
+    stopWatchdog();
     await cloud.close();
   },
 };

@@ -29,7 +29,7 @@ import { buildEventBody, encodeImages } from './event-builder.js';
 import { describeModels, modelSetKey, recognizerOptions, type CloudModel } from './models.js';
 import { Metrics } from './metrics.js';
 import { startOpsHttp, type OpsHttp } from './ops-http.js';
-import { notifyReady, notifyStopping, startWatchdog } from './systemd-notify.js';
+import { notifyReady, notifyStopping, startWatchdog } from '../../shared/systemd-notify.js';
 
 export interface EdgeDaemonOptions {
   config: EdgeConfig;

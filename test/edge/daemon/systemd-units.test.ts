@@ -24,11 +24,9 @@ for (const unit of ['anpr-edge.service', 'anpr-cloud.service']) {
     t.equal(d.get('StandardOutput')?.[0], 'journal');
     for (const k of ['NoNewPrivileges', 'ProtectSystem', 'ProtectHome', 'PrivateTmp', 'StateDirectory', 'CapabilityBoundingSet', 'SystemCallFilter']) t.ok(d.has(k), k);
     t.match(d.get('ExecStart')?.[0], /bin\/anpr\.js (edge|cloud)/);
-    if (unit === 'anpr-edge.service') {
-      t.equal(d.get('Type')?.[0], 'notify', 'readiness notification');
-      t.ok(d.has('WatchdogSec'));
-      t.equal(d.get('NotifyAccess')?.[0], 'all', 'systemd-notify runs as a child');
-    }
+    t.equal(d.get('Type')?.[0], 'notify', 'readiness notification');
+    t.ok(d.has('WatchdogSec'));
+    t.equal(d.get('NotifyAccess')?.[0], 'all', 'systemd-notify runs as a child');
     const sa = spawnSync('systemd-analyze', ['verify', p(`systemd/${unit}`)], { encoding: 'utf8' });
     if (sa.error) t.comment('systemd-analyze not installed; skipped verify');
     else t.equal(sa.stderr.trim(), '', 'systemd-analyze verify is clean');
