@@ -28,8 +28,14 @@ const MIGRATIONS: string[] = [
   CREATE INDEX events_plate ON events(plate_text);
   CREATE INDEX events_conf ON events(confidence);
 
-  -- Trigram index: plate_text partial match without scanning every event.
-  CREATE VIRTUAL TABLE events_plate_fts USING fts5(plate_text, content='events', content_rowid='seq', tokenize='trigram');
+  -- Every plate text ever stored, once, with a trigram index: a partial plate search
+  -- matches the (much smaller) set of distinct plates, then takes their events through
+  -- events_plate. Only a plate never seen before costs an index insert.
+  CREATE TABLE plates (
+    id INTEGER PRIMARY KEY,
+    plate_text TEXT NOT NULL UNIQUE
+  );
+  CREATE VIRTUAL TABLE plates_fts USING fts5(plate_text, content='plates', content_rowid='id', tokenize='trigram');
 
   -- Rollups per minute (level 0), hour (1) and day (2), per camera and zone ('' = none),
   -- kept by the writer in the events' transaction (cloud/store/event-stats.ts).

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDb } from '../db/open.js';
 import { RollupWriter } from './event-stats.js';
+import { plateRecorder } from './plate-dictionary.js';
 import type { EventRow } from './events-store.js';
 
 export type WriterRequest = { id: number; rows: EventRow[] };
@@ -18,7 +19,7 @@ const insert = db.prepare(
   `INSERT OR IGNORE INTO events (event_id, ts, camera_id, zone_id, plate_text, confidence, processing_ms, body, frame_path, crop_path, created_at)
    VALUES (@event_id, @ts, @camera_id, @zone_id, @plate_text, @confidence, @processing_ms, @body, @frame_path, @crop_path, @created_at)`,
 );
-const fts = db.prepare('INSERT INTO events_plate_fts (rowid, plate_text) VALUES (?, ?)');
+const recordPlate = plateRecorder(db);
 
 const commit = db.transaction((rows: EventRow[]) => {
   const results: Array<'inserted' | 'duplicate'> = [];
@@ -30,7 +31,7 @@ const commit = db.transaction((rows: EventRow[]) => {
       continue;
     }
     results.push('inserted');
-    fts.run(info.lastInsertRowid, r.plate_text);
+    recordPlate(r.plate_text);
     inserted.push(r);
   }
   rollups.apply(inserted);

@@ -9,6 +9,7 @@
 import type { Db } from '../db/open.js';
 import { computeStats, dimensionFilter, recentRate, type Interval, type Stats } from './event-stats.js';
 import { EventWriter } from './event-writer.js';
+import { plateContains, plateRecorder } from './plate-dictionary.js';
 
 export { bucketStart, type Interval, type Stats } from './event-stats.js';
 
@@ -45,15 +46,16 @@ export class EventsStore {
   private readonly db: Db;
   private readonly writer: EventWriter;
   private readonly stmts;
+  private readonly recordPlate: (plateText: string) => void;
 
   constructor(db: Db, dbFile: string = db.name) {
     this.db = db;
+    this.recordPlate = plateRecorder(db);
     this.writer = new EventWriter(dbFile);
     this.stmts = {
       get: db.prepare('SELECT * FROM events WHERE event_id = ?'),
       exists: db.prepare('SELECT 1 FROM events WHERE event_id = ?').pluck(),
       count: db.prepare('SELECT COUNT(*) FROM events').pluck(),
-      fts: db.prepare('INSERT INTO events_plate_fts (rowid, plate_text) VALUES (?, ?)'),
     };
   }
 
@@ -96,17 +98,9 @@ export class EventsStore {
       params.push(f.min_confidence);
     }
     if (f.plate_text !== undefined && f.plate_text !== '') {
-      const q = f.plate_text;
-      if ([...q].length >= 3) {
-        // Trigram index; the phrase is quoted so user text is never FTS syntax.
-        parts.push('seq IN (SELECT rowid FROM events_plate_fts WHERE events_plate_fts MATCH ?)');
-        params.push(`"${q.replace(/"/g, '""')}"`);
-      } else {
-        // Too short for trigrams: match against the distinct plates (a scan of the plate
-        // index, not of the events), then fetch their events through the same index.
-        parts.push("plate_text IN (SELECT DISTINCT plate_text FROM events WHERE plate_text LIKE ? ESCAPE '\\')");
-        params.push(`%${q.replace(/[\\%_]/g, (m) => '\\' + m)}%`);
-      }
+      const m = plateContains(f.plate_text);
+      parts.push(m.sql);
+      params.push(m.param);
     }
     return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
   }
@@ -178,8 +172,7 @@ export class EventsStore {
       body.correction = correction;
       const text = JSON.stringify(body);
       this.db.prepare('UPDATE events SET plate_text = ?, body = ? WHERE seq = ?').run(plateText, text, row.seq);
-      this.db.prepare("INSERT INTO events_plate_fts (events_plate_fts, rowid, plate_text) VALUES ('delete', ?, ?)").run(row.seq, row.plate_text);
-      this.stmts.fts.run(row.seq, plateText);
+      this.recordPlate(plateText);
       return { ...row, plate_text: plateText, body: text };
     })();
   }
