@@ -89,36 +89,22 @@ t.test('anpr cloud rejects bad options with a usage error', async (t) => {
 });
 
 t.test('under systemd (NOTIFY_SOCKET), anpr cloud reports READY=1, pets the watchdog and says STOPPING=1', async (t) => {
-  const { spawnSync } = await import('node:child_process');
-  const { existsSync } = await import('node:fs');
-  if (spawnSync('systemd-notify', ['--help']).status !== 0) {
+  const { hasSystemdNotify, startNotifySocket } = await import('../fixtures/notify-socket.js');
+  if (!hasSystemdNotify()) {
     t.plan(0, 'systemd-notify not installed');
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'anpr-notify-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const sock = join(dir, 'notify.sock');
-  // systemd's side of the protocol: a unix datagram socket.
-  const listener = spawn(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', ['-c', [
-    'import socket, sys',
-    's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
-    's.bind(sys.argv[1])',
-    'print("bound", flush=True)',
-    'while True: print(s.recv(4096).decode().replace("\\n", " "), flush=True)',
-  ].join('\n'), sock], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let got = '';
-  listener.stdout.on('data', (c) => (got += c));
-  t.teardown(() => {
-    listener.kill();
-  });
+  const notifySocket = await startNotifySocket(t, dir);
+  const sock = notifySocket.path;
   const until = async (what: string, ms: number) => {
-    for (let i = 0; i < ms / 50 && !got.includes(what); i++) await new Promise((r) => setTimeout(r, 50));
-    return got.includes(what);
+    for (let i = 0; i < ms / 50 && !notifySocket.received().includes(what); i++) await new Promise((r) => setTimeout(r, 50));
+    return notifySocket.received().includes(what);
   };
-  t.ok(await until('bound', 10_000), 'listener bound');
   const p = await startCloudProcess(t, join(dir, 'data'), { ANPR_ADMIN_PASSWORD: 'pw-123456', NOTIFY_SOCKET: sock, WATCHDOG_USEC: '2000000' });
   t.ok(await until('READY=1', 30_000), 'READY=1 once listening');
-  t.match(got, /STATUS=listening on http:\/\/127\.0\.0\.1:\d+/);
+  t.match(notifySocket.received(), /STATUS=listening on http:\/\/127\.0\.0\.1:\d+/);
   t.ok(await until('WATCHDOG=1', 10_000), 'watchdog petted');
   p.child.kill('SIGTERM');
   t.equal(await p.exited, 0);

@@ -44,28 +44,17 @@ t.test('under systemd (NOTIFY_SOCKET), the edge reports READY=1 and pets the wat
   const { tempDir, makeClip } = await import('../../fixtures/media.js');
   const { startEdgeProcess } = await import('../../fixtures/processes.js');
   const { waitFor } = await import('../../fixtures/wait.js');
-  const { spawn } = await import('node:child_process');
   const { writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
-  const hasNotify = spawnSync('systemd-notify', ['--help']).status === 0;
-  if (!hasNotify) {
+  const { hasSystemdNotify, startNotifySocket } = await import('../../fixtures/notify-socket.js');
+  if (!hasSystemdNotify()) {
     t.comment('systemd-notify not installed; skipped');
     return;
   }
   const dir = tempDir(t);
-  const sock = join(dir, 'notify.sock');
-  // systemd's side of the protocol: a unix datagram socket.
-  const listener = spawn(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', ['-c', [
-    'import socket, sys',
-    's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
-    's.bind(sys.argv[1])',
-    'print("bound", flush=True)',
-    'while True: print(s.recv(4096).decode().replace("\\n", " "), flush=True)',
-  ].join('\n'), sock], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let got = '';
-  listener.stdout.on('data', (c) => (got += c));
-  t.teardown(() => { listener.kill(); });
-  await waitFor(() => got.includes('bound'), 'listener bound');
+  const notifySocket = await startNotifySocket(t, dir);
+  const sock = notifySocket.path;
+  const got = () => notifySocket.received();
   const cfg = join(dir, 'edge.json');
   writeFileSync(cfg, JSON.stringify({ edge_id: 'sd', data_dir: join(dir, 'data'), cameras: [{ id: 'c', rtsp_url: makeClip(dir), resolution: { width: 64, height: 64 } }], http: { port: 0 } }));
   const prev = { n: process.env.NOTIFY_SOCKET, w: process.env.WATCHDOG_USEC };
@@ -77,9 +66,9 @@ t.test('under systemd (NOTIFY_SOCKET), the edge reports READY=1 and pets the wat
   if (prev.n === undefined) delete process.env.NOTIFY_SOCKET;
   if (prev.w === undefined) delete process.env.WATCHDOG_USEC;
   t.teardown(() => edge.kill('SIGKILL'));
-  await waitFor(() => got.includes('READY=1') && got.includes('WATCHDOG=1'), 'READY and WATCHDOG', 30_000);
-  t.match(got, /READY=1 STATUS=1 cameras/);
+  await waitFor(() => got().includes('READY=1') && got().includes('WATCHDOG=1'), 'READY and WATCHDOG', 30_000);
+  t.match(got(), /READY=1 STATUS=1 cameras/);
   await edge.kill('SIGTERM');
-  await waitFor(() => got.includes('STOPPING=1'), 'STOPPING on SIGTERM', 10_000).catch(() => {});
-  t.match(got, /STOPPING=1/);
+  await waitFor(() => got().includes('STOPPING=1'), 'STOPPING on SIGTERM', 10_000).catch(() => {});
+  t.match(got(), /STOPPING=1/);
 });
