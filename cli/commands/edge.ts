@@ -19,15 +19,9 @@ const command: Command = {
     const cfg = loadEdgeConfig(file);
     const logger = createLogger({ level: str(p, 'log-level') ?? cfg.log_level, name: 'anpr-edge' });
     const { createRecognizer } = await import('../../edge/recognize/index.js');
-    const recognizer = await createRecognizer({
-      mirror: cfg.models.mirror ?? undefined,
-      modelsDir: cfg.models.dir ?? undefined,
-      providers: cfg.models.providers,
-      regions: cfg.regions,
-      logger,
-      dedupWindowMs: cfg.recognition.dedup_window_s * 1000,
-      minFrames: cfg.recognition.min_frames,
-    });
+    const { recognizerOptions } = await import('../../edge/daemon/models.js');
+    // The cloud's model list is not known yet: the daemon swaps in a recognizer for it once synced.
+    const recognizer = await createRecognizer(recognizerOptions(cfg, [], logger));
     return runEdgeProcess(cfg, recognizer, logger);
   },
 };
