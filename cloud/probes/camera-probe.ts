@@ -2,8 +2,8 @@
  * Probes a camera stream with ffprobe: codec, size and frame rate of its first video
  * stream, or the reason it failed (in plain words, credentials masked).
  */
-import { spawn } from 'node:child_process';
 import { redactUrl } from '../../shared/log.js';
+import { runTool } from './run-tool.js';
 
 export interface StreamInfo {
   codec: string;
@@ -37,57 +37,24 @@ export function probeReason(stderr: string, timedOut: boolean): string {
   return last ? redactUrl(last).slice(0, 300) : 'ffprobe failed';
 }
 
-export function probeStream(url: string, timeoutS: number, ffprobe = process.env.ANPR_FFPROBE ?? 'ffprobe'): Promise<ProbeResult> {
-  const t0 = Date.now();
+export async function probeStream(url: string, timeoutS: number, ffprobe = process.env.ANPR_FFPROBE ?? 'ffprobe'): Promise<ProbeResult> {
   const args = ['-v', 'error', '-hide_banner'];
   if (url.startsWith('rtsp')) args.push('-rtsp_transport', 'tcp', '-timeout', String(Math.round(timeoutS * 1e6)));
   args.push('-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,avg_frame_rate,r_frame_rate', '-of', 'json', url);
-  return new Promise((resolve) => {
-    let out = '';
-    let err = '';
-    let timedOut = false;
-    let child;
+  const r = await runTool(ffprobe, args, timeoutS);
+  if (r.spawnError) return { ok: false, error: `cannot run ffprobe: ${r.spawnError}`, ms: r.ms };
+  if (r.code === 0) {
     try {
-      child = spawn(ffprobe, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    } catch (e) {
-      resolve({ ok: false, error: `cannot run ffprobe: ${(e as Error).message}`, ms: Date.now() - t0 });
-      return;
-    }
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutS * 1000 + 500);
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      if (err.length < 16_384) err += d.toString();
-    });
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      resolve({ ok: false, error: `cannot run ffprobe: ${e.message}`, ms: Date.now() - t0 });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const ms = Date.now() - t0;
-      if (code === 0) {
-        try {
-          const s = (JSON.parse(out).streams ?? [])[0];
-          if (s && s.width && s.height) {
-            resolve({
-              ok: true,
-              ms,
-              info: { codec: CODEC_NAMES[s.codec_name] ?? String(s.codec_name).toUpperCase(), width: s.width, height: s.height, fps: rate(s.avg_frame_rate) ?? rate(s.r_frame_rate) },
-            });
-            return;
-          }
-          resolve({ ok: false, ms, error: 'No video stream found' });
-          return;
-        } catch {
-          resolve({ ok: false, ms, error: 'Unreadable ffprobe output' });
-          return;
-        }
+      const s = (JSON.parse(r.stdout.toString()).streams ?? [])[0];
+      if (s && s.width && s.height) {
+        const info = { codec: CODEC_NAMES[s.codec_name] ?? String(s.codec_name).toUpperCase(), width: s.width, height: s.height, fps: rate(s.avg_frame_rate) ?? rate(s.r_frame_rate) };
+        return { ok: true, ms: r.ms, info };
       }
-      // ffprobe's own -timeout ends with a generic 'Invalid data' message: the clock tells.
-      resolve({ ok: false, ms, error: probeReason(err, timedOut || ms >= timeoutS * 1000 - 100) });
-    });
-  });
+      return { ok: false, ms: r.ms, error: 'No video stream found' };
+    } catch {
+      return { ok: false, ms: r.ms, error: 'Unreadable ffprobe output' };
+    }
+  }
+  // ffprobe's own -timeout ends with a generic 'Invalid data' message: the clock tells.
+  return { ok: false, ms: r.ms, error: probeReason(r.stderr, r.timedOut || r.ms >= timeoutS * 1000 - 100) };
 }

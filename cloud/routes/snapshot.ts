@@ -4,7 +4,6 @@
  * analysis resolution, so pixel positions on it (zone polygons) are the positions the
  * edge sees. Credentials in the camera URL never reach a log line or an error message.
  */
-import { spawn } from 'node:child_process';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AppError } from '../../shared/errors.js';
@@ -17,65 +16,30 @@ import { rateLimit } from '../http/rate-limit.js';
 import type { Env } from '../http/types.js';
 import { doc } from '../http/docs.js';
 import { probeReason } from '../probes/camera-probe.js';
+import { runTool } from '../probes/run-tool.js';
 
 const MAX_JPEG_BYTES = 32 * 1024 * 1024;
 
 export type SnapshotResult = { ok: true; jpeg: Buffer; ms: number } | { ok: false; error: string; ms: number };
 
 /** Grabs one frame as JPEG; never rejects. */
-export function grabSnapshot(
+export async function grabSnapshot(
   url: string,
   timeoutS: number,
   size?: { width: number; height: number },
   ffmpeg = process.env.ANPR_FFMPEG ?? 'ffmpeg',
 ): Promise<SnapshotResult> {
-  const t0 = Date.now();
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
   if (/^rtsps?:/i.test(url)) args.push('-rtsp_transport', 'tcp', '-timeout', String(Math.round(timeoutS * 1e6)));
   args.push('-i', url, '-an', '-frames:v', '1');
   if (size) args.push('-vf', `scale=${size.width}:${size.height}`);
   args.push('-f', 'image2', '-c:v', 'mjpeg', '-q:v', '3', 'pipe:1');
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    let err = '';
-    let timedOut = false;
-    let settled = false;
-    const done = (r: SnapshotResult) => {
-      if (!settled) {
-        settled = true;
-        resolve(r);
-      }
-    };
-    const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutS * 1000 + 500);
-    child.stdout.on('data', (d: Buffer) => {
-      bytes += d.length;
-      if (bytes > MAX_JPEG_BYTES) {
-        child.kill('SIGKILL');
-        return;
-      }
-      chunks.push(d);
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      if (err.length < 16_384) err += d.toString();
-    });
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      done({ ok: false, error: `cannot run ffmpeg: ${e.message}`, ms: Date.now() - t0 });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const ms = Date.now() - t0;
-      const jpeg = Buffer.concat(chunks);
-      if (code === 0 && jpeg.length > 3 && jpeg[0] === 0xff && jpeg[1] === 0xd8) return done({ ok: true, jpeg, ms });
-      if (bytes > MAX_JPEG_BYTES) return done({ ok: false, error: 'Frame too large', ms });
-      done({ ok: false, error: redactUrl(probeReason(err, timedOut)), ms });
-    });
-  });
+  const r = await runTool(ffmpeg, args, timeoutS, MAX_JPEG_BYTES);
+  if (r.spawnError) return { ok: false, error: `cannot run ffmpeg: ${r.spawnError}`, ms: r.ms };
+  const jpeg = r.stdout;
+  if (r.code === 0 && jpeg.length > 3 && jpeg[0] === 0xff && jpeg[1] === 0xd8) return { ok: true, jpeg, ms: r.ms };
+  if (r.overflow) return { ok: false, error: 'Frame too large', ms: r.ms };
+  return { ok: false, error: redactUrl(probeReason(r.stderr, r.timedOut)), ms: r.ms };
 }
 
 const SnapshotQuery = z.object({ timeout: z.coerce.number().int().min(1).max(60).default(10).openapi({ description: 'Seconds (1-60, default 10)' }) }).strict();
