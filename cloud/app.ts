@@ -43,6 +43,7 @@ export function buildApp(ctx: CloudContext): OpenAPIHono<Env> {
     }),
   );
   app.use(async (c, next) => {
+    if (!ctx.log.isLevelEnabled('debug')) return next();
     const t0 = performance.now();
     await next();
     // Path only: the query may carry a token or an API key.

@@ -7,7 +7,7 @@
  * with the number of days, not the number of events.
  */
 import type { Db } from '../db/open.js';
-import { addToSketch, estimate, mergeSketch, newSketch } from './hll.js';
+import { addPosition, addToSketch, estimate, mergeSketch, newSketch, sketchPosition, type SketchPosition } from './hll.js';
 import type { EventStats } from '../../shared/schemas/stats.js';
 
 export type Interval = 'minute' | 'hour' | 'day' | 'week';
@@ -116,8 +116,9 @@ export class RollupWriter {
   /** Adds a batch of newly inserted events: one upsert per bucket key, not per event. */
   apply(rows: RollupInput[]): void {
     const aggs = new Map<string, { level: number; bucket: number; cam: string; zone: string; a: Agg }>();
-    const sketches = new Map<string, { level: number; bucket: number; cam: string; zone: string; plates: string[] }>();
+    const sketches = new Map<string, { level: number; bucket: number; cam: string; zone: string; plates: SketchPosition[] }>();
     for (const r of rows) {
+      const pos = sketchPosition(r.plate_text);
       const cam = r.camera_id ?? '';
       const zone = r.zone_id ?? '';
       const c = r.confidence;
@@ -134,7 +135,7 @@ export class RollupWriter {
         if (level >= SKETCH_MIN_LEVEL) {
           let s = sketches.get(key);
           if (!s) sketches.set(key, (s = { level, bucket, cam, zone, plates: [] }));
-          s.plates.push(r.plate_text);
+          s.plates.push(pos);
         }
       }
     }
@@ -145,7 +146,7 @@ export class RollupWriter {
       const stored = this.sketchGet.get(s.level, s.bucket, s.cam, s.zone) as Buffer | undefined;
       const regs = stored ? new Uint8Array(stored) : newSketch();
       let dirty = !stored;
-      for (const p of s.plates) if (addToSketch(regs, p)) dirty = true;
+      for (const p of s.plates) if (addPosition(regs, p)) dirty = true;
       if (dirty) this.sketchPut.run(s.level, s.bucket, s.cam, s.zone, Buffer.from(regs));
     }
   }

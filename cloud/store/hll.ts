@@ -12,17 +12,28 @@ export function newSketch(): Uint8Array {
   return new Uint8Array(HLL_M);
 }
 
-export function addToSketch(regs: Uint8Array, value: string): boolean {
+/** Where a value lands in a sketch: its register and the rank it would set there. */
+export interface SketchPosition {
+  idx: number;
+  rho: number;
+}
+
+export function sketchPosition(value: string): SketchPosition {
   const d = createHash('sha1').update(value).digest();
-  const h1 = d.readUInt32BE(0);
-  const h2 = d.readUInt32BE(4);
-  const idx = h1 >>> (32 - HLL_P);
-  const rho = Math.clz32(h2) + 1;
-  if (rho > regs[idx]!) {
-    regs[idx] = rho;
+  return { idx: d.readUInt32BE(0) >>> (32 - HLL_P), rho: Math.clz32(d.readUInt32BE(4)) + 1 };
+}
+
+/** Sets a position in a sketch; says whether the sketch changed. */
+export function addPosition(regs: Uint8Array, p: SketchPosition): boolean {
+  if (p.rho > regs[p.idx]!) {
+    regs[p.idx] = p.rho;
     return true;
   }
   return false;
+}
+
+export function addToSketch(regs: Uint8Array, value: string): boolean {
+  return addPosition(regs, sketchPosition(value));
 }
 
 export function mergeSketch(into: Uint8Array, other: Uint8Array): void {
