@@ -51,6 +51,15 @@ export function validateQuery<T>(schema: ZodType<T>, c: Context, detail = 'Inval
   return validate(schema, c.req.query(), detail);
 }
 
+/** The request's JSON body, or a 400 INVALID_REQUEST when it is not JSON. */
+export async function readJson(c: Context): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch {
+    throw new AppError('INVALID_REQUEST', 'Malformed JSON body');
+  }
+}
+
 export function notFound(what: string): AppError {
   return new AppError('RESOURCE_NOT_FOUND', `${what} not found`);
 }

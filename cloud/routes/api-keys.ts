@@ -4,11 +4,10 @@
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { AppError } from '../../shared/errors.js';
 import { z } from '../../shared/schemas/common.js';
 import type { CloudContext } from '../context.js';
 import { requireAuth, requireRole } from '../auth/middleware.js';
-import { notFound, validate } from '../http/errors.js';
+import { notFound, validate, readJson } from '../http/errors.js';
 import { rateLimit } from '../http/rate-limit.js';
 import type { Env } from '../http/types.js';
 import { doc } from '../http/docs.js';
@@ -28,13 +27,7 @@ export function registerApiKeyRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
   doc(app, 'get', '/api-keys', { tag: 'API keys', summary: 'List edge API keys, never the keys themselves (admin)', response: z.object({ items: z.array(ApiKeyOut), total: z.number().int() }).openapi('ApiKeyList'), errors: [401, 403, 429] });
 
   app.post('/api-keys', ...admin, async (c) => {
-    let raw: unknown;
-    try {
-      raw = await c.req.json();
-    } catch {
-      throw new AppError('INVALID_REQUEST', 'Malformed JSON body');
-    }
-    const { name } = validate(ApiKeyCreate, raw);
+    const { name } = validate(ApiKeyCreate, await readJson(c));
     const { key, info } = ctx.apiKeys.create(name);
     ctx.log.info({ id: info.id, name, by: (c.get('principal') as { username: string }).username }, 'api key created');
     c.header('cache-control', 'no-store');

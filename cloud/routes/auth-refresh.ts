@@ -15,12 +15,12 @@ import { AppError } from '../../shared/errors.js';
 import { z } from '../../shared/schemas/common.js';
 import type { CloudContext } from '../context.js';
 import { issueToken, requireAuth } from '../auth/middleware.js';
-import { DUMMY_HASH_PROMISE, verifyPassword } from '../auth/passwords.js';
-import { validate } from '../http/errors.js';
+
+import { validate, readJson } from '../http/errors.js';
 import { rateLimit } from '../http/rate-limit.js';
 import type { Env } from '../http/types.js';
 import { doc } from '../http/docs.js';
-import { TokenRequest } from './auth.js';
+import { TokenRequest, checkCredentials } from './auth.js';
 
 export const REFRESH_COOKIE = 'anpr_refresh';
 
@@ -49,13 +49,8 @@ async function jsonOrEmpty(c: Context): Promise<unknown> {
   if (!ct.startsWith('application/json')) {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
   }
-  const text = await c.req.text();
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new AppError('INVALID_REQUEST', 'Malformed JSON body');
-  }
+  if ((await c.req.text()).trim() === '') return {};
+  return readJson(c);
 }
 
 export function registerAuthRefreshRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, clientIp: (c: Context) => string): void {
@@ -82,14 +77,7 @@ export function registerAuthRefreshRoutes(app: OpenAPIHono<Env>, ctx: CloudConte
   };
 
   app.post('/auth/login', authLimit, async (c) => {
-    const { username, password } = validate(TokenRequest, await jsonOrEmpty(c));
-    const user = ctx.users.get(username);
-    // Same work whether or not the user exists: no user enumeration by timing.
-    const ok = await verifyPassword(password, user?.password_hash ?? (await DUMMY_HASH_PROMISE));
-    if (!user || !ok || user.disabled) {
-      ctx.log.warn({ username, ip: clientIp(c) }, 'sign-in failed');
-      throw new AppError('AUTHENTICATION_FAILED', 'Invalid credentials');
-    }
+    const user = await checkCredentials(ctx, validate(TokenRequest, await jsonOrEmpty(c)), clientIp(c));
     return session(c, user.username, user.role, ctx.refreshTokens.issue(user.username));
   });
   doc(app, 'post', '/auth/login', {

@@ -12,7 +12,7 @@ import { z, Id, PageQuery, QueryBool, pageOf } from '../../shared/schemas/common
 import { Camera, CameraCreate, Exporter, ExporterCreate, Model, ModelCreate, Sensor, SensorCreate, Zone, ZoneCreate } from '../../shared/schemas/config.js';
 import type { CloudContext } from '../context.js';
 import { requireAuth, requireRole } from '../auth/middleware.js';
-import { notFound, validate, validateQuery } from '../http/errors.js';
+import { notFound, validate, validateQuery, readJson } from '../http/errors.js';
 import { rateLimit, type Category } from '../http/rate-limit.js';
 import type { Env } from '../http/types.js';
 import { doc } from '../http/docs.js';
@@ -78,12 +78,7 @@ function present(r: Resource, c: Context<Env>): Resource {
 }
 
 async function jsonBody(c: Context): Promise<Record<string, unknown>> {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw new AppError('INVALID_REQUEST', 'Malformed JSON body');
-  }
+  const body = await readJson(c);
   if (!isObj(body)) throw new AppError('VALIDATION_ERROR', 'Validation error', { errors: [{ field: '(body)', message: 'body must be a JSON object' }] });
   return body;
 }

@@ -10,7 +10,7 @@ import { z } from '../../shared/schemas/common.js';
 import { Correction, Event, PlateText } from '../../shared/schemas/event.js';
 import type { CloudContext } from '../context.js';
 import { requireAuth, requireRole } from '../auth/middleware.js';
-import { notFound, validate } from '../http/errors.js';
+import { notFound, validate, readJson } from '../http/errors.js';
 import { rateLimit } from '../http/rate-limit.js';
 import type { Env } from '../http/types.js';
 import { doc } from '../http/docs.js';
@@ -33,13 +33,7 @@ export function registerCorrectionRoutes(app: OpenAPIHono<Env>, ctx: CloudContex
   const limit = rateLimit(ctx.limiter, 'events', clientIp);
 
   app.patch('/events/:id', requireAuth(ctx), requireRole('operator'), limit, async (c) => {
-    let raw: unknown;
-    try {
-      raw = await c.req.json();
-    } catch {
-      throw new AppError('INVALID_REQUEST', 'Malformed JSON body');
-    }
-    const patch = validate(EventPatch, raw);
+    const patch = validate(EventPatch, await readJson(c));
     const id = c.req.param('id');
     const by = (c.get('principal') as { username: string }).username;
     const text = patch.plate_text.toUpperCase();
@@ -51,7 +45,7 @@ export function registerCorrectionRoutes(app: OpenAPIHono<Env>, ctx: CloudContex
     const row = ctx.events.correctPlate(id, text, by, patch.reason || null);
     if (!row) throw notFound('Event');
     ctx.log.info({ event_id: id, from: current.plate_text, to: text, by }, 'plate corrected');
-    return c.json({ ...toApiEvent(row, baseUrlOf(c)), correction: correctionOf(row) });
+    return c.json(toApiEvent(row, baseUrlOf(c)));
   });
   doc(app, 'patch', '/events/:id', {
     tag: 'Events',

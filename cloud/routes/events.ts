@@ -12,7 +12,7 @@ import { EventListQuery, EventStatsQuery } from '../../shared/schemas/queries.js
 import { EventStats } from '../../shared/schemas/stats.js';
 import type { CloudContext } from '../context.js';
 import { requireAuth, requireRole } from '../auth/middleware.js';
-import { notFound, validate, validateQuery } from '../http/errors.js';
+import { notFound, validate, validateQuery, readJson } from '../http/errors.js';
 import { rateLimit } from '../http/rate-limit.js';
 import type { Env } from '../http/types.js';
 import { doc } from '../http/docs.js';
@@ -87,13 +87,7 @@ async function readIngest(c: Context<Env>): Promise<{ raw: unknown; frame?: Uint
     };
     return { raw, frame: await bytes('frame'), crop: await bytes('crop') };
   }
-  if (ct.startsWith('application/json') || ct === '') {
-    try {
-      return { raw: await c.req.json() };
-    } catch {
-      throw new AppError('INVALID_REQUEST', 'Malformed JSON body');
-    }
-  }
+  if (ct.startsWith('application/json') || ct === '') return { raw: await readJson(c) };
   throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json or multipart/form-data');
 }
 

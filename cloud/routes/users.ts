@@ -11,7 +11,7 @@ import { AppError } from '../../shared/errors.js';
 import { z } from '../../shared/schemas/common.js';
 import type { CloudContext } from '../context.js';
 import { requireAuth, requireRole } from '../auth/middleware.js';
-import { notFound, validate } from '../http/errors.js';
+import { notFound, validate, readJson } from '../http/errors.js';
 import { rateLimit } from '../http/rate-limit.js';
 import type { Env } from '../http/types.js';
 import { doc } from '../http/docs.js';
@@ -37,14 +37,6 @@ const out = (u: { username: string; role: string; disabled: number; created_at: 
   created_at: u.created_at,
 });
 
-async function jsonBody(c: Context): Promise<unknown> {
-  try {
-    return await c.req.json();
-  } catch {
-    throw new AppError('INVALID_REQUEST', 'Malformed JSON body');
-  }
-}
-
 export function registerUserRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, clientIp: (c: Context) => string): void {
   const admin = [requireAuth(ctx), requireRole('admin'), rateLimit(ctx.limiter, 'config', clientIp)] as const;
 
@@ -55,7 +47,7 @@ export function registerUserRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cli
   doc(app, 'get', '/users', { tag: 'Users', summary: 'List users (admin)', response: z.object({ items: z.array(UserOut), total: z.number().int() }).openapi('UserList'), errors: [401, 403, 429] });
 
   app.post('/users', ...admin, async (c) => {
-    const body = validate(UserCreate, await jsonBody(c));
+    const body = validate(UserCreate, await readJson(c));
     if (ctx.users.get(body.username)) throw new AppError('DUPLICATE_RESOURCE', `User ${body.username} already exists`);
     await ctx.users.create(body.username, body.password, body.role);
     ctx.log.info({ username: body.username, role: body.role, by: (c.get('principal') as { username: string }).username }, 'user created');
@@ -65,7 +57,7 @@ export function registerUserRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cli
 
   app.patch('/users/:username', ...admin, async (c) => {
     const username = c.req.param('username');
-    const patch = validate(UserPatch, await jsonBody(c));
+    const patch = validate(UserPatch, await readJson(c));
     const user = ctx.users.get(username);
     if (!user) throw notFound('User');
     const losesAdmin = user.role === 'admin' && !user.disabled && ((patch.role !== undefined && patch.role !== 'admin') || patch.disabled === true);
