@@ -1,12 +1,20 @@
 import type { Command } from '../command.js';
-import { positional, str } from '../command.js';
+import { positional, str, type Parsed } from '../command.js';
 import { AppError } from '../../shared/errors.js';
 
 const dataDir = { type: 'string' as const, default: './data/cloud', description: 'The cloud data dir', arg: 'DIR' };
 
-async function open(p: Parameters<NonNullable<Command['run']>>[0]) {
+type Keys = ReturnType<typeof import('../../cloud/server.js').openCloudData>['apiKeys'];
+
+/** Runs `fn` with the data dir's key store open, and closes the database after. */
+async function withKeys<T>(p: Parsed, fn: (keys: Keys) => T): Promise<T> {
   const { openCloudData } = await import('../../cloud/server.js');
-  return openCloudData(str(p, 'data-dir')!);
+  const d = openCloudData(str(p, 'data-dir')!);
+  try {
+    return fn(d.apiKeys);
+  } finally {
+    d.db.close();
+  }
 }
 
 const command: Command = {
@@ -20,13 +28,10 @@ const command: Command = {
       options: { 'data-dir': dataDir },
       async run(p) {
         const name = positional(p, 0, 'NAME');
-        const d = await open(p);
-        try {
-          const { key, info } = d.apiKeys.create(name);
+        await withKeys(p, (keys) => {
+          const { key, info } = keys.create(name);
           process.stdout.write(`Created API key ${info.id} '${info.name}'. It is shown once; only its hash is stored:\n${key}\n`);
-        } finally {
-          d.db.close();
-        }
+        });
       },
     },
     {
@@ -34,20 +39,17 @@ const command: Command = {
       summary: 'List API keys (never the keys themselves)',
       options: { 'data-dir': dataDir, json: { type: 'boolean', description: 'Print JSON' } },
       async run(p) {
-        const d = await open(p);
-        try {
-          const keys = d.apiKeys.list();
+        await withKeys(p, (keys) => {
+          const list = keys.list();
           if (p.values.json) {
-            console.log(JSON.stringify(keys, null, 2));
+            console.log(JSON.stringify(list, null, 2));
             return;
           }
-          if (!keys.length) console.log('No API keys.');
-          for (const k of keys) {
+          if (!list.length) console.log('No API keys.');
+          for (const k of list) {
             console.log(`${k.id}  ${k.name.padEnd(20)}  ${k.prefix}…  created ${k.created_at}  ${k.revoked_at ? `REVOKED ${k.revoked_at}` : `last used ${k.last_used_at ?? 'never'}`}`);
           }
-        } finally {
-          d.db.close();
-        }
+        });
       },
     },
     {
@@ -57,14 +59,11 @@ const command: Command = {
       options: { 'data-dir': dataDir },
       async run(p) {
         const which = positional(p, 0, 'ID|NAME');
-        const d = await open(p);
-        try {
-          const n = d.apiKeys.revoke(which);
+        await withKeys(p, (keys) => {
+          const n = keys.revoke(which);
           if (n === 0) throw new AppError('RESOURCE_NOT_FOUND', `no active API key with id or name '${which}'`);
           console.log(`Revoked ${n} key(s). A running service stops accepting them within 5 seconds.`);
-        } finally {
-          d.db.close();
-        }
+        });
       },
     },
   ],
