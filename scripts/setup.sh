@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v mosquitto >/dev/null 2>&1 && [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
-# GStreamer's RTSP server serves the demo's synthetic camera (ffmpeg cannot serve RTSP).
-python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0"); from gi.repository import GstRtspServer' >/dev/null 2>&1 \
+# GStreamer's RTSP server serves the demo's synthetic camera (ffmpeg cannot serve RTSP). Test Debian's
+# python3: a pyenv or venv python3 first on PATH lacks Debian's gi module.
+"$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3 )" -c 'import gi; gi.require_version("GstRtspServer", "1.0"); from gi.repository import GstRtspServer' >/dev/null 2>&1 \
   || need+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-libav)
 if [ "${ANPR_SETUP_BROWSER:-1}" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)

@@ -29,12 +29,13 @@ const list: Command = {
 
 const fetchCmd: Command = {
   name: 'fetch',
-  summary: 'Install the models that do not ship with npm, verified by sha256',
+  summary: 'Install the models that ship neither with npm nor with the project, verified by sha256',
   details: 'Copies from --mirror DIR (e.g. ../shared/models) or downloads from each upstream URL. Every file is\nverified against the manifest before anything is installed; a mismatch installs nothing.',
   options: { ...storeOpts, mirror: { type: 'string', arg: 'DIR', description: 'Copy from this local mirror instead of downloading' } },
   async run(parsed) {
     const store = await open(parsed);
     const results = await store.fetch({ mirror: str(parsed, 'mirror') });
+    if (results.length === 0) console.log('nothing to fetch: every model of the manifest ships with npm or with the project');
     for (const r of results) console.log(`${r.id}: ${r.action}${r.from ? ` from ${r.from}` : ''}`);
     console.log(`models dir: ${store.modelsDir}`);
   },

@@ -17,7 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../shared/log.js';
 import { redactUrl, silentLogger } from '../../shared/log.js';
-import type { Frame } from '../recognize/types.js';
+import type { Frame } from '../contracts.js';
 import { FrameAssembler } from './frame-assembler.js';
 import { ffmpegArgs, safeCommandLine, type SourceSpec } from './ffmpeg-args.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';

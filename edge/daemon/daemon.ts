@@ -24,7 +24,7 @@ import { Outbox } from '../outbox/outbox.js';
 import { SaveRetryQueue } from '../outbox/save-queue.js';
 import type { Decision } from '../decide/index.js';
 import type { RecognizerOptions } from '../recognize/index.js';
-import type { CameraRecognizer, ConfirmedRead, Recognizer } from '../recognize/types.js';
+import type { CameraRecognizer, ConfirmedRead, Recognizer } from '../contracts.js';
 import { buildEventBody, encodeImages } from './event-builder.js';
 import { describeModels, modelSetKey, recognizerOptions, type CloudModel } from './models.js';
 import { Metrics } from './metrics.js';

@@ -1,6 +1,6 @@
 /** Turns a confirmed read into the contract's event body and its frame/crop JPEGs. */
 import type { EventIngest } from '../../shared/schemas/event.js';
-import type { ConfirmedRead, Box } from '../recognize/types.js';
+import type { ConfirmedRead, Box } from '../contracts.js';
 import type { Decision } from '../decide/index.js';
 import { makeEventId } from '../outbox/event-id.js';
 

@@ -1,7 +1,7 @@
 /** Runs the edge daemon as a process: signals stop it cleanly; a second signal exits at once. */
 import type { Logger } from '../../shared/log.js';
 import type { EdgeConfig } from '../config/schema.js';
-import type { Recognizer } from '../recognize/types.js';
+import type { Recognizer } from '../contracts.js';
 import { EdgeDaemon, type EdgeDaemonOptions } from './daemon.js';
 
 export async function runEdgeProcess(config: EdgeConfig, recognizer: Recognizer, logger: Logger, extra: Partial<EdgeDaemonOptions> = {}): Promise<number> {

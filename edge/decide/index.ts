@@ -6,7 +6,7 @@
  * - Barrier hook: called with `open` for an allowed plate in an enter/exit/both zone, `deny` for
  *   a denied one; errors in the hook are logged by the caller, never block the event.
  */
-import type { Box } from '../recognize/types.js';
+import type { Box } from '../contracts.js';
 import type { EdgeZone } from '../config/schema.js';
 
 export interface Point {

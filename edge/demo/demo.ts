@@ -5,7 +5,7 @@
  *     ─▶ cloud (`anpr cloud`, own process; REST ingest) ─▶ WebSocket ─▶ printed here
  *     └─▶ in-process MQTT broker (aedes)
  *
- * Uses the real recognition pipeline with the npm-shipped models, plus the mirror when given.
+ * Uses the real recognition pipeline with the shipped models (npm and models/), plus a mirror when given.
  */
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
@@ -13,7 +13,7 @@ import type { Logger } from '../../shared/log.js';
 import { silentLogger } from '../../shared/log.js';
 import { parseEdgeConfig } from '../config/load.js';
 import { EdgeDaemon } from '../daemon/daemon.js';
-import type { Recognizer } from '../recognize/types.js';
+import type { Recognizer } from '../contracts.js';
 import { startBroker } from './mqtt-broker.js';
 import { startRtspServer } from './rtsp-server.js';
 import { startCloudProcess } from './cloud-process.js';
@@ -104,7 +104,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
 
     let recognizer = o.recognizer;
     if (!recognizer) {
-      print(`demo: loading the recognition models${o.mirror ? ` (mirror ${o.mirror})` : ' (npm-shipped)'}…`);
+      print(`demo: loading the recognition models${o.mirror ? ` (shipped, and the mirror ${o.mirror})` : ' (shipped with the project)'}…`);
       const { createRecognizer } = await import('../recognize/index.js');
       recognizer = await createRecognizer({
         mirror: o.mirror,

@@ -4,7 +4,7 @@
  * connected components, score each by its mean probability, then "unclip" (grow by
  * area·ratio/perimeter) because DB is trained to predict shrunken text kernels.
  */
-import type { Box } from '../recognize/types.js';
+import type { Box } from '../contracts.js';
 
 export interface DbOptions {
   /** Pixel threshold on the probability map. */

@@ -1,5 +1,5 @@
 /** Box arithmetic shared by detection, tracking and evaluation. */
-import type { Box } from '../recognize/types.js';
+import type { Box } from '../contracts.js';
 
 export function area(b: Box): number {
   return Math.max(0, b.width) * Math.max(0, b.height);

@@ -7,7 +7,7 @@ import type { InferenceHost, ModelSource } from '../inference/index.js';
 import { LazyModel } from '../inference/lazy-model.js';
 import { clampBox, crop, toPlanar, type RgbImage } from '../inference/image.js';
 import sharp from 'sharp';
-import type { Box } from '../recognize/types.js';
+import type { Box } from '../contracts.js';
 import { nms } from './geometry.js';
 import type { PlateLocator, PlateRegion } from './types.js';
 

@@ -6,7 +6,7 @@
 import type { InferenceHost, ModelSource } from '../inference/index.js';
 import { LazyModel } from '../inference/lazy-model.js';
 import { clampBox, crop, resize, toPlanar, type RgbImage } from '../inference/image.js';
-import type { Box } from '../recognize/types.js';
+import type { Box } from '../contracts.js';
 import { DEFAULT_DB_OPTIONS, dbBoxes, type DbOptions } from './db-postprocess.js';
 import { iou, nms, union } from './geometry.js';
 import { DEFAULT_PLATE_GEOMETRY, isPlateShaped, type PlateGeometry, type PlateLocator, type PlateRegion } from './types.js';

@@ -3,7 +3,7 @@
  * finds plate-shaped regions inside search areas (vehicle boxes or the region of interest).
  */
 import type { RgbImage } from '../inference/image.js';
-import type { Box, VehicleDetection } from '../recognize/types.js';
+import type { Box, VehicleDetection } from '../contracts.js';
 
 export type { Box, VehicleDetection };
 

@@ -5,7 +5,7 @@
 import sharp from 'sharp';
 import type { RgbImage } from '../inference/image.js';
 import { clampBox } from '../inference/image.js';
-import type { Box } from '../recognize/types.js';
+import type { Box } from '../contracts.js';
 
 export const VEHICLE_COLORS = ['white', 'silver', 'gray', 'black', 'red', 'orange', 'yellow', 'green', 'blue', 'brown'] as const;
 export type VehicleColor = (typeof VEHICLE_COLORS)[number];

@@ -6,7 +6,7 @@
 import type { InferenceHost, ModelSource } from '../inference/index.js';
 import { LazyModel } from '../inference/lazy-model.js';
 import { resize, toPlanar, type RgbImage } from '../inference/image.js';
-import type { VehicleDetection } from '../recognize/types.js';
+import type { VehicleDetection } from '../contracts.js';
 import { nms } from './geometry.js';
 import type { VehicleDetector } from './types.js';
 

@@ -3,7 +3,7 @@
  * want. Images are packed RGB24 like the pipeline's frames.
  */
 import sharp from 'sharp';
-import type { Box } from '../recognize/types.js';
+import type { Box } from '../contracts.js';
 
 export interface RgbImage {
   width: number;

@@ -1,6 +1,7 @@
 /**
  * The model store: models/manifest.json names every model by upstream URL and sha256.
- * npm-shipped models are resolved inside node_modules; the others live in the models dir
+ * npm-shipped models are resolved inside node_modules; project models ship in models/ beside
+ * the manifest (small, permissively licensed, licence file beside each); the others live in the models dir
  * (default `models/cache/`, git-ignored) after `anpr models fetch`, which takes them from a
  * local mirror or downloads them, and installs a file only after its sha256 matched.
  *
@@ -17,6 +18,8 @@ import { AppError, fieldErrors } from '../../shared/errors.js';
 import { packageDir } from './package-dir.js';
 
 export const MANIFEST_PATH = fileURLToPath(new URL('../../models/manifest.json', import.meta.url));
+/** Where project models ship (beside the manifest). */
+export const PROJECT_MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
 export const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../models/cache/', import.meta.url));
 
 const ModelEntry = z
@@ -25,7 +28,11 @@ const ModelEntry = z
     task: z.string(),
     format: z.string(),
     file: z.string().regex(/^[A-Za-z0-9._-]+$/, 'a plain file name'),
-    source: z.union([z.object({ npm: z.string(), path: z.string() }).strict(), z.object({ mirror: z.string() }).strict()]),
+    source: z.union([
+      z.object({ npm: z.string(), path: z.string() }).strict(),
+      z.object({ project: z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'a relative path inside models/') }).strict(),
+      z.object({ mirror: z.string() }).strict(),
+    ]),
     url: z.url(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     bytes: z.number().int().positive(),
@@ -66,7 +73,7 @@ export type ModelState = 'ok' | 'missing' | 'checksum-mismatch';
 export interface ModelStatus {
   id: string;
   file: string;
-  origin: 'npm' | 'models-dir' | 'mirror' | 'none';
+  origin: 'npm' | 'project' | 'models-dir' | 'mirror' | 'none';
   path?: string;
   state: ModelState;
 }
@@ -100,6 +107,7 @@ export class ModelStore {
       const dir = packageDir(e.source.npm);
       return dir ? [{ origin: 'npm', path: join(dir, e.source.path) }] : [];
     }
+    if ('project' in e.source) return [{ origin: 'project', path: join(PROJECT_MODELS_DIR, e.source.project) }];
     const out: { origin: ModelStatus['origin']; path: string }[] = [{ origin: 'models-dir', path: join(this.modelsDir, e.file) }];
     if (this.mirror) out.push({ origin: 'mirror', path: join(this.mirror, e.source.mirror) });
     return out;
@@ -135,7 +143,12 @@ export class ModelStore {
     if (p) return p;
     const s = await this.status(id);
     const e = this.entry(id);
-    const hint = 'npm' in e.source ? `reinstall the npm package ${e.source.npm}` : `run 'anpr models fetch' (or pass --mirror DIR)`;
+    const hint =
+      'npm' in e.source
+        ? `reinstall the npm package ${e.source.npm}`
+        : 'project' in e.source
+          ? `restore models/${e.source.project} from the project's repository`
+          : `run 'anpr models fetch' (or pass --mirror DIR)`;
     throw new AppError(s.state === 'checksum-mismatch' ? 'CHECKSUM_MISMATCH' : 'MODEL_MISSING', `model '${id}' is ${s.state}: ${hint}`);
   }
 

@@ -7,7 +7,7 @@
 import type { InferenceHost, ModelSource } from '../inference/index.js';
 import { LazyModel } from '../inference/lazy-model.js';
 import { cropResize, padBox, type RgbImage } from '../inference/image.js';
-import type { Box } from '../recognize/types.js';
+import type { Box } from '../contracts.js';
 import { ENGINE_FAST_PLATE, emptyRead, readFromChars, type EngineRead, type PlateReader, type ReadChar } from './types.js';
 
 export const FAST_PLATE_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_';

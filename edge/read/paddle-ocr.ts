@@ -13,7 +13,7 @@ import { LazyModel } from '../inference/lazy-model.js';
 import { crop, padBox, toPlanar, type RgbImage } from '../inference/image.js';
 import sharp from 'sharp';
 import { PLATE_ALPHABET, normalizePlate } from '../../shared/plate/index.js';
-import type { Box } from '../recognize/types.js';
+import type { Box } from '../contracts.js';
 import { ENGINE_PADDLE, readFromChars, type EngineRead, type PlateReader, type ReadChar } from './types.js';
 
 const H = 48;

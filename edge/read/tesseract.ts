@@ -12,7 +12,7 @@ import { AppError } from '../../shared/errors.js';
 import { PLATE_ALPHABET, normalizePlate } from '../../shared/plate/index.js';
 import { clampBox, padBox, type RgbImage } from '../inference/image.js';
 import { packageDir } from '../inference/package-dir.js';
-import type { Box } from '../recognize/types.js';
+import type { Box } from '../contracts.js';
 import { ENGINE_TESSERACT, emptyRead, readFromChars, type EngineRead, type PlateReader, type ReadChar } from './types.js';
 
 /** Where the bundled English data lives: `4.0.0_best_int` (LSTM only, 3 MB). */

@@ -4,7 +4,7 @@
  * runner-up characters, which the consensus uses to settle look-alikes.
  */
 import type { RgbImage } from '../inference/image.js';
-import type { Box } from '../recognize/types.js';
+import type { Box } from '../contracts.js';
 
 /** One character position of a read. */
 export interface ReadChar {

@@ -14,7 +14,7 @@ import { iou } from '../detect/geometry.js';
 import { decodeImage } from '../inference/image.js';
 import { align } from '../read/align.js';
 import type { FullRecognizer } from './index.js';
-import type { Box } from './types.js';
+import type { Box } from '../contracts.js';
 
 export interface LabelledImage {
   file: string;

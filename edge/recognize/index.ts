@@ -28,10 +28,10 @@ import type { TrustTable } from '../read/consensus.js';
 import { DedupWindow } from '../track/dedup.js';
 import { PlateTracker, type TrackerOptions } from '../track/tracker.js';
 import { PlatePipeline, readPlateBox, type FrameAnalysis, type PlateReading } from './pipeline.js';
-import type { Box, CameraRecognizer, ConfirmedRead, Frame, ImageResult, Recognizer } from './types.js';
+import type { Box, CameraRecognizer, ConfirmedRead, Frame, ImageResult, Recognizer } from '../contracts.js';
 
 export { ENGINE_NAMES, ENGINE_FAST_PLATE, ENGINE_PADDLE, ENGINE_TESSERACT };
-export type * from './types.js';
+export type * from '../contracts.js';
 export type { FrameAnalysis, PlateReading } from './pipeline.js';
 
 export interface RecognizerOptions {

@@ -15,7 +15,7 @@ import type { EngineRead, PlateReader } from '../read/types.js';
 import type { Logger } from '../../shared/log.js';
 import type { Region } from '../../shared/plate/index.js';
 import { matchingFormats } from '../../shared/plate/index.js';
-import type { Box, Candidate, ImageResult, PlateResult, StageTimings, VehicleDetection } from './types.js';
+import type { Box, Candidate, ImageResult, PlateResult, StageTimings, VehicleDetection } from '../contracts.js';
 
 export interface PipelineStages {
   vehicles?: VehicleDetector;

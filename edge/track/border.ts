@@ -9,7 +9,7 @@
  * touches the edge of the searched area.
  */
 import { canonicalPlate } from '../../shared/plate/index.js';
-import type { Box } from '../recognize/types.js';
+import type { Box } from '../contracts.js';
 
 /**
  * True when `box` lies at an edge of the searched area: the frame (`width` × `height`) or,

@@ -42,7 +42,7 @@ import { plateDistance } from '../read/align.js';
 import { vote, type Ballot, type ConsensusResult, type TrustTable } from '../read/consensus.js';
 import type { EngineRead } from '../read/types.js';
 import { matchingFormats, type Region } from '../../shared/plate/index.js';
-import type { Box, Candidate, Frame, VehicleDetection } from '../recognize/types.js';
+import type { Box, Candidate, Frame, VehicleDetection } from '../contracts.js';
 import { isBorderCut, isPartialRead } from './border.js';
 
 export interface TrackerOptions {

@@ -2,7 +2,7 @@ import t from 'tap';
 import { dbBoxes, decodeFastestDet, iou, nms, joinLinePieces, isPlateShaped, colorName, vehicleColor, TextPlateLocator, FastestDetVehicleDetector } from '../../../edge/detect/index.js';
 import { InferenceHost } from '../../../edge/inference/index.js';
 import { ModelStore } from '../../../edge/inference/model-store.js';
-import { hasMirror, MIRROR, NO_MIRROR, renderScene } from '../recognize/fixtures.js';
+import { FASTESTDET_MODEL, renderScene } from '../recognize/fixtures.js';
 
 t.test('box geometry and NMS', async (t) => {
   const a = { x: 0, y: 0, width: 10, height: 10 };
@@ -86,10 +86,10 @@ t.test('the PP-OCRv4 text detector finds a rendered plate and only plate-shaped 
   t.notOk(roi.some((r) => iou(r.box, scene.plate) > 0.4), 'outside the region of interest, not searched');
 });
 
-t.test('FastestDet on the mirror', { skip: hasMirror ? false : NO_MIRROR }, async (t) => {
+t.test('FastestDet (shipped in models/)', async (t) => {
   const host = new InferenceHost();
   t.teardown(() => host.close());
-  const det = new FastestDetVehicleDetector(host, `${MIRROR}/FastestDet.onnx`);
+  const det = new FastestDetVehicleDetector(host, FASTESTDET_MODEL);
   await det.load();
   const scene = await renderScene('KXR 482');
   const v = await det.detect(scene.image);

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ModelStore, loadManifest, sha256, type Manifest } from '../../../edge/inference/model-store.js';
 
 const good = Buffer.from('tiny model bytes for the test');
@@ -21,14 +22,20 @@ async function dirs(t: { teardown(fn: () => unknown): void }) {
   return { mirror: join(root, 'mirror'), modelsDir: join(root, 'models') };
 }
 
-t.test('the shipped manifest is valid and lists the npm and mirror models', async (t) => {
+t.test('the shipped manifest is valid; npm and project models are found and verified', async (t) => {
   const m = await loadManifest();
   const ids = m.models.map((x) => x.id);
   for (const id of ['ppocr-det', 'ppocr-rec', 'tesseract-eng', 'fast-plate-ocr', 'fastestdet']) t.ok(ids.includes(id), id);
   const store = new ModelStore(m, { modelsDir: '/nonexistent' });
   t.equal((await store.status('ppocr-det')).state, 'ok', 'npm model found and verified');
-  t.equal((await store.status('fast-plate-ocr')).state, 'missing');
-  await t.rejects(store.require('fast-plate-ocr'), { code: 'MODEL_MISSING', message: /anpr models fetch/ });
+  for (const id of ['fast-plate-ocr', 'fastestdet']) {
+    const s = await store.status(id);
+    t.same([s.state, s.origin], ['ok', 'project'], `${id} ships with the project`);
+    t.ok(existsSync(join(dirname(s.path!), 'LICENSE')), `${id}: its licence file is beside it`);
+  }
+  const { modelsDir } = await dirs(t);
+  const fresh = new ModelStore(m, { modelsDir });
+  t.same(await fresh.fetch({ download: async () => t.fail('nothing may be downloaded') as never }), [], 'fetch has nothing to install');
 });
 
 t.test('fetch from a mirror installs verified files only', async (t) => {

@@ -3,7 +3,7 @@ import { decodeSlots, FAST_PLATE_ALPHABET, ctcDecodePlate, classGroups, PaddleOc
 import { InferenceHost } from '../../../edge/inference/index.js';
 import { ModelStore } from '../../../edge/inference/model-store.js';
 import { PLATE_ALPHABET } from '../../../shared/plate/index.js';
-import { hasMirror, MIRROR, NO_MIRROR, renderPlate } from '../recognize/fixtures.js';
+import { FAST_PLATE_OCR_MODEL, renderPlate } from '../recognize/fixtures.js';
 
 t.test('fast-plate-ocr slots: argmax per slot, padding dropped, runner-ups kept', async (t) => {
   const slots = 4;
@@ -71,8 +71,8 @@ t.test('tesseract reads a rendered plate from the local data (no download)', asy
   t.ok(r.chars.every((c) => c.confidence >= 0 && c.confidence <= 1));
 });
 
-t.test('fast-plate-ocr reads rendered plates', { skip: hasMirror ? false : NO_MIRROR }, async (t) => {
-  const cct = new FastPlateOcrReader(host, `${MIRROR}/cct_xs_v1_global.onnx`);
+t.test('fast-plate-ocr reads rendered plates', async (t) => {
+  const cct = new FastPlateOcrReader(host, FAST_PLATE_OCR_MODEL);
   await cct.load();
   const a = await renderPlate('MK 3301');
   const reads = await cct.read(a, [{ x: 0, y: 0, width: a.width, height: a.height }]);

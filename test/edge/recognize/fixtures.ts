@@ -2,15 +2,13 @@
  * Test inputs the tests make themselves: rendered plates (SVG text through sharp, DejaVu
  * fonts), scenes with a plate on a car-coloured body, and hand-encoded tiny ONNX models.
  */
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import type { RgbImage } from '../../../edge/inference/image.js';
 
-/** The model mirror, when this machine has one. */
-export const MIRROR = fileURLToPath(new URL('../../../../shared/models/', import.meta.url));
-export const hasMirror = existsSync(`${MIRROR}/cct_xs_v1_global.onnx`) && existsSync(`${MIRROR}/FastestDet.onnx`);
-export const NO_MIRROR = 'model mirror ../shared/models is absent (fast-plate-ocr, FastestDet): skipped';
+/** The two models that ship with the project (models/). */
+export const FAST_PLATE_OCR_MODEL = fileURLToPath(new URL('../../../models/fast-plate-ocr/cct_xs_v1_global.onnx', import.meta.url));
+export const FASTESTDET_MODEL = fileURLToPath(new URL('../../../models/fastestdet/FastestDet.onnx', import.meta.url));
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 

@@ -3,7 +3,7 @@ import { PlatePipeline } from '../../../edge/recognize/pipeline.js';
 import type { PlateLocator } from '../../../edge/detect/types.js';
 import type { EngineRead, PlateReader } from '../../../edge/read/types.js';
 import type { RgbImage } from '../../../edge/inference/image.js';
-import type { Box } from '../../../edge/recognize/types.js';
+import type { Box } from '../../../edge/contracts.js';
 import { regionsById } from '../../../shared/plate/index.js';
 
 /** Stages that need no model: a locator returning fixed boxes, readers returning fixed texts. */

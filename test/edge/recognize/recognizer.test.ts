@@ -2,12 +2,12 @@ import t from 'tap';
 import { createRecognizer, ENGINE_NAMES, type Frame } from '../../../edge/recognize/index.js';
 import { renderScene } from './fixtures.js';
 
-// npm-shipped models only (PP-OCRv4 det+rec, tesseract): no mirror, no models dir.
+// Out of the box: the npm and project models only, no mirror, no models dir.
 const rec = await createRecognizer({ modelsDir: '/nonexistent-models-dir', vehicles: false });
 t.teardown(() => rec.dispose());
 
-t.test('runs with the npm-shipped models alone', async (t) => {
-  t.same(rec.engines, ['paddle-ocr', 'tesseract']);
+t.test('runs every engine out of the box (npm and project models)', async (t) => {
+  t.same(rec.engines, ['fast-plate-ocr', 'paddle-ocr', 'tesseract']);
   t.equal(rec.vehicleDetector, undefined);
   t.same([...ENGINE_NAMES].sort(), ['fast-plate-ocr', 'paddle-ocr', 'tesseract']);
 });
@@ -22,7 +22,7 @@ t.test('recognizeImage finds and reads a rendered plate', async (t) => {
   t.ok(p.confidence > 0.5);
   const ix = Math.max(0, Math.min(p.box.x + p.box.width, scene.plate.x + scene.plate.width) - Math.max(p.box.x, scene.plate.x));
   t.ok(ix > scene.plate.width * 0.6, 'the box covers the plate');
-  t.same(p.rawCandidates.map((c) => c.model), ['paddle-ocr', 'tesseract']);
+  t.same(p.rawCandidates.map((c) => c.model), ['fast-plate-ocr', 'paddle-ocr', 'tesseract']);
   t.ok(Array.isArray(p.votes) && (p.votes as unknown[]).length === 6, 'votes per position');
   t.ok(r.timings.total > 0 && r.timings.read['paddle-ocr'] >= 0);
 });

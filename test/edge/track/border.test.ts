@@ -6,7 +6,7 @@ import t from 'tap';
 import { PlateTracker, isBorderCut, isPartialRead, type TrackedObservation, type TrackResult } from '../../../edge/track/index.js';
 import { vote } from '../../../edge/read/consensus.js';
 import type { EngineRead } from '../../../edge/read/types.js';
-import type { Box, Frame } from '../../../edge/recognize/types.js';
+import type { Box, Frame } from '../../../edge/contracts.js';
 import { regionsById, type Region } from '../../../shared/plate/index.js';
 
 const W = 960;

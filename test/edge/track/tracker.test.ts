@@ -2,7 +2,7 @@ import t from 'tap';
 import { PlateTracker, DedupWindow, engineCandidates, type TrackedObservation } from '../../../edge/track/index.js';
 import { vote } from '../../../edge/read/consensus.js';
 import type { EngineRead } from '../../../edge/read/types.js';
-import type { Frame } from '../../../edge/recognize/types.js';
+import type { Frame } from '../../../edge/contracts.js';
 
 const read = (engine: string, text: string, conf = 0.9): EngineRead => ({ engine, text, confidence: conf, chars: [...text].map((char) => ({ char, confidence: conf })) });
 

@@ -1,6 +1,7 @@
 /**
- * The recognition pipeline's public contract, shared by the stages (detect, read, consensus)
- * and by the daemon that feeds it frames. Stages meet through these types only.
+ * The stage contracts of the edge: what capture, detect, read, track and the recognizer hand
+ * each other (frames, boxes, candidates, reads). Stages import this module and never the
+ * orchestrator (`recognize/`) above them; it imports nothing.
  */
 
 /** One decoded video frame, packed RGB24 (width*height*3 bytes). */
@@ -65,8 +66,25 @@ export interface CameraRecognizer {
   flush(): ConfirmedRead[];
 }
 
+/**
+ * What an installer may set per camera for recognition (from the edge file or the cloud's
+ * camera config). Absent fields take the recognizer's defaults.
+ */
+export interface CameraRecognitionSettings {
+  /** Plates are searched inside this box of the frame (pixels of the camera's frame size). */
+  roi?: Box;
+  /** Plate-format regions of this camera, e.g. ['br']. */
+  regions?: string[];
+  /** Plate boxes lower than this many pixels are not read (too small to read reliably). */
+  minPlateHeight?: number;
+  /** Cross-frame consensus confidence a track needs to become an event. */
+  minConfidence?: number;
+  /** Clear frames agreeing on one text that confirm a track at once (the early decision). */
+  confirmFrames?: number;
+}
+
 export interface Recognizer {
-  forCamera(cameraId: string, opts?: { roi?: Box; regions?: string[] }): CameraRecognizer;
+  forCamera(cameraId: string, opts?: CameraRecognitionSettings): CameraRecognizer;
   dispose(): Promise<void>;
 }
 
