@@ -5,6 +5,7 @@
  * partial body by deep merge and validates the merged result with the same create schema.
  */
 import { z, Id, Metadata } from './common.js';
+import { CameraRecognition, roiOutsideFrame } from './camera-recognition.js';
 
 const Name = z.string().trim().min(1).max(128).describe('Human-readable name, 1-128 characters');
 
@@ -47,7 +48,23 @@ const MqttUrl = z
     }
   }, 'Invalid URL: expected mqtt://, mqtts://, ws:// or wss://');
 
-export const CameraCreate = z
+/**
+ * A camera's metadata: free-form as the contract says, except `recognition`, which holds the
+ * camera's recognition settings (shared/schemas/camera-recognition.ts) and is validated.
+ */
+export const CameraMetadata = z
+  .object({ recognition: CameraRecognition.nullable().optional() })
+  .catchall(z.unknown())
+  .superRefine((m, ctx) => {
+    const r = Metadata.safeParse(m);
+    if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });
+  })
+  .openapi({
+    description: 'Free-form JSON object (≤ 16 KiB); `recognition` holds the camera\'s recognition settings (CameraRecognition), read by the edges',
+    example: { location: 'Main gate', recognition: { regions: ['br'], roi: { x: 0, y: 360, width: 1920, height: 720 } } },
+  });
+
+const CameraFields = z
   .object({
     id: Id.optional().describe('Optional id; generated (cam-001, cam-002, …) when absent'),
     name: Name,
@@ -65,10 +82,16 @@ export const CameraCreate = z
       .describe('Analysis resolution (default 1920x1080)'),
     detection_model: z.string().max(128).nullable().default(null).describe('Vehicle/plate detector model name'),
     ocr_models: z.array(z.string().min(1).max(128)).max(16).default([]).describe('OCR engines to run, by name'),
-    metadata: Metadata.default({}),
+    metadata: CameraMetadata.default({}),
   })
-  .strict()
-  .openapi('CameraCreate');
+  .strict();
+
+/** The ROI of `metadata.recognition` is in pixels of the camera's `resolution`: it must lie inside. */
+export const CameraCreate = CameraFields.superRefine((c, ctx) => {
+  const roi = c.metadata.recognition?.roi;
+  const why = roi ? roiOutsideFrame(roi, c.resolution) : null;
+  if (why) ctx.addIssue({ code: 'custom', path: ['metadata', 'recognition', 'roi'], message: why });
+}).openapi('CameraCreate');
 
 export const Point = z
   .object({ x: z.number().min(0).max(10_000), y: z.number().min(0).max(10_000) })
@@ -210,7 +233,7 @@ export const ExporterCreate = z
   .openapi('ExporterCreate');
 
 const Stamps = { id: z.string(), created_at: z.string(), updated_at: z.string() };
-export const Camera = CameraCreate.extend(Stamps).openapi('Camera');
+export const Camera = CameraFields.extend(Stamps).openapi('Camera');
 export const Zone = ZoneCreate.extend(Stamps).openapi('Zone');
 export const Model = ModelCreate.extend(Stamps).openapi('Model');
 export const Sensor = SensorCreate.extend(Stamps).openapi('Sensor');
