@@ -6,6 +6,10 @@
  */
 import { z, Id } from '../../shared/schemas/common.js';
 import { ExporterCreate, ZoneGeometry } from '../../shared/schemas/config.js';
+import { CameraRecognition, HwAccelMode, roiOutsideFrame } from '../../shared/schemas/camera-recognition.js';
+
+/** The per-camera recognition settings: the same field schemas as the cloud's `metadata.recognition`. */
+const R = CameraRecognition.shape;
 
 /** A camera source: rtsp(s)://, http(s):// (MJPEG or any stream ffmpeg reads), or a file path. */
 const SourceUrl = z
@@ -31,15 +35,20 @@ export const EdgeCamera = z
       .strict()
       .default({ width: 1280, height: 720 })
       .describe('Size frames are scaled to before analysis (default 1280x720)'),
-    hwaccel: z
-      .enum(['none', 'nvdec', 'jetson'])
-      .default('none')
-      .describe('Hardware decoding: none, nvdec (NVIDIA on x86: -hwaccel cuda) or jetson (JetPack ffmpeg: -c:v h264_nvv4l2dec) (default none)'),
+    hwaccel: HwAccelMode.default('none').describe('Hardware decoding: none, nvdec (NVIDIA on x86: -hwaccel cuda) or jetson (JetPack ffmpeg: -c:v h264_nvv4l2dec) (default none)'),
     ffmpeg_input_args: z.array(z.string().max(256)).max(32).default([]).describe('Extra ffmpeg input options before -i (default none, ≤32)'),
     heartbeat_s: z.number().min(1).max(300).default(10).describe('No frame for this many seconds = camera dead, ffmpeg restarted, 1-300 (default 10)'),
-    regions: z.array(z.string().min(1).max(16)).max(16).optional().describe('Plate formats for this camera; default: the edge-wide `regions`'),
+    regions: R.regions,
+    roi: R.roi,
+    min_plate_height: R.min_plate_height,
+    min_confidence: R.min_confidence,
+    confirm_frames: R.confirm_frames,
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    const why = c.roi ? roiOutsideFrame(c.roi, c.resolution) : null;
+    if (why) ctx.addIssue({ code: 'custom', path: ['roi'], message: why });
+  });
 export type EdgeCamera = z.output<typeof EdgeCamera>;
 
 export const EdgeZone = z

@@ -84,10 +84,12 @@ t.test('cloud config sync: takes the cloud lists, caches the last good copy, sta
   t.equal(((await changed) as { cameras: unknown[] }).cameras.length, 1);
   t.equal(await sync.syncOnce(), false, 'no change, no event');
 
-  // An invalid cloud config is refused; the one in force stays.
-  cloud.lists.cameras = [{ id: 'bad id!', rtsp_url: 'rtsp://x/y' }];
+  // An invalid cloud config is refused; the one in force stays (cameras are checked one by one:
+  // test/edge/config/camera-recognition.test.ts).
+  cloud.lists.zones = [{ id: 'bad zone!', camera_id: 'cam-1', geometry: { type: 'polygon', points: [] } }];
   t.equal(await sync.syncOnce(), false);
   t.match(sync.lastError, /invalid/);
+  cloud.lists.zones = [];
 
   // Cloud unreachable at start: the cached copy is used.
   await cloud.stop();
