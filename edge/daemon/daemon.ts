@@ -24,7 +24,7 @@ import { Outbox } from '../outbox/outbox.js';
 import { SaveRetryQueue } from '../outbox/save-queue.js';
 import type { Decision } from '../decide/index.js';
 import type { RecognizerOptions } from '../recognize/index.js';
-import type { CameraRecognizer, ConfirmedRead, Recognizer } from '../contracts.js';
+import type { CameraRecognitionSettings, CameraRecognizer, ConfirmedRead, Recognizer } from '../contracts.js';
 import { buildEventBody, encodeImages } from './event-builder.js';
 import { describeModels, modelSetKey, recognizerOptions, type CloudModel } from './models.js';
 import { Metrics } from './metrics.js';
@@ -60,7 +60,10 @@ export interface EdgeDaemonOptions {
 
 interface CameraRun {
   cfg: EdgeCamera;
+  /** What the capture is built from (a change restarts the camera); see captureKey. */
   key: string;
+  /** The recognition settings in force (a change reconfigures the recognizer only). */
+  recKey: string;
   capture: CameraCapture;
   loop: Promise<void>;
   /** The recognizer this camera's frames go to, and its per-camera state. */
@@ -69,6 +72,22 @@ interface CameraRun {
   /** Serialises a frame's push + commits with a recognizer swap of this camera. */
   lock: Promise<void>;
   ended: boolean;
+}
+
+/** A camera's recognition settings (edge file or the cloud's `metadata.recognition`) as the recognizer takes them. */
+function recognitionSettings(cam: EdgeCamera, edgeRegions: string[]): CameraRecognitionSettings {
+  const s: CameraRecognitionSettings = { regions: cam.regions ?? edgeRegions };
+  if (cam.roi) s.roi = { ...cam.roi };
+  if (cam.min_plate_height != null) s.minPlateHeight = cam.min_plate_height;
+  if (cam.min_confidence != null) s.minConfidence = cam.min_confidence;
+  if (cam.confirm_frames != null) s.confirmFrames = cam.confirm_frames;
+  return s;
+}
+
+/** Everything but the recognition settings: what a camera's capture and loop are built from (hwaccel included). */
+function captureKey(cam: EdgeCamera): string {
+  const { regions: _r, roi: _roi, min_plate_height: _h, min_confidence: _c, confirm_frames: _f, ...capture } = cam;
+  return JSON.stringify(capture);
 }
 
 interface SaveCtx {
@@ -187,7 +206,8 @@ export class EdgeDaemon {
     const cams = new Map(next.cameras.filter((c) => c.enabled).map((c) => [c.id, c]));
     for (const [id, run] of this.cameras) {
       const want = cams.get(id);
-      if (!want || JSON.stringify(want) !== run.key) await this.stopCamera(id);
+      if (!want || captureKey(want) !== run.key) await this.stopCamera(id);
+      else if (JSON.stringify(recognitionSettings(want, next.regions)) !== run.recKey) await this.reconfigureCamera(run, want);
     }
     for (const [id, cam] of cams) if (!this.cameras.has(id)) this.startCamera(cam);
   }
@@ -239,7 +259,39 @@ export class EdgeDaemon {
     return m;
   }
 
+  /**
+   * This camera's recognizer state on `recognizer` with the camera's settings. Settings the
+   * recognizer refuses (the config schemas should have caught them) are logged and the camera
+   * runs with the defaults rather than not at all.
+   */
+  private cameraRecognizer(recognizer: Recognizer, cam: EdgeCamera): { rec: CameraRecognizer; settings: CameraRecognitionSettings; recKey: string } {
+    const settings = recognitionSettings(cam, this.config.regions);
+    const recKey = JSON.stringify(settings);
+    try {
+      return { rec: recognizer.forCamera(cam.id, settings), settings, recKey };
+    } catch (e) {
+      this.log.error({ camera: cam.id, err: e, settings }, "the recognizer refused this camera's recognition settings; running it with the defaults");
+      return { rec: recognizer.forCamera(cam.id, {}), settings, recKey };
+    }
+  }
+
+  /** New recognition settings for a running camera: applied between two frames, the capture keeps running. */
+  private async reconfigureCamera(run: CameraRun, cam: EdgeCamera): Promise<void> {
+    await this.withLock(run, async () => {
+      if (run.ended) return;
+      const { rec, settings, recKey } = this.cameraRecognizer(run.recognizer, cam);
+      // A recognizer that hands out new per-camera state: the old state's open tracks are not lost.
+      if (rec !== run.rec) await this.flushCamera(run);
+      run.cfg = cam;
+      run.rec = rec;
+      run.recKey = recKey;
+      this.log.info({ camera: cam.id, settings }, 'camera recognition settings changed; recognizer reconfigured');
+    });
+  }
+
   private startCamera(cam: EdgeCamera): void {
+    const recognizer = this.recognizer;
+    const { rec, recKey } = this.cameraRecognizer(recognizer, cam);
     const capture = new CameraCapture({
       cameraId: cam.id,
       url: cam.rtsp_url,
@@ -253,13 +305,11 @@ export class EdgeDaemon {
       logger: this.log,
     });
     capture.start();
-    const recognizer = this.recognizer;
-    const rec = recognizer.forCamera(cam.id, { regions: cam.regions ?? this.config.regions });
-    const run: CameraRun = { cfg: cam, key: JSON.stringify(cam), capture, loop: Promise.resolve(), recognizer, rec, lock: Promise.resolve(), ended: false };
+    const run: CameraRun = { cfg: cam, key: captureKey(cam), recKey, capture, loop: Promise.resolve(), recognizer, rec, lock: Promise.resolve(), ended: false };
     this.runs.add(run);
     run.loop = this.cameraLoop(run).finally(() => this.runs.delete(run));
     this.cameras.set(cam.id, run);
-    this.log.info({ camera: cam.id, url: redactUrl(cam.rtsp_url) }, 'camera started');
+    this.log.info({ camera: cam.id, url: redactUrl(cam.rtsp_url), hwaccel: cam.hwaccel }, 'camera started');
   }
 
   private async stopCamera(id: string): Promise<void> {
@@ -373,7 +423,7 @@ export class EdgeDaemon {
           if (run.ended || run.recognizer === next) return;
           await this.flushCamera(run);
           run.recognizer = next;
-          run.rec = next.forCamera(run.cfg.id, { regions: run.cfg.regions ?? this.config.regions });
+          ({ rec: run.rec, recKey: run.recKey } = this.cameraRecognizer(next, run.cfg));
         }),
       ),
     );
