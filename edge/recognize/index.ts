@@ -26,9 +26,9 @@ import { TesseractReader } from '../read/tesseract.js';
 import { ENGINE_FAST_PLATE, ENGINE_NAMES, ENGINE_PADDLE, ENGINE_TESSERACT, type PlateReader } from '../read/types.js';
 import type { TrustTable } from '../read/consensus.js';
 import { DedupWindow } from '../track/dedup.js';
-import { PlateTracker, type TrackerOptions } from '../track/tracker.js';
+import { DEFAULT_TRACKER_OPTIONS, PlateTracker, type TrackerOptions } from '../track/tracker.js';
 import { PlatePipeline, readPlateBox, type FrameAnalysis, type PlateReading } from './pipeline.js';
-import type { Box, CameraRecognizer, ConfirmedRead, Frame, ImageResult, Recognizer } from '../contracts.js';
+import type { Box, CameraRecognitionSettings, CameraRecognizer, ConfirmedRead, Frame, ImageResult, Recognizer } from '../contracts.js';
 
 export { ENGINE_NAMES, ENGINE_FAST_PLATE, ENGINE_PADDLE, ENGINE_TESSERACT };
 export type * from '../contracts.js';
@@ -156,7 +156,7 @@ export async function createRecognizer(opts: RecognizerOptions = {}): Promise<Fu
         cam = new CameraPipeline(cameraId, pipeline, defaultRegions, opts, log);
         cameras.set(cameraId, cam);
       }
-      cam.configure(o.roi, regionsFor(o.regions));
+      cam.configure(o, regionsFor(o.regions));
       return cam;
     },
     async dispose() {
@@ -174,7 +174,9 @@ class CameraPipeline implements CameraRecognizer {
   private readonly tracker: PlateTracker;
   private readonly dedup: DedupWindow;
   private roi?: Box;
+  private minPlateHeight?: number;
   private regions: Region[];
+  private readonly defaults: { minConfidence: number; confirmFrames: number };
   private busy = false;
   private waiting?: { frame: Frame; resolve: (r: ConfirmedRead[]) => void; reject: (e: unknown) => void };
   dropped = 0;
@@ -188,13 +190,20 @@ class CameraPipeline implements CameraRecognizer {
   ) {
     this.regions = defaultRegions;
     this.tracker = new PlateTracker(defaultRegions, { ...opts.tracker, minFrames: opts.minFrames ?? 1, trust: opts.trust });
+    this.defaults = {
+      minConfidence: opts.tracker?.minConfidence ?? DEFAULT_TRACKER_OPTIONS.minConfidence,
+      confirmFrames: opts.tracker?.confirmFrames ?? DEFAULT_TRACKER_OPTIONS.confirmFrames,
+    };
     this.dedup = new DedupWindow(opts.dedupWindowMs ?? 60_000);
   }
 
-  configure(roi: Box | undefined, regions: Region[] | undefined) {
-    this.roi = roi;
+  /** Applies the camera's settings; an absent one returns to the recognizer's default. */
+  configure(s: CameraRecognitionSettings, regions: Region[] | undefined) {
+    this.roi = s.roi;
+    this.minPlateHeight = s.minPlateHeight;
     // Plates at the ROI's edge (as at the frame's) may be cut: the tracker weighs them less.
-    this.tracker.setRoi(roi);
+    this.tracker.setRoi(s.roi);
+    this.tracker.setDecision({ minConfidence: s.minConfidence ?? this.defaults.minConfidence, confirmFrames: s.confirmFrames ?? this.defaults.confirmFrames });
     if (regions) {
       this.regions = regions;
       this.tracker.setRegions(regions);
@@ -216,7 +225,7 @@ class CameraPipeline implements CameraRecognizer {
     this.busy = true;
     try {
       const t = performance.now();
-      const analysis = await this.pipeline.analyze({ width: frame.width, height: frame.height, data: frame.data }, { roi: this.roi, regions: this.regions });
+      const analysis = await this.pipeline.analyze({ width: frame.width, height: frame.height, data: frame.data }, { roi: this.roi, regions: this.regions, minPlateHeight: this.minPlateHeight });
       const ms = performance.now() - t;
       const share = ms / Math.max(1, analysis.observations.length);
       const results = this.tracker.update(

@@ -82,8 +82,11 @@ export class PlatePipeline {
     this.opts.logger?.warn({ err, engine }, 'engine failed; frame read without it');
   }
 
-  /** Runs every stage on one image. `roi` limits the plate search; `regions` overrides the formats. */
-  async analyze(image: RgbImage, o: { roi?: Box; regions?: Region[] } = {}): Promise<FrameAnalysis> {
+  /**
+   * Runs every stage on one image. `roi` limits the plate search; `regions` overrides the
+   * formats; plate boxes lower than `minPlateHeight` pixels are not read.
+   */
+  async analyze(image: RgbImage, o: { roi?: Box; regions?: Region[]; minPlateHeight?: number } = {}): Promise<FrameAnalysis> {
     const t0 = performance.now();
     const timings: StageTimings = { plates: 0, read: {}, consensus: 0, total: 0 };
     const regions = o.regions ?? this.opts.regions;
@@ -98,7 +101,7 @@ export class PlatePipeline {
 
     let t = performance.now();
     const areas = this.opts.plateSearch === 'vehicles' && vehicles.length ? vehicles.map((v) => padBox(v.box, 0.1, 0.1)) : o.roi ? [o.roi] : [];
-    const found = await this.stages.locator.locate(image, areas);
+    const found = (await this.stages.locator.locate(image, areas)).filter((r) => r.box.height >= (o.minPlateHeight ?? 0));
     timings.plates = performance.now() - t;
 
     const [primary, ...others] = this.stages.readers;

@@ -1,10 +1,20 @@
 /**
  * Per-camera plate tracker with cross-frame voting. Detections of successive frames join a
- * track when their boxes overlap or their texts are (look-alike) close; a track closes when
- * it has not been seen for `maxGapMs`, and then every read of every frame votes once more
- * (see read/consensus.ts). A track that keeps going is confirmed once `maxTrackFrames` is
- * reached, so a parked car still produces its event; it then stays open, silent, until it
- * leaves.
+ * track when their boxes overlap or their texts are (look-alike) close — but two confident,
+ * different reads in clear view never join: they are two vehicles, like the next car that
+ * stops where the last one stood. A track gives at most one result:
+ * - the early decision: as soon as `confirmFrames` clear frames read the text that the
+ *   cross-frame vote gives, each and the vote with at least `minConfidence`, the track is
+ *   confirmed with the read of that moment (a barrier must not wait for the car to leave);
+ * - otherwise when it closes (unseen for `maxGapMs`: every read of every frame votes once
+ *   more, see read/consensus.ts), or when it reaches `maxTrackFrames` (a parked car that never
+ *   reads stably still produces its event).
+ * After its result the track stays open, silent, until it leaves: later frames of the same
+ * pass never make a second event. The trade-off: the event carries the read of the moment of
+ * decision; a better read a second later does not replace it (an operator's correction
+ * does). Two agreeing frames are the least evidence that is not one frame's accident; a
+ * camera that sees plates from far away can ask for more (`confirmFrames`) or turn the early
+ * decision off (0).
  *
  * Plates cut by the border. A plate box at the edge of the frame (or of the camera's region
  * of interest: within `borderChars` character sizes left and right, `borderMargin` of the
@@ -52,6 +62,12 @@ export interface TrackerOptions {
   maxTrackFrames: number;
   /** Frames a track needs before it may be confirmed. */
   minFrames: number;
+  /**
+   * The early decision: a track is confirmed as soon as this many of its frames, clear of the
+   * border, read the text of the cross-frame vote with at least `minConfidence` each (and the
+   * vote itself reaches `minConfidence`). 0 turns it off (confirm on close or at `maxTrackFrames`).
+   */
+  confirmFrames: number;
   /** Cross-frame consensus confidence a track needs to be confirmed. */
   minConfidence: number;
   trust?: TrustTable;
@@ -82,6 +98,7 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   maxGapMs: 1500,
   maxTrackFrames: 25,
   minFrames: 1,
+  confirmFrames: 2,
   minConfidence: 0.5,
   borderMargin: 0.005,
   borderChars: 1,
@@ -129,6 +146,8 @@ interface Track {
   id: number;
   box: Box;
   text: string;
+  /** Confidence of the read that gave `text`. */
+  textConfidence: number;
   /** The frames' reads, oldest first (a sliding window of at most maxTrackFrames). */
   reads: FrameReads[];
   /** The best view (clear of the border first, then most confident): the only frame whose pixels are kept. */
@@ -146,7 +165,7 @@ interface Track {
 export class PlateTracker {
   private tracks: Track[] = [];
   private nextId = 1;
-  private readonly o: TrackerOptions;
+  private o: TrackerOptions;
   private roi?: Box;
 
   constructor(
@@ -158,6 +177,12 @@ export class PlateTracker {
 
   setRegions(regions: Region[]) {
     this.regions = regions;
+  }
+
+  /** Per-camera decision settings (see TrackerOptions); undefined keeps the current value. */
+  setDecision(o: { minConfidence?: number; confirmFrames?: number }) {
+    if (o.minConfidence !== undefined) this.o.minConfidence = o.minConfidence;
+    if (o.confirmFrames !== undefined) this.o.confirmFrames = o.confirmFrames;
   }
 
   /** The camera's region of interest (plates are searched inside it); none: the whole frame. */
@@ -182,9 +207,14 @@ export class PlateTracker {
         let similar = 1 - plateDistance(tr.text, text) / len;
         // A piece of the plate seen at the border belongs to the track of the whole plate
         // (and the other way round), even where the box jumped between frames.
-        if ((border || tr.lastBorder) && Math.min(tr.text.length, text.length) >= 3 && (isPartialRead(text, tr.text) || isPartialRead(tr.text, text))) {
-          similar = Math.max(similar, 0.7);
-        }
+        const piece = Math.min(tr.text.length, text.length) >= 3 && (isPartialRead(text, tr.text) || isPartialRead(tr.text, text));
+        if ((border || tr.lastBorder) && piece) similar = Math.max(similar, 0.7);
+        // Two confident reads of different plates are two vehicles, even in the same place: at a
+        // gate the next car stops where the last one stood, and must not join (or be silenced
+        // by) the track of the car before it.
+        // (Views at the border may show a piece of the plate: they join by overlap as before.)
+        const clearViews = !border && !tr.lastBorder && Math.min(tr.text.length, text.length) >= 3;
+        if (clearViews && similar < 0.5 && !piece && tr.textConfidence >= this.o.confidentRead && ob.consensus.confidence >= this.o.confidentRead) continue;
         const score = overlap > 0.05 ? overlap + similar : similar >= 0.7 ? similar : 0;
         if (score > bestScore) (bestScore = score), (bestTrack = tr);
       }
@@ -205,12 +235,13 @@ export class PlateTracker {
         tr.lastBorder = border;
         tr.processingMs += ob.processingMs;
         // The track's text (for matching) comes from whole views once there is one.
-        if (ob.consensus.confidence >= 0.5 && (!border || tr.clearFrames === 0)) tr.text = text;
+        if (ob.consensus.confidence >= 0.5 && (!border || tr.clearFrames === 0)) (tr.text = text), (tr.textConfidence = ob.consensus.confidence);
       } else {
         this.tracks.push({
           id: this.nextId++,
           box: ob.box,
           text,
+          textConfidence: ob.consensus.confidence,
           reads: [frameReads],
           best: ob,
           bestBorder: border,
@@ -228,8 +259,8 @@ export class PlateTracker {
     const keep: Track[] = [];
     for (const tr of this.tracks) {
       const closed = ts - tr.lastTs > this.o.maxGapMs;
-      if (!tr.emitted && (closed || tr.reads.length >= this.o.maxTrackFrames)) {
-        const r = this.finish(tr, closed);
+      if (!tr.emitted && (closed || tr.reads.length >= this.o.maxTrackFrames || this.o.confirmFrames > 0)) {
+        const r = this.finish(tr, closed ? 'closed' : tr.reads.length >= this.o.maxTrackFrames ? 'full' : 'early');
         if (r) out.push(r);
         // A long track that is not confident yet keeps its window sliding and tries again.
         tr.emitted = r !== undefined;
@@ -246,7 +277,7 @@ export class PlateTracker {
     const out: TrackResult[] = [];
     for (const tr of this.tracks) {
       if (tr.emitted) continue;
-      const r = this.finish(tr, true);
+      const r = this.finish(tr, 'closed');
       if (r) out.push(r);
     }
     this.tracks = [];
@@ -257,14 +288,22 @@ export class PlateTracker {
     return this.tracks.length;
   }
 
-  /** The track's result, if it may be confirmed now; `ending`: the track closes. */
-  private finish(tr: Track, ending: boolean): TrackResult | undefined {
+  /**
+   * The track's result, if it may be confirmed now. `closed`: the track ends; `full`: it
+   * reached maxTrackFrames; `early`: it goes on, and is confirmed only when its read is stable.
+   */
+  private finish(tr: Track, when: 'closed' | 'full' | 'early'): TrackResult | undefined {
     if (tr.frameCount < this.o.minFrames) return undefined;
     const borderOnly = tr.clearFrames === 0;
     // Border views alone never confirm a track that may still show its whole plate.
-    if (borderOnly && (!ending || this.o.borderOnlyFactor <= 0)) return undefined;
+    if (borderOnly && (when !== 'closed' || this.o.borderOnlyFactor <= 0)) return undefined;
+    if (when === 'early' && tr.clearFrames < this.o.confirmFrames) return undefined;
     let consensus = this.trackVote(tr.reads);
     if (consensus.text.length < 3 || consensus.confidence < this.o.minConfidence) return undefined;
+    if (when === 'early') {
+      const agreeing = tr.reads.filter((fr) => !fr.border && fr.consensus.text === consensus.text && fr.consensus.confidence >= this.o.minConfidence).length;
+      if (agreeing < this.o.confirmFrames) return undefined;
+    }
     if (borderOnly) {
       // Only a plate format vouches that a read seen at the border is the whole plate.
       if (!consensus.format) return undefined;

@@ -139,7 +139,8 @@ t.test('single-frame tracks', async (t) => {
 });
 
 t.test('leaving car: whole views, then pieces at the right edge; one event with the whole plate', async (t) => {
-  const tr = new PlateTracker([], { minFrames: 1 });
+  // Early decision off: the whole pass, pieces included, votes when the track closes.
+  const tr = new PlateTracker([], { minFrames: 1, confirmFrames: 0 });
   const frames = [
     seen(0, plateAt(395), 'GF19LMN'),
     seen(1, plateAt(400), 'GF19LMN'),

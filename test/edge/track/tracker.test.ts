@@ -3,6 +3,9 @@ import { PlateTracker, DedupWindow, engineCandidates, type TrackedObservation } 
 import { vote } from '../../../edge/read/consensus.js';
 import type { EngineRead } from '../../../edge/read/types.js';
 import type { Frame } from '../../../edge/contracts.js';
+import { regionsById } from '../../../shared/plate/index.js';
+
+const REGIONS_US = regionsById(['us']);
 
 const read = (engine: string, text: string, conf = 0.9): EngineRead => ({ engine, text, confidence: conf, chars: [...text].map((char) => ({ char, confidence: conf })) });
 
@@ -16,8 +19,8 @@ function* passingCar(texts: string[], t0: number, x0 = 100): Generator<{ ts: num
   }
 }
 
-t.test('one track per passing car, confirmed when it is lost, voted across frames', async (t) => {
-  const tr = new PlateTracker([], { maxGapMs: 500 });
+t.test('one track per passing car, confirmed when it is lost, voted across frames (early decision off)', async (t) => {
+  const tr = new PlateTracker([], { maxGapMs: 500, confirmFrames: 0 });
   const out = [];
   for (const f of passingCar(['ABC123', 'ABC123', 'A8C123', 'ABC123'], 1000)) out.push(...tr.update(f.ts, f.obs));
   t.same(out, [], 'still in view');
@@ -33,7 +36,7 @@ t.test('one track per passing car, confirmed when it is lost, voted across frame
 });
 
 t.test('two cars at once are two tracks', async (t) => {
-  const tr = new PlateTracker([], { maxGapMs: 500 });
+  const tr = new PlateTracker([], { maxGapMs: 500, confirmFrames: 0 });
   const a = [...passingCar(['ABC123', 'ABC123'], 0, 60)];
   const b = [...passingCar(['XYZ789', 'XYZ789'], 0, 600)];
   for (let i = 0; i < 2; i++) tr.update(a[i].ts, [...a[i].obs, ...b[i].obs]);
@@ -47,6 +50,41 @@ t.test('a parked car is confirmed once after maxTrackFrames, then stays silent',
   const out = frames.flatMap((f) => tr.update(f.ts, f.obs));
   t.equal(out.length, 1);
   t.same(tr.update(5000, []), [], 'no second event when it leaves');
+});
+
+t.test('early decision: two agreeing clear frames confirm at once; later frames add no event', async (t) => {
+  const tr = new PlateTracker([], { maxGapMs: 500 });
+  const frames = [...passingCar(['ABC123', 'ABC123', 'ABC123', 'A8C123', 'ABC123'], 1000)];
+  t.same(tr.update(frames[0].ts, frames[0].obs), [], 'one frame is not enough');
+  const at2 = tr.update(frames[1].ts, frames[1].obs);
+  t.same(at2.map((r) => [r.text, r.frameCount, r.firstSeenTs, r.lastSeenTs]), [['ABC123', 2, 1000, 1100]], 'confirmed on the second agreeing frame');
+  for (const f of frames.slice(2)) t.same(tr.update(f.ts, f.obs), [], 'the same pass stays one event');
+  t.same(tr.update(5000, []), [], 'nothing more when the car leaves');
+});
+
+t.test('early decision waits while the frames disagree', async (t) => {
+  const tr = new PlateTracker([], { maxGapMs: 500 });
+  const frames = [...passingCar(['ABC123', 'ABG128', 'ABC123'], 1000)];
+  t.same(tr.update(frames[0].ts, frames[0].obs), []);
+  t.same(tr.update(frames[1].ts, frames[1].obs), [], 'two different reads: not stable yet');
+  t.same(tr.update(frames[2].ts, frames[2].obs).map((r) => r.text), ['ABC123'], 'the second agreeing frame confirms');
+});
+
+t.test('the next car stopping where the last one stood is a new track and a new event', async (t) => {
+  // A gate: each car stops at the same spot; the boxes overlap completely.
+  const tr = new PlateTracker([], { maxGapMs: 500 });
+  const still = (texts: string[], t0: number) => [...passingCar(texts, t0)].map((f) => ({ ...f, obs: f.obs.map((o) => ({ ...o, box: { x: 400, y: 300, width: 120, height: 30 } })) }));
+  const out = [...still(['AYO9034', 'AYO9034', 'AYO9034'], 0), ...still(['GWT2180', 'GWT2180', 'GWT2180'], 300)].flatMap((f) => tr.update(f.ts, f.obs));
+  out.push(...tr.update(5000, []));
+  t.same(out.map((r) => r.text), ['AYO9034', 'GWT2180']);
+});
+
+t.test('a piece of the plate at the border never confirms early', async (t) => {
+  const tr = new PlateTracker(REGIONS_US, { maxGapMs: 500 });
+  const frame = (i: number): Frame => ({ cameraId: 'c', seq: i, ts: i * 100, width: 960, height: 540, data: Buffer.alloc(0) });
+  const reads = [read('fast-plate-ocr', '123'), read('paddle-ocr', '123', 0.8)];
+  const out = [0, 1, 2, 3].flatMap((i) => tr.update(i * 100, [{ box: { x: 0, y: 300, width: 60, height: 30 }, reads, consensus: vote(reads.map((r) => ({ read: r }))), frame: frame(i), processingMs: 1 }]));
+  t.same(out, [], 'border views only: not confirmed while the track goes on');
 });
 
 t.test('minFrames drops one-frame flickers', async (t) => {
