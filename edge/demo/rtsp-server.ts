@@ -5,6 +5,13 @@ import { fileURLToPath } from 'node:url';
 
 export interface RtspServer {
   url: string;
+  /**
+   * Calls `cb` for each client whose stream starts playing, with the wall-clock time (epoch ms)
+   * at which the file's time 0 was played to it; returns a function that stops the calls.
+   */
+  onPlaying(cb: (epochMs: number) => void): () => void;
+  /** The first client's start time (see onPlaying), once a client plays the stream. */
+  playingAt(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -21,6 +28,25 @@ export async function startRtspServer(o: { file: string; port?: number; path?: s
   });
   let err = '';
   child.stderr!.on('data', (c) => (err += c));
+  const playing = new Set<(epochMs: number) => void>();
+  let firstPlaying: number | null = null;
+  let firstWaiters: Array<(epochMs: number) => void> = [];
+  let lines = '';
+  child.stdout!.on('data', (c) => {
+    lines += c;
+    const parts = lines.split('\n');
+    lines = parts.pop() ?? '';
+    for (const line of parts) {
+      const m = /^PLAYING (\d+)/.exec(line.trim());
+      if (!m) continue;
+      const at = Number(m[1]);
+      if (firstPlaying === null) {
+        firstPlaying = at;
+        firstWaiters.splice(0).forEach((w) => w(at));
+      }
+      for (const cb of playing) cb(at);
+    }
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
@@ -47,6 +73,17 @@ export async function startRtspServer(o: { file: string; port?: number; path?: s
   });
   return {
     url,
+    onPlaying(cb) {
+      playing.add(cb);
+      return () => playing.delete(cb);
+    },
+    playingAt: () =>
+      firstPlaying !== null
+        ? Promise.resolve(firstPlaying)
+        : new Promise<number>((resolve, reject) => {
+            firstWaiters.push(resolve);
+            child.once('close', () => reject(new Error('RTSP server exited before a client played the stream')));
+          }),
     close: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
