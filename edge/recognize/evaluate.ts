@@ -4,6 +4,8 @@
  * - crops: `<dir>/groundtruth.csv` (`file,state,PLATE`) next to the cropped plates.
  * Exact = whole plate string after normalisation (upper case, spaces and dashes removed).
  * A plate counts as detected when a reported box overlaps the labelled one with IoU > 0.4.
+ * A false read is a reported plate (any of an image's plates, not only the top one; the consensus
+ * of a crop) whose text matches no label of that image.
  * The dataset path is always an argument: evaluation data never enters the repository.
  */
 import { existsSync } from 'node:fs';
@@ -35,6 +37,8 @@ export interface Failure {
   got: string;
   detected?: boolean;
   per_engine: Record<string, string>;
+  /** Reported plates that match no label of this image. */
+  false_reads?: string[];
 }
 
 export interface EvalReport {
@@ -47,8 +51,14 @@ export interface EvalReport {
   /** Best single engine and its exact share. */
   best_engine: { engine: string; exact: number } | null;
   char_accuracy: number;
+  /** Reported plates whose text matches no label of their image, in all. */
+  false_reads: number;
+  /** false_reads / images. */
+  false_reads_per_image: number;
+  /** The images with false reads and what was read (end to end only). */
+  false_read_images?: { file: string; expected: string; false_reads: string[] }[];
   /** Per region folder (end to end only). */
-  per_region?: Record<string, { images: number; exact: number; detection_recall: number }>;
+  per_region?: Record<string, { images: number; exact: number; detection_recall: number; false_reads: number }>;
   latency_ms: Record<string, Percentiles | Record<string, Percentiles>>;
   failures: Failure[];
 }
@@ -143,6 +153,7 @@ class Tally {
   n = 0;
   exact = 0;
   detected = 0;
+  falseReads = 0;
   chars = 0;
   readonly engines = new Map<string, number>();
   readonly lat = new Map<string, number[]>();
@@ -177,6 +188,8 @@ function finish(layout: EvalReport['layout'], t: Tally, engines: string[], failu
     per_engine,
     best_engine: bestEntry ? { engine: bestEntry[0], exact: bestEntry[1] } : null,
     char_accuracy: share(t.chars, t.n),
+    false_reads: t.falseReads,
+    false_reads_per_image: t.n === 0 ? 0 : Math.round((t.falseReads / t.n) * 1000) / 1000,
     ...(perRegion ? { per_region: perRegion } : {}),
     latency_ms: t.latency(),
     failures,
@@ -188,6 +201,8 @@ export interface EvalOptions {
   onImage?: (done: number, total: number) => void;
   /** Evaluate at most this many images per layout (quick runs). */
   limit?: number;
+  /** Plate formats for every image instead of each image's region folder (end to end only). */
+  regions?: string[];
 }
 
 /** Runs the recogniser end to end over labelled photos. */
@@ -195,22 +210,25 @@ export async function evaluateEndToEnd(rec: FullRecognizer, items: LabelledImage
   const t = new Tally();
   const regions = new Map<string, Tally>();
   const failures: Failure[] = [];
+  const falseReadImages: NonNullable<EvalReport['false_read_images']> = [];
   const list = o.limit ? items.slice(0, o.limit) : items;
   for (const [k, item] of list.entries()) {
     const t0 = performance.now();
     const image = await decodeImage(await readFile(item.file));
     const decodeMs = performance.now() - t0;
-    const res = await rec.analyze(image, { regions: item.region ? [item.region] : [] });
+    const res = await rec.analyze(image, { regions: o.regions ?? (item.region ? [item.region] : []) });
     const top = res.plates[0];
     const got = top?.plateText ?? '';
     const detected = item.box ? res.plates.some((p) => iou(p.box, item.box!) > 0.4) : false;
     const ok = got === item.plate;
+    const falseReads = res.plates.map((p) => p.plateText).filter((x) => x && x !== item.plate);
     const rt = regions.get(item.region ?? 'other') ?? new Tally();
     regions.set(item.region ?? 'other', rt);
     for (const x of [t, rt]) {
       x.n++;
       x.exact += ok ? 1 : 0;
       x.detected += detected ? 1 : 0;
+      x.falseReads += falseReads.length;
     }
     t.chars += charAccuracy(got, item.plate);
     const perEngine: Record<string, string> = {};
@@ -224,11 +242,14 @@ export async function evaluateEndToEnd(rec: FullRecognizer, items: LabelledImage
     for (const [e, ms] of Object.entries(res.timings.read)) t.time(`read:${e}`, ms);
     t.time('consensus', res.timings.consensus);
     t.time('total', res.timings.total + decodeMs);
-    if (!ok) failures.push({ file: relativeName(item.file), expected: item.plate, got, detected, per_engine: perEngine });
+    if (!ok) failures.push({ file: relativeName(item.file), expected: item.plate, got, detected, per_engine: perEngine, false_reads: falseReads });
+    if (falseReads.length) falseReadImages.push({ file: relativeName(item.file), expected: item.plate, false_reads: falseReads });
     o.onImage?.(k + 1, list.length);
   }
-  const perRegion = Object.fromEntries([...regions].map(([r, x]) => [r, { images: x.n, exact: share(x.exact, x.n), detection_recall: share(x.detected, x.n) }]));
-  return finish('endtoend', t, rec.engines, failures, perRegion);
+  const perRegion = Object.fromEntries(
+    [...regions].map(([r, x]) => [r, { images: x.n, exact: share(x.exact, x.n), detection_recall: share(x.detected, x.n), false_reads: x.falseReads }]),
+  );
+  return { ...finish('endtoend', t, rec.engines, failures, perRegion), false_read_images: falseReadImages };
 }
 
 /** Reads labelled plate crops (the whole image is the plate). */
@@ -246,6 +267,7 @@ export async function evaluateCrops(rec: FullRecognizer, items: LabelledImage[],
     const ok = got === item.plate;
     t.n++;
     t.exact += ok ? 1 : 0;
+    t.falseReads += got && !ok ? 1 : 0;
     t.chars += charAccuracy(got, item.plate);
     const perEngine: Record<string, string> = {};
     for (const read of r.reads) {
