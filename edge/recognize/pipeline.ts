@@ -11,7 +11,8 @@ import type { PlateLocator, PlateRegion, VehicleDetector } from '../detect/types
 import { vehicleColor } from '../detect/vehicle-color.js';
 import { padBox, type RgbImage } from '../inference/image.js';
 import { vote, type Ballot, type ConsensusResult, type TrustTable } from '../read/consensus.js';
-import type { EngineRead, PlateReader } from '../read/types.js';
+import { ENGINE_FAST_PLATE, type EngineRead, type PlateReader } from '../read/types.js';
+import { judgePlates } from './plate-verdict.js';
 import type { Logger } from '../../shared/log.js';
 import type { Region } from '../../shared/plate/index.js';
 import { matchingFormats } from '../../shared/plate/index.js';
@@ -156,8 +157,16 @@ export class PlatePipeline {
         },
       });
     });
-    // Observations are in rank order already (best first).
-    const plates = dedupeOverlaps(observations);
+    // Observations are in rank order already (best first). Text that is not a plate goes.
+    const candidates = dedupeOverlaps(observations);
+    const verdicts = judgePlates(
+      candidates.map((c) => ({ box: c.result.box, reads: c.reads, text: c.consensus.text, vehicle: c.result.vehicle })),
+      { regions, tallest, vehiclesFound: vehicles.length > 0, specialist: primary.name === ENGINE_FAST_PLATE ? primary.name : undefined },
+    );
+    const plates = candidates.filter((_, i) => verdicts[i].plate);
+    if (plates.length < candidates.length && this.opts.logger?.isLevelEnabled('debug')) {
+      this.opts.logger.debug({ notPlates: candidates.flatMap((c, i) => (verdicts[i].plate ? [] : [{ text: c.consensus.text, reason: verdicts[i].reason }])) }, 'text that is not a plate');
+    }
     timings.consensus = performance.now() - t;
 
     if (this.opts.vehicleColour !== false) {

@@ -25,7 +25,7 @@ t.test('anpr recognize prints boxes, per-engine reads and the consensus', async 
   t.equal(r.plates[0].plateText, 'LTK350');
   t.equal(r.plates[0].format, 'lt');
   t.ok(Array.isArray(r.plates[0].votes));
-  t.same(r.plates[0].rawCandidates.map((c: { model: string }) => c.model), ['paddle-ocr', 'tesseract']);
+  t.same(r.plates[0].rawCandidates.map((c: { model: string }) => c.model), ['fast-plate-ocr', 'paddle-ocr', 'tesseract'], 'every engine runs out of the box');
 });
 
 t.test('a missing file fails with exit 1, an unknown region is a config error', async (t) => {
