@@ -115,6 +115,7 @@ export async function createRecognizer(opts: RecognizerOptions = {}): Promise<Fu
 
   try {
     await Promise.all([locator.load(), vehicles?.load(), ...readers.map((r) => r.load())]);
+    await warmUp(locator, vehicles, readers);
   } catch (e) {
     await Promise.allSettled(readers.map((r) => r.dispose()));
     await host.close();
@@ -164,6 +165,19 @@ export async function createRecognizer(opts: RecognizerOptions = {}): Promise<Fu
       await host.close();
     },
   };
+}
+
+/**
+ * Runs every stage once on a blank picture: ONNX Runtime and tesseract do their one-time
+ * allocations on the first call (about 2 s on a 2-core box), which would otherwise fall on the
+ * first car after a start and delay its decision.
+ */
+async function warmUp(locator: PlateLocator, vehicles: VehicleDetector | undefined, readers: PlateReader[]): Promise<void> {
+  // Grey, with dark bars where the readers look: a blank crop makes tesseract print statistics.
+  const image = { width: 640, height: 360, data: Buffer.alloc(640 * 360 * 3, 200) };
+  const box = { x: 200, y: 150, width: 200, height: 48 };
+  for (let y = box.y + 10; y < box.y + 38; y++) for (let x = box.x + 12; x < box.x + 188; x++) if ((x - box.x) % 24 < 8) image.data.fill(20, (y * 640 + x) * 3, (y * 640 + x) * 3 + 3);
+  await Promise.all([locator.locate(image, []), vehicles?.detect(image), ...readers.map((r) => r.read(image, [box]))]);
 }
 
 /**

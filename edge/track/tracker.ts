@@ -4,8 +4,10 @@
  * different reads in clear view never join: they are two vehicles, like the next car that
  * stops where the last one stood. A track gives at most one result:
  * - the early decision: as soon as `confirmFrames` clear frames read the text that the
- *   cross-frame vote gives, each and the vote with at least `minConfidence`, the track is
- *   confirmed with the read of that moment (a barrier must not wait for the car to leave);
+ *   cross-frame vote gives, each with at least `minConfidence` and the vote with at least
+ *   `confirmConfidence` (twice as many frames when the vote is less sure, at least
+ *   `minConfidence`), the track is confirmed with the read of that moment (a barrier must not
+ *   wait for the car to leave);
  * - otherwise when it closes (unseen for `maxGapMs`: every read of every frame votes once
  *   more, see read/consensus.ts), or when it reaches `maxTrackFrames` (a parked car that never
  *   reads stably still produces its event).
@@ -68,6 +70,11 @@ export interface TrackerOptions {
    * vote itself reaches `minConfidence`). 0 turns it off (confirm on close or at `maxTrackFrames`).
    */
   confirmFrames: number;
+  /**
+   * Vote confidence with which `confirmFrames` agreeing frames decide; a less confident read
+   * needs twice as many agreeing frames (a blurred or distant plate gets more frames to vote).
+   */
+  confirmConfidence: number;
   /** Cross-frame consensus confidence a track needs to be confirmed. */
   minConfidence: number;
   trust?: TrustTable;
@@ -99,6 +106,7 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   maxTrackFrames: 25,
   minFrames: 1,
   confirmFrames: 2,
+  confirmConfidence: 0.75,
   minConfidence: 0.5,
   borderMargin: 0.005,
   borderChars: 1,
@@ -302,7 +310,8 @@ export class PlateTracker {
     if (consensus.text.length < 3 || consensus.confidence < this.o.minConfidence) return undefined;
     if (when === 'early') {
       const agreeing = tr.reads.filter((fr) => !fr.border && fr.consensus.text === consensus.text && fr.consensus.confidence >= this.o.minConfidence).length;
-      if (agreeing < this.o.confirmFrames) return undefined;
+      const needed = consensus.confidence >= this.o.confirmConfidence ? this.o.confirmFrames : 2 * this.o.confirmFrames;
+      if (agreeing < needed) return undefined;
     }
     if (borderOnly) {
       // Only a plate format vouches that a read seen at the border is the whole plate.

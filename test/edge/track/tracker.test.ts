@@ -62,6 +62,20 @@ t.test('early decision: two agreeing clear frames confirm at once; later frames 
   t.same(tr.update(5000, []), [], 'nothing more when the car leaves');
 });
 
+t.test('a less confident read needs twice as many agreeing frames before the early decision', async (t) => {
+  const tr = new PlateTracker([], { maxGapMs: 500 });
+  const frames = [...passingCar(Array(5).fill('ABC123'), 1000)].map((f) => ({
+    ...f,
+    obs: f.obs.map((o) => {
+      const reads = o.reads.map((r) => ({ ...r, confidence: 0.6, chars: r.chars.map((c) => ({ ...c, confidence: 0.6 })) }));
+      return { ...o, reads, consensus: vote(reads.map((r) => ({ read: r }))) };
+    }),
+  }));
+  t.ok(frames[0].obs[0].consensus.confidence < 0.75 && frames[0].obs[0].consensus.confidence >= 0.5, 'a hesitant but acceptable read');
+  const at = frames.map((f) => tr.update(f.ts, f.obs).length);
+  t.same(at, [0, 0, 0, 1, 0], 'confirmed on the fourth agreeing frame, once');
+});
+
 t.test('early decision waits while the frames disagree', async (t) => {
   const tr = new PlateTracker([], { maxGapMs: 500 });
   const frames = [...passingCar(['ABC123', 'ABG128', 'ABC123'], 1000)];
