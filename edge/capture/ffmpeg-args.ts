@@ -1,6 +1,11 @@
 /**
  * The ffmpeg command line for one camera: any source ffmpeg reads (RTSP over TCP, HTTP/MJPEG,
  * files) decoded to packed RGB24 at the camera's size and rate on stdout.
+ *
+ * The picture is fitted into the camera's size with its aspect ratio kept (black bars where the
+ * shapes differ), never stretched: plate detection judges boxes by their shape, and a 4:3 camera
+ * stretched to the default 16:9 widened a plate's text past the widest plate shape, so a plate
+ * that read at 320x240 was never found at 1280x720.
  */
 import { redactUrl } from '../../shared/log.js';
 
@@ -46,9 +51,11 @@ export function ffmpegArgs(s: SourceSpec): string[] {
   const kind = sourceKind(s.url);
   const timeoutUs = String(Math.round((s.ioTimeoutS ?? 10) * 1_000_000));
   const input: string[] = [];
-  // A live source is decoded as it arrives: ffmpeg's default input buffering held a new
-  // picture about 0.5 s before it reached the recognizer (0.2–0.3 s without it).
-  const live = ['-fflags', 'nobuffer', '-flags', 'low_delay'];
+  // A live source is decoded without the decoder's frame delay: a new picture reached the
+  // recognizer 0.5 s after the RTSP server sent it, 0.3 s with `-flags low_delay` (measured on
+  // Debian's ffmpeg 5.1 against the GStreamer server). `-fflags nobuffer` is NOT used: with it
+  // this ffmpeg wrote no frame at all from an RTSP H.264 stream.
+  const live = ['-flags', 'low_delay'];
   if (kind === 'rtsp') input.push('-rtsp_transport', 'tcp', '-timeout', timeoutUs, ...live);
   if (kind === 'http') input.push('-rw_timeout', timeoutUs, '-reconnect', '0', ...live);
   if (kind === 'file') {
@@ -64,12 +71,21 @@ export function ffmpegArgs(s: SourceSpec): string[] {
     ...input,
     '-i', url,
     '-an', '-sn', '-dn',
-    '-vf', `scale=${s.width}:${s.height}`,
+    '-vf', fitFilter(s.width, s.height),
     '-r', String(s.fps),
     '-f', 'rawvideo',
     '-pix_fmt', 'rgb24',
     'pipe:1',
   ];
+}
+
+/**
+ * Scales into `width`×`height` keeping the aspect ratio and centres the picture on black (no
+ * bars when the shapes match). The scaler converts to RGB24 in the same pass; the pad adds
+ * only a copy of the frame.
+ */
+export function fitFilter(width: number, height: number): string {
+  return `scale=${width}:${height}:force_original_aspect_ratio=decrease,format=rgb24,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2`;
 }
 
 /** The command line as it may be logged: credentials masked. */

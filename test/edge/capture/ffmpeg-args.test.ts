@@ -5,8 +5,9 @@ t.test('RTSP uses TCP transport and raw RGB24 at the configured size and rate', 
   const a = ffmpegArgs({ url: 'rtsp://admin:pw@10.0.0.5/s1', width: 640, height: 360, fps: 5 });
   const s = a.join(' ');
   t.match(s, /-rtsp_transport tcp/);
-  t.match(s, /-fflags nobuffer -flags low_delay -i /, 'live input is decoded as it arrives, not buffered');
-  t.notMatch(ffmpegArgs({ url: '/tmp/a.mp4', width: 2, height: 2, fps: 1 }).join(' '), /nobuffer/, 'files keep the default');
+  t.match(s, /-flags low_delay -i /, 'live input is decoded without frame delay');
+  t.notMatch(s, /nobuffer/, "nobuffer makes Debian's ffmpeg 5.1 write no frame from RTSP");
+  t.notMatch(ffmpegArgs({ url: '/tmp/a.mp4', width: 2, height: 2, fps: 1 }).join(' '), /low_delay/, 'files keep the default');
   t.match(s, /-f rawvideo -pix_fmt rgb24 pipe:1$/);
   t.match(s, /scale=640:360/);
   t.match(s, /-r 5 /);
