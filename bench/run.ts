@@ -3,13 +3,15 @@
  * each in its own process, one after another. Every benchmark prints its figures against a
  * named baseline measured in the same run. `outbox-outage` (10 minutes) runs only when named.
  * The recognition benchmark uses ../shared/models as its mirror when that folder exists.
+ * `live` is `anpr eval --live` on the dev photos (../shared/datasets/openalpr-dev, or the folder
+ * in $ANPR_EVAL_DATASET): the real edge and cloud, stills and live side by side.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const ALL = ['cloud', 'outbox', 'recognition', 'outbox-outage'];
-const DEFAULT = ['cloud', 'outbox', 'recognition'];
+const ALL = ['cloud', 'outbox', 'recognition', 'capture-latency', 'live', 'outbox-outage'];
+const DEFAULT = ['cloud', 'outbox', 'recognition', 'capture-latency'];
 const names = process.argv.slice(2).length ? process.argv.slice(2) : DEFAULT;
 const unknown = names.filter((n) => !ALL.includes(n));
 if (unknown.length) {
@@ -18,7 +20,16 @@ if (unknown.length) {
 }
 const mirror = fileURLToPath(new URL('../../shared/models', import.meta.url));
 let failed = 0;
+const dataset = process.env.ANPR_EVAL_DATASET ?? fileURLToPath(new URL('../../shared/datasets/openalpr-dev', import.meta.url));
 for (const name of names) {
+  if (name === 'live') {
+    console.log(`\n=== live ===`);
+    const bin = fileURLToPath(new URL('../bin/anpr.js', import.meta.url));
+    const r = existsSync(dataset) ? spawnSync(process.execPath, [bin, 'eval', '--live', '--dataset', dataset], { stdio: 'inherit' }) : { status: 2 };
+    if (!existsSync(dataset)) console.error(`live: no dataset at ${dataset} (set ANPR_EVAL_DATASET)`);
+    if (r.status !== 0) failed++;
+    continue;
+  }
   const file = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
   const args = name === 'recognition' && existsSync(mirror) ? ['--mirror', mirror] : [];
   console.log(`\n=== ${name} ===`);
