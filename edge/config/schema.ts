@@ -34,7 +34,7 @@ export const EdgeCamera = z
       })
       .strict()
       .default({ width: 1280, height: 720 })
-      .describe('Size frames are scaled to before analysis (default 1280x720)'),
+      .describe('Size frames are fitted into before analysis, aspect ratio kept with black bars (default 1280x720)'),
     hwaccel: HwAccelMode.default('none').describe('Hardware decoding: none, nvdec (NVIDIA on x86: -hwaccel cuda) or jetson (JetPack ffmpeg: -c:v h264_nvv4l2dec) (default none)'),
     ffmpeg_input_args: z.array(z.string().max(256)).max(32).default([]).describe('Extra ffmpeg input options before -i (default none, ≤32)'),
     heartbeat_s: z.number().min(1).max(300).default(10).describe('No frame for this many seconds = camera dead, ffmpeg restarted, 1-300 (default 10)'),
