@@ -109,7 +109,8 @@ export function joinLinePieces(boxes: readonly { box: Box; score: number }[]): {
       const rowOverlap = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
       if (rowOverlap < 0.6 * hMin) continue;
       const gap = b.x - (a.x + a.width);
-      if (gap > 1.0 * hMin || gap < -0.3 * hMin) continue;
+      // Unclipped boxes of two pieces may overlap by half a character (the demo's "KXR" and "482").
+      if (gap > 1.0 * hMin || gap < -0.6 * hMin) continue;
       out.push({ box: union(a, b), score: Math.min(boxes[i].score, boxes[j].score) });
     }
   }

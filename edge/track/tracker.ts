@@ -49,7 +49,7 @@
  * Memory per track is bounded: the reads of at most `maxTrackFrames` frames, and the pixels
  * of one frame only (the best view, which becomes the event's image).
  */
-import { iou } from '../detect/geometry.js';
+import { containment, iou } from '../detect/geometry.js';
 import { plateDistance } from '../read/align.js';
 import { vote, type Ballot, type ConsensusResult, type TrustTable } from '../read/consensus.js';
 import type { EngineRead } from '../read/types.js';
@@ -215,7 +215,12 @@ export class PlateTracker {
         let similar = 1 - plateDistance(tr.text, text) / len;
         // A piece of the plate seen at the border belongs to the track of the whole plate
         // (and the other way round), even where the box jumped between frames.
-        const piece = Math.min(tr.text.length, text.length) >= 3 && (isPartialRead(text, tr.text) || isPartialRead(tr.text, text));
+        // A piece of the plate: its text a piece of the other's, or its box a narrower part of
+        // the other's (the detector found half the plate, read as other characters: "4822").
+        const piece =
+          (Math.min(tr.text.length, text.length) >= 3 && (isPartialRead(text, tr.text) || isPartialRead(tr.text, text))) ||
+          isPartOf(ob.box, tr.box) ||
+          isPartOf(tr.box, ob.box);
         if ((border || tr.lastBorder) && piece) similar = Math.max(similar, 0.7);
         // Two confident reads of different plates are two vehicles, even in the same place: at a
         // gate the next car stops where the last one stood, and must not join (or be silenced
@@ -226,24 +231,29 @@ export class PlateTracker {
         const score = overlap > 0.05 ? overlap + similar : similar >= 0.7 ? similar : 0;
         if (score > bestScore) (bestScore = score), (bestTrack = tr);
       }
-      const frameReads: FrameReads = { box: ob.box, reads: ob.reads, consensus: ob.consensus, processingMs: ob.processingMs, ts: ob.frame.ts, border };
+      // A view of part of the track's plate (the detector found half of it) is weak, like a
+      // view cut by the border: it votes little, is never the clear view that decides early,
+      // and leaves the track's box as it was.
+      const halfView = bestTrack !== undefined && isPartOf(ob.box, bestTrack.box);
+      const weak = border || halfView;
+      const frameReads: FrameReads = { box: ob.box, reads: ob.reads, consensus: ob.consensus, processingMs: ob.processingMs, ts: ob.frame.ts, border: weak };
       if (bestTrack) {
         free.delete(bestTrack);
         const tr = bestTrack;
         tr.reads.push(frameReads);
         if (tr.reads.length > this.o.maxTrackFrames) tr.reads.shift();
-        if ((tr.bestBorder && !border) || (tr.bestBorder === border && ob.consensus.confidence > tr.best.consensus.confidence)) {
+        if ((tr.bestBorder && !weak) || (tr.bestBorder === weak && ob.consensus.confidence > tr.best.consensus.confidence)) {
           tr.best = ob;
-          tr.bestBorder = border;
+          tr.bestBorder = weak;
         }
-        tr.box = ob.box;
+        if (!halfView) tr.box = ob.box;
         tr.lastTs = ob.frame.ts;
         tr.frameCount++;
-        if (!border) tr.clearFrames++;
-        tr.lastBorder = border;
+        if (!weak) tr.clearFrames++;
+        tr.lastBorder = weak;
         tr.processingMs += ob.processingMs;
         // The track's text (for matching) comes from whole views once there is one.
-        if (ob.consensus.confidence >= 0.5 && (!border || tr.clearFrames === 0)) (tr.text = text), (tr.textConfidence = ob.consensus.confidence);
+        if (ob.consensus.confidence >= 0.5 && (!weak || tr.clearFrames === 0)) (tr.text = text), (tr.textConfidence = ob.consensus.confidence);
       } else {
         this.tracks.push({
           id: this.nextId++,
@@ -370,6 +380,11 @@ export class PlateTracker {
     }
     return c;
   }
+}
+
+/** `part` lies inside `whole` and is clearly narrower: a piece of the same plate. */
+function isPartOf(part: Box, whole: Box): boolean {
+  return part.width < 0.8 * whole.width && containment(part, whole) > 0.8;
 }
 
 /** One candidate per engine: its most supported text across the frames, with mean confidence. */

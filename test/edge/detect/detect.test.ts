@@ -40,6 +40,12 @@ t.test('pieces of one text line are joined, other lines are not', async (t) => {
   t.equal(joined.length, 1);
   t.same(joined[0].box, { x: 0, y: 0, width: 120, height: 30 });
   t.equal(joined[0].score, 0.8);
+  // The unclipped boxes of the demo's "KXR" and "482" overlap by half a character: still one plate.
+  const overlapping = joinLinePieces([
+    { box: { x: 68, y: 409, width: 91, height: 32 }, score: 0.9 },
+    { box: { x: 142, y: 409, width: 71, height: 33 }, score: 0.9 },
+  ]);
+  t.same(overlapping.map((j) => j.box), [{ x: 68, y: 409, width: 145, height: 33 }]);
 });
 
 t.test('FastestDet grid decoding keeps vehicles only', async (t) => {

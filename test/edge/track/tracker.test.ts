@@ -139,3 +139,20 @@ t.test('a long track not yet confident keeps a sliding window and confirms once 
   t.equal(out[0].best.frame.seq, 3, 'the most confident frame gives the image');
   t.equal(out[0].firstSeenTs, 0);
 });
+
+t.test('half of the plate found and read as other characters ("4822" of KXR482) joins the plate\'s track, weakly', async (t) => {
+  const tr = new PlateTracker([], { maxGapMs: 500 });
+  const at = (i: number, text: string, box: { x: number; width: number }, conf = 0.9): { ts: number; obs: TrackedObservation[] } => {
+    const frame: Frame = { cameraId: 'c', seq: i, ts: i * 100, width: 960, height: 540, data: Buffer.alloc(0) };
+    const reads = [read('fast-plate-ocr', text, conf), read('paddle-ocr', text, conf - 0.1)];
+    return { ts: frame.ts, obs: [{ box: { ...box, y: 300, height: 30 }, reads, consensus: vote(reads.map((r) => ({ read: r }))), frame, processingMs: 1 }] };
+  };
+  const whole = { x: 400, width: 130 };
+  const half = { x: 470, width: 60 };
+  // The whole plate in view; in some frames the detector finds only its right half.
+  const frames = [at(0, 'KXR482', whole), at(1, '4822', half), at(2, '4822', half), at(3, 'KXR482', whole), at(4, '4822', half)];
+  const out = frames.flatMap((f) => tr.update(f.ts, f.obs));
+  out.push(...tr.update(5000, []));
+  t.same(out.map((r) => r.text), ['KXR482'], 'one event, the whole plate');
+  t.equal(tr.openTracks, 0);
+});
