@@ -64,6 +64,8 @@ export interface CameraRecognizer {
   push(frame: Frame): Promise<ConfirmedRead[]>;
   /** Ends every open track (camera stopped); returns what they confirm. */
   flush(): ConfirmedRead[];
+  /** Tracks open now (vehicles in view, or gone less than the track gap ago): bounded state. */
+  readonly openTracks: number;
 }
 
 /**

@@ -259,6 +259,10 @@ class CameraPipeline implements CameraRecognizer {
     return this.confirm(this.tracker.flush());
   }
 
+  get openTracks(): number {
+    return this.tracker.openTracks;
+  }
+
   private confirm(results: ReturnType<PlateTracker['flush']>): ConfirmedRead[] {
     const out: ConfirmedRead[] = [];
     for (const r of results) {

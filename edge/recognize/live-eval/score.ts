@@ -83,13 +83,7 @@ export interface ExtraEvent {
   via: 'stream' | 'rest';
 }
 
-export interface LiveScore {
-  images: number;
-  exact_n: number;
-  exact: number;
-  extras: number;
-  duplicates: number;
-  latency_ms: Percentiles | null;
+export interface LiveScore extends LiveRegionScore {
   per_region: Record<string, LiveRegionScore>;
   photos: LivePhotoResult[];
   extra_events: ExtraEvent[];

@@ -79,17 +79,7 @@ export async function renderFrame(w: number, h: number, cars: Car[] = []): Promi
   return sharp(Buffer.from(svg)).removeAlpha().raw().toBuffer();
 }
 
-/** Deterministic PRNG (mulberry32), so a "random" video is the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../../fixtures/prng.js';
 
 /** A copy of `frame` with sensor-like noise (±amplitude per channel): no two frames alike. */
 export function withNoise(frame: Buffer, random: () => number, amplitude = 12): Buffer {
@@ -150,9 +140,7 @@ export const MiB = 1024 * 1024;
 
 /** Open tracks of a camera's tracker: the recognizer's per-camera state that must stay bounded. */
 export function openTracks(cam: CameraRecognizer): number {
-  const tracker = (cam as unknown as { tracker?: { openTracks?: unknown } }).tracker;
-  if (typeof tracker?.openTracks !== 'number') throw new Error('the camera recognizer no longer exposes tracker.openTracks');
-  return tracker.openTracks;
+  return cam.openTracks;
 }
 
 export interface LiveResult {
