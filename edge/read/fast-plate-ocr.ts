@@ -18,6 +18,11 @@ export interface FastPlateOcrOptions {
   /** Padding around the detector's box, as fractions of its width and height. */
   padX?: number;
   padY?: number;
+  /**
+   * Further paddings each box is also read with; the slots' probabilities of all the crops
+   * are averaged before decoding (default: a tighter and a looser crop).
+   */
+  extraPads?: [number, number][];
   alphabet?: string;
 }
 
@@ -27,12 +32,14 @@ export class FastPlateOcrReader implements PlateReader {
   private readonly padX: number;
   private readonly padY: number;
   private readonly alphabet: string;
+  private readonly pads: [number, number][];
 
   constructor(host: InferenceHost, source: ModelSource, opts: FastPlateOcrOptions = {}) {
     this.model = new LazyModel(host, ENGINE_FAST_PLATE, source);
     this.padX = opts.padX ?? 0.06;
     this.padY = opts.padY ?? 0.15;
     this.alphabet = opts.alphabet ?? FAST_PLATE_ALPHABET;
+    this.pads = [[this.padX, this.padY], ...(opts.extraPads ?? [[0.02, 0.06], [0.1, 0.25]])];
   }
 
   async load(): Promise<void> {
@@ -43,16 +50,27 @@ export class FastPlateOcrReader implements PlateReader {
     const model = this.model.get();
     if (boxes.length === 0) return [];
     const n = boxes.length;
-    const input = new Uint8Array(n * H * W * 3);
-    const crops = await Promise.all(boxes.map((b) => cropResize(image, padBox(b, this.padX, this.padY), W, H)));
+    const k = this.pads.length;
+    // One batch: every box with every padding (box-major), averaged per box below.
+    const input = new Uint8Array(n * k * H * W * 3);
+    const crops = await Promise.all(boxes.flatMap((b) => this.pads.map(([px, py]) => cropResize(image, padBox(b, px, py), W, H))));
     crops.forEach((c, i) => input.set(c, i * H * W * 3));
-    const out = Object.values(await model.run({ [model.inputs[0].name]: { type: 'uint8', dims: [n, H, W, 3], data: input } }))[0];
-    return decodeSlots(out.data as Float32Array, n, out.dims[1], out.dims[2], this.alphabet);
+    const out = Object.values(await model.run({ [model.inputs[0].name]: { type: 'uint8', dims: [n * k, H, W, 3], data: input } }))[0];
+    const [slots, classes] = [out.dims[1], out.dims[2]];
+    return decodeSlots(meanOfGroups(out.data as Float32Array, n, k, slots * classes), n, slots, classes, this.alphabet);
   }
 
   dispose(): Promise<void> {
     return this.model.release();
   }
+}
+
+/** Averages each run of `k` consecutive blocks of `size` values: [n·k, size] → [n, size]. */
+export function meanOfGroups(x: Float32Array, n: number, k: number, size: number): Float32Array {
+  if (k === 1) return x;
+  const out = new Float32Array(n * size);
+  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) for (let v = 0; v < size; v++) out[i * size + v] += x[(i * k + j) * size + v] / k;
+  return out;
 }
 
 /** Decodes [n, slots, classes] softmax slots: argmax per slot, padding dropped, top-3 alternatives kept ('' for padding). */

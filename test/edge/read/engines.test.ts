@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decodeSlots, FAST_PLATE_ALPHABET, ctcDecodePlate, classGroups, PaddleOcrReader, TesseractReader, FastPlateOcrReader } from '../../../edge/read/index.js';
+import { decodeSlots, meanOfGroups, FAST_PLATE_ALPHABET, ctcDecodePlate, classGroups, PaddleOcrReader, TesseractReader, FastPlateOcrReader } from '../../../edge/read/index.js';
 import { InferenceHost } from '../../../edge/inference/index.js';
 import { ModelStore } from '../../../edge/inference/model-store.js';
 import { PLATE_ALPHABET } from '../../../shared/plate/index.js';
@@ -18,6 +18,29 @@ t.test('fast-plate-ocr slots: argmax per slot, padding dropped, runner-ups kept'
   t.equal(r.text, 'A07');
   t.equal(r.chars[1].alternatives?.[0].char, 'O');
   t.ok(Math.abs(r.confidence - Math.cbrt(0.9 * 0.6 * 1)) < 1e-6, 'geometric mean');
+});
+
+t.test('fast-plate-ocr reads each box at three paddings and averages their slots before decoding', async (t) => {
+  // Two boxes × three crops, blocks of two values: each box's mean.
+  const x = Float32Array.from([1, 0, 0, 1, 0.5, 0.5, /* box 2 */ 0.2, 0.8, 0.2, 0.8, 0.2, 0.8]);
+  const m = meanOfGroups(x, 2, 3, 2);
+  t.same([...m].map((v) => Math.round(v * 1000) / 1000), [0.5, 0.5, 0.2, 0.8]);
+  t.equal(meanOfGroups(x, 6, 1, 2), x, 'one crop: nothing to average');
+  // Two crops torn between 0 and O: the mean keeps the doubt as an alternative.
+  const K = FAST_PLATE_ALPHABET.length;
+  const crop = (p0: number) => {
+    const a = new Float32Array(K);
+    a[FAST_PLATE_ALPHABET.indexOf('0')] = p0;
+    a[FAST_PLATE_ALPHABET.indexOf('O')] = 1 - p0;
+    return a;
+  };
+  const both = new Float32Array(2 * K);
+  both.set(crop(0.9), 0);
+  both.set(crop(0.3), K);
+  const [r] = decodeSlots(meanOfGroups(both, 1, 2, K), 1, 1, K, FAST_PLATE_ALPHABET);
+  t.equal(r.text, '0');
+  t.ok(Math.abs(r.chars[0].confidence - 0.6) < 1e-6);
+  t.equal(r.chars[0].alternatives?.[0].char, 'O');
 });
 
 t.test('CTC decoding folds case variants and collapses repeats', async (t) => {
