@@ -4,7 +4,8 @@
  * Cost control: every plate-shaped region is read by the primary engine (fast-plate-ocr,
  * batched, ~2 ms a crop); only the `maxPlates` regions it finds most plate-like are read by
  * the other engines, which run side by side (PP-OCR in the inference worker, tesseract in its
- * own worker).
+ * own worker). The others (up to `maxRegions`) become plates on the primary engine's read alone
+ * when the plate/not-a-plate verdict accepts them, so a picture with many cars reports them all.
  */
 import { containment, area, iou } from '../detect/geometry.js';
 import type { PlateLocator, PlateRegion, VehicleDetector } from '../detect/types.js';
@@ -30,6 +31,11 @@ export interface PipelineOptions {
   trust?: TrustTable;
   /** Regions read by every engine (the rest are only read by the first). */
   maxPlates?: number;
+  /**
+   * Regions per frame that may become plates (best-ranked first; default 12): a picture with
+   * many cars reports them all, the ones beyond `maxPlates` on the primary engine's read.
+   */
+  maxRegions?: number;
   /** Plates below this consensus confidence are not reported. */
   minConfidence?: number;
   /** 'frame': search the region of interest; 'vehicles': search vehicle boxes, the ROI when none. */
@@ -63,6 +69,7 @@ export function lengthPrior(n: number): number {
 
 export class PlatePipeline {
   private readonly maxPlates: number;
+  private readonly maxRegions: number;
   private readonly minConfidence: number;
 
   private readonly engineWarned = new Map<string, number>();
@@ -72,6 +79,7 @@ export class PlatePipeline {
     private readonly opts: PipelineOptions,
   ) {
     this.maxPlates = opts.maxPlates ?? 2;
+    this.maxRegions = Math.max(this.maxPlates, opts.maxRegions ?? 12);
     this.minConfidence = opts.minConfidence ?? 0.3;
   }
 
@@ -115,9 +123,10 @@ export class PlatePipeline {
       .map((region, i) => ({ region, primary: primaryReads[i], rank: rankScore(region, primaryReads[i], regions, tallest) }))
       .filter((x) => x.rank > 0)
       .sort((a, b) => b.rank - a.rank)
-      .slice(0, this.maxPlates);
+      .slice(0, this.maxRegions);
 
-    const boxes = ranked.map((r) => r.region.box);
+    // Every ranked region is read by the primary engine; the best `maxPlates` by the others too.
+    const boxes = ranked.slice(0, this.maxPlates).map((r) => r.region.box);
     const otherReads = await Promise.all(
       others.map(async (reader) => {
         const ts = performance.now();

@@ -38,14 +38,16 @@ async function play(id: string, url: string, width: number, height: number, fram
   return { ...run, maxTracks, plates: run.reads.map((r) => r.plateText) };
 }
 
-t.test('ten plates in one 1920x1080 picture: no crash, every event one of the ten, each once', async (t) => {
+t.test('ten plates in one 1920x1080 picture: no crash, (nearly) all ten read, every event one of the ten, each once', async (t) => {
   const colours = ['#c0392b', '#2c3e50', '#ecf0f1', '#16a085', '#8e44ad'];
   const cars: Car[] = TEN_PLATES.map((plate, i) => ({ x: 20 + (i % 5) * 380, y: 300 + Math.floor(i / 5) * 380, w: 340, h: 300, colour: colours[i % 5], plate, plateScale: 0.6 }));
   const clip = await stillClip('ten-plates.mp4', 1920, 1080, cars);
   const run = await play('crowd', clip, 1920, 1080, 10);
   const ten = TEN_PLATES.map(compact);
-  t.comment(`confirmed ${run.plates.length} of the ten: ${run.plates.join(', ')} (the pipeline reads at most maxPlates = 2 regions per frame with every engine)`);
-  t.ok(run.plates.length >= 1, 'at least one plate confirmed');
+  t.comment(`confirmed ${run.plates.length} of the ten: ${run.plates.join(', ')}`);
+  // Every region is read by fast-plate-ocr, the best two by every engine (maxPlates); the rest
+  // become plates on the specialist's read when the verdict accepts them (10 of 10 here, quiet).
+  t.ok(run.plates.length >= 8, 'the cars beyond the best two are reported too');
   t.same(run.plates.filter((p) => !ten.includes(p)), [], 'no text that is not one of the ten plates');
   t.equal(new Set(run.plates).size, run.plates.length, 'each plate at most once');
   t.ok(run.maxTracks <= 10, `${run.maxTracks} tracks open at most`);
