@@ -51,11 +51,14 @@
  */
 import { containment, iou } from '../detect/geometry.js';
 import { plateDistance } from '../read/align.js';
-import { vote, type Ballot, type ConsensusResult, type TrustTable } from '../read/consensus.js';
+import type { ConsensusResult, TrustTable } from '../read/consensus.js';
 import type { EngineRead } from '../read/types.js';
-import { matchingFormats, type Region } from '../../shared/plate/index.js';
+import type { Region } from '../../shared/plate/index.js';
 import type { Box, Candidate, Frame, VehicleDetection } from '../contracts.js';
 import { isBorderCut, isPartialRead } from './border.js';
+import { engineCandidates, trackVote, type FrameReads } from './track-vote.js';
+
+export { engineCandidates };
 
 export interface TrackerOptions {
   /** A track unseen this long is closed. */
@@ -147,8 +150,6 @@ export interface TrackResult {
   processingMs: number;
 }
 
-/** What a track keeps of each frame: its reads, not its pixels. */
-type FrameReads = Omit<TrackedObservation, 'frame' | 'vehicle' | 'borderCut'> & { ts: number; border: boolean };
 
 interface Track {
   id: number;
@@ -316,7 +317,7 @@ export class PlateTracker {
     // Border views alone never confirm a track that may still show its whole plate.
     if (borderOnly && (when !== 'closed' || this.o.borderOnlyFactor <= 0)) return undefined;
     if (when === 'early' && tr.clearFrames < this.o.confirmFrames) return undefined;
-    let consensus = this.trackVote(tr.reads);
+    let consensus = trackVote(tr.reads, { ...this.o, regions: this.regions });
     if (consensus.text.length < 3 || consensus.confidence < this.o.minConfidence) return undefined;
     if (when === 'early') {
       const agreeing = tr.reads.filter((fr) => !fr.border && fr.consensus.text === consensus.text && fr.consensus.confidence >= this.o.minConfidence).length;
@@ -343,67 +344,9 @@ export class PlateTracker {
       processingMs: tr.processingMs,
     };
   }
-
-  /** The cross-frame vote: border views weigh less, pieces of confident reads drop out, formats count. */
-  private trackVote(frames: readonly FrameReads[]): ConsensusResult {
-    const regions = this.regions;
-    const opts = { trust: this.o.trust, regions };
-    const fits = (text: string) => regions.length > 0 && matchingFormats(text, regions).length > 0;
-    const fitting = frames.filter((fr) => fr.consensus.confidence >= this.o.minConfidence && fits(fr.consensus.text));
-    const weight = (fr: FrameReads) => (fr.border ? this.o.borderWeight : 1) * (fitting.length > 0 && !fits(fr.consensus.text) ? this.o.offFormatWeight : 1);
-
-    // Confident reads: a strict piece of one of them is not a read of this plate.
-    const confident = frames.filter((fr) => fr.consensus.confidence >= this.o.confidentRead);
-    const wholesOf = (text: string) => confident.filter((fr) => isPartialRead(text, fr.consensus.text) && !(fits(text) && !fits(fr.consensus.text)));
-    const partial = (text: string) => wholesOf(text).length > 0;
-    const ballotsOf = (sel: readonly FrameReads[]): Ballot[] => {
-      const all = sel.flatMap((fr) => fr.reads.filter((r) => r.text.length > 0).map((read): Ballot => ({ read, weight: weight(fr), frame: frames.indexOf(fr) })));
-      const kept = all.filter((b) => !partial(b.read.text));
-      return kept.length ? kept : all;
-    };
-
-    let c = vote(ballotsOf(frames), opts);
-    // The vote may still land on a piece (a few whole reads against many pieces that agree
-    // on a deletion): then the whole read with the most support decides.
-    const wholes = wholesOf(c.text);
-    if (wholes.length) {
-      const support = new Map<string, number>();
-      for (const fr of wholes) support.set(fr.consensus.text, (support.get(fr.consensus.text) ?? 0) + weight(fr) * fr.consensus.confidence);
-      const [whole] = [...support].sort((a, b) => b[1] - a[1])[0];
-      c = vote(ballotsOf(frames.filter((fr) => fr.consensus.text === whole)), opts);
-    }
-    // Closed regions allow nothing but their formats: a read that fits none loses against one that does.
-    const allClosed = regions.length > 0 && regions.every((r) => !r.openFormats);
-    if (allClosed && !c.format && fitting.length) {
-      const alt = vote(ballotsOf(fitting), opts);
-      if (alt.format) c = alt;
-    }
-    return c;
-  }
 }
 
 /** `part` lies inside `whole` and is clearly narrower: a piece of the same plate. */
 function isPartOf(part: Box, whole: Box): boolean {
   return part.width < 0.8 * whole.width && containment(part, whole) > 0.8;
-}
-
-/** One candidate per engine: its most supported text across the frames, with mean confidence. */
-export function engineCandidates(obs: readonly { reads: EngineRead[] }[]): Candidate[] {
-  const by = new Map<string, Map<string, { sum: number; n: number; chars: number[] }>>();
-  for (const ob of obs)
-    for (const r of ob.reads) {
-      if (!r.text) continue;
-      const m = by.get(r.engine) ?? new Map();
-      by.set(r.engine, m);
-      const e = m.get(r.text) ?? { sum: 0, n: 0, chars: r.chars.map((c) => c.confidence) };
-      e.sum += r.confidence;
-      e.n++;
-      m.set(r.text, e);
-    }
-  const out: Candidate[] = [];
-  for (const [engine, m] of by) {
-    const [text, e] = [...m].sort((a, b) => b[1].sum - a[1].sum)[0];
-    out.push({ text, confidence: Math.round((e.sum / e.n) * 1000) / 1000, model: engine, charConfidences: e.chars.map((c) => Math.round(c * 1000) / 1000) });
-  }
-  return out;
 }
