@@ -71,13 +71,14 @@ t.test('429 and 5xx retry, honouring Retry-After', async (t) => {
   };
   outbox.add(sampleEvent(0));
   worker.start();
-  await waitFor(() => server.requests >= 1, 'first attempt');
-  await sleep(50);
-  const next = (outbox.db.prepare('SELECT next_attempt_at FROM deliveries').get() as { next_attempt_at: number }).next_attempt_at;
+  // The server counts a request when it answers; the edge records the outcome a moment later.
+  const row = () => outbox.db.prepare('SELECT attempts, next_attempt_at FROM deliveries').get() as { attempts: number; next_attempt_at: number };
+  await waitFor(() => row().attempts >= 1, 'first attempt recorded');
+  const next = row().next_attempt_at;
   t.ok(next - answeredAt >= 950, `next attempt scheduled ${next - answeredAt} ms after the 429 (Retry-After: 1)`);
   await waitFor(() => server.accepted.length === 1, 'delivered after 429 and 503');
+  await waitFor(() => outbox.stats().byExporter.cloud.delivered === 1, 'marked delivered');
   t.equal(server.requests, 3);
-  t.equal(outbox.stats().byExporter.cloud.delivered, 1);
 });
 
 t.test('cloud down, then back: everything buffered is delivered, in order per camera', async (t) => {
