@@ -270,7 +270,28 @@ t.test('web app in Chromium', { skip }, async (t) => {
     await page.click('[data-testid=save]');
     await page.waitForSelector('[data-testid=cameras-table] td:has-text("Side door")');
     const cams = (await (await c.req('/config/cameras', { token: c.adminToken })).json()).items;
-    t.match(cams.find((x: { name: string }) => x.name === 'Side door'), { rtsp_url: 'rtsp://127.0.0.1:8554/side', fps: 5, enabled: true });
+    const side = cams.find((x: { name: string }) => x.name === 'Side door');
+    t.match(side, { rtsp_url: 'rtsp://127.0.0.1:8554/side', fps: 5, enabled: true });
+    // The installer tells the camera which country it looks at: the recognition settings, with
+    // a bad value shown next to its own field (not next to Metadata), then fixed.
+    await go(`#/config/cameras/${side.id}`);
+    await page.waitForSelector('#fld-metadata-recognition-regions');
+    await page.fill('#fld-metadata-recognition-regions', 'br');
+    await page.fill('#fld-metadata-recognition-confirm_frames', '3');
+    await page.fill('#fld-metadata-recognition-min_confidence', '2');
+    await page.fill('#fld-metadata', '{"site": "north"}');
+    await page.click('[data-testid=save]');
+    await page.waitForSelector('[data-key="metadata.recognition.min_confidence"] .field-error:not(:empty)');
+    t.equal(await page.textContent('[data-key=metadata] .field-error'), '', 'the error is not put on Metadata');
+    await page.fill('#fld-metadata-recognition-min_confidence', '0.8');
+    await page.click('[data-testid=save]');
+    await page.waitForSelector('[data-testid=cameras-table] td:has-text("br")');
+    const saved = await (await c.req(`/config/cameras/${side.id}`, { token: c.adminToken })).json();
+    t.match(saved.metadata, { site: 'north', recognition: { regions: ['br'], confirm_frames: 3, min_confidence: 0.8 } });
+    await go(`#/config/cameras/${side.id}`);
+    await page.waitForSelector('#fld-metadata-recognition-regions');
+    t.equal(await page.inputValue('#fld-metadata-recognition-regions'), 'br', 'the form shows the saved settings');
+    t.notMatch(await page.inputValue('#fld-metadata'), /recognition/, 'Metadata (JSON) leaves them to their fields');
 
     await go('#/config/users');
     await page.waitForSelector('#u-name');

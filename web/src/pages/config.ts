@@ -21,6 +21,8 @@ interface Field {
   required?: boolean;
   help?: string;
   placeholder?: string;
+  /** json fields: keys shown and edited by their own fields instead (kept out of the JSON). */
+  exclude?: string[];
 }
 interface Kind {
   kind: string;
@@ -54,13 +56,21 @@ const KINDS: Kind[] = [
       { key: 'resolution.height', label: 'Analysis height', type: 'number', placeholder: '1080' },
       { key: 'detection_model', label: 'Detection model', type: 'text', nullable: true },
       { key: 'ocr_models', label: 'OCR engines', type: 'list', help: 'Comma-separated engine names' },
-      { key: 'metadata', label: 'Metadata (JSON)', type: 'json' },
+      // Per-camera recognition settings (metadata.recognition; empty = the edge's default).
+      { key: 'metadata.recognition.regions', label: 'Plate regions', type: 'list', nullable: true, placeholder: 'us, eu', help: 'Plate formats this camera sees: us, eu, br, lt' },
+      { key: 'metadata.recognition.min_plate_height', label: 'Smallest plate height (px)', type: 'number', nullable: true, placeholder: 'any' },
+      { key: 'metadata.recognition.min_confidence', label: 'Minimum confidence', type: 'number', nullable: true, placeholder: '0.5', help: '0–1: a read below it never becomes an event' },
+      { key: 'metadata.recognition.confirm_frames', label: 'Frames to confirm', type: 'number', nullable: true, placeholder: '2', help: 'Agreeing frames that decide while the car is in view (1–10)' },
+      { key: 'metadata.recognition.hwaccel', label: 'Hardware decoding', type: 'select', options: ['', 'none', 'nvdec', 'jetson'], nullable: true },
+      { key: 'metadata.recognition.roi', label: 'Region of interest (JSON)', type: 'json', nullable: true, placeholder: '{"x": 0, "y": 360, "width": 1280, "height": 360}' },
+      { key: 'metadata', label: 'Metadata (JSON)', type: 'json', exclude: ['recognition'] },
     ],
     columns: [
       ['Name', (r) => str(r.name)],
       ['Stream', (r) => str(r.rtsp_url).replace(/\/\/[^@/]+@/, '//***@')],
       ['Enabled', (r) => (r.enabled ? 'yes' : 'no')],
       ['FPS', (r) => str(r.fps)],
+      ['Regions', (r) => { const g = get(r, 'metadata.recognition.regions'); return Array.isArray(g) && g.length ? g.join(', ') : 'default'; }],
     ],
   },
   {
@@ -315,7 +325,7 @@ async function renderForm(root: HTMLElement, kind: Kind, id: string): Promise<vo
         input = h('input', { id: fid, type: 'number', value: v === undefined || v === null ? '' : String(v), placeholder: f.placeholder });
         break;
       case 'select':
-        input = h('select', { id: fid }, f.options!.map((o) => h('option', { value: o, selected: v === o }, o)));
+        input = h('select', { id: fid }, f.options!.map((o) => h('option', { value: o, selected: v === o || (o === '' && (v === null || v === undefined)) }, o || '— default —')));
         break;
       case 'ref':
         input = h(
@@ -325,11 +335,13 @@ async function renderForm(root: HTMLElement, kind: Kind, id: string): Promise<vo
           refs[f.ref!]!.map((r) => h('option', { value: r.id, selected: v === r.id }, `${String(r.name ?? r.id)} (${r.id})`)),
         );
         break;
-      case 'json':
-        input = h('textarea', { id: fid, rows: 3, spellcheck: 'false', class: 'mono' });
-        input.value = v === undefined ? '' : JSON.stringify(v, null, 2);
+      case 'json': {
+        input = h('textarea', { id: fid, rows: 3, spellcheck: 'false', class: 'mono', placeholder: f.placeholder });
+        const shown = f.exclude && v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k]) => !f.exclude!.includes(k))) : v;
+        input.value = shown === undefined || shown === null ? '' : JSON.stringify(shown, null, 2);
         (input as HTMLTextAreaElement).rows = Math.min(12, Math.max(2, input.value.split('\n').length));
         break;
+      }
       case 'list':
         input = h('input', { id: fid, value: Array.isArray(v) ? v.join(', ') : '' });
         break;
@@ -386,7 +398,11 @@ async function renderForm(root: HTMLElement, kind: Kind, id: string): Promise<vo
           continue;
         }
       } else v = raw;
-      if (v !== undefined) set(out, f.key, v);
+      if (v === undefined) continue;
+      // A JSON object with excluded keys merges with what their own fields set.
+      const prev = get(out, f.key);
+      if (f.exclude && prev && typeof prev === 'object' && v && typeof v === 'object') set(out, f.key, { ...(v as object), ...(prev as object) });
+      else set(out, f.key, v);
     }
     if (editor) out.geometry = { type: 'polygon', points: editor.points() };
     return ok ? out : null;
@@ -414,7 +430,8 @@ async function renderForm(root: HTMLElement, kind: Kind, id: string): Promise<vo
           if (x instanceof ApiError && x.fields.length) {
             const rest: string[] = [];
             for (const fe of x.fields) {
-              const key = [...fieldErr.keys()].find((k) => fe.field === k || fe.field.startsWith(`${k}.`));
+              // The most specific field the error names (metadata.recognition.regions before metadata).
+              const key = [...fieldErr.keys()].filter((k) => fe.field === k || fe.field.startsWith(`${k}.`)).sort((a, b) => b.length - a.length)[0];
               if (key) fieldErr.get(key)!.textContent = fe.message;
               else rest.push(fe.message);
             }
