@@ -198,7 +198,7 @@ class CameraPipeline implements CameraRecognizer {
   constructor(
     readonly cameraId: string,
     private readonly pipeline: PlatePipeline,
-    defaultRegions: Region[],
+    private readonly defaultRegions: Region[],
     opts: RecognizerOptions,
     private readonly log: Logger,
   ) {
@@ -218,10 +218,8 @@ class CameraPipeline implements CameraRecognizer {
     // Plates at the ROI's edge (as at the frame's) may be cut: the tracker weighs them less.
     this.tracker.setRoi(s.roi);
     this.tracker.setDecision({ minConfidence: s.minConfidence ?? this.defaults.minConfidence, confirmFrames: s.confirmFrames ?? this.defaults.confirmFrames });
-    if (regions) {
-      this.regions = regions;
-      this.tracker.setRegions(regions);
-    }
+    this.regions = regions ?? this.defaultRegions;
+    this.tracker.setRegions(this.regions);
   }
 
   push(frame: Frame): Promise<ConfirmedRead[]> {
