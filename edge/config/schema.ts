@@ -99,7 +99,7 @@ export const EdgeConfig = z
     recognition: z
       .object({
         dedup_window_s: z.number().min(0).max(3600).default(60).describe('Same plate on the same camera within this window is one event, 0-3600 s (default 60)'),
-        min_frames: z.number().int().min(1).max(30).default(2).describe('Frames that must agree before a read is confirmed, 1-30 (default 2)'),
+        min_frames: z.number().int().min(1).max(30).default(2).describe('Frames a track must have been seen in before it may become an event, 1-30 (default 2); the agreement that decides early is confirm_frames'),
       })
       .strict()
       .default({ dedup_window_s: 60, min_frames: 2 })
