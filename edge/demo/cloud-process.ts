@@ -6,6 +6,7 @@ import { spawn, execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { stopChild } from './stop-child.js';
 
 const anpr = fileURLToPath(new URL('../../bin/anpr.js', import.meta.url));
 
@@ -61,15 +62,6 @@ export async function startCloudProcess(o: { dataDir: string; port?: number; log
       const { stdout } = await promisify(execFile)(process.execPath, [anpr, 'apikey', 'create', name, '--data-dir', o.dataDir]);
       return stdout.trim().split('\n').pop()!.trim();
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const k = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        child.once('exit', () => {
-          clearTimeout(k);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
+    close: () => stopChild(child, 10_000),
   };
 }

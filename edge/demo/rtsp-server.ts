@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { stopChild } from './stop-child.js';
 
 export interface RtspServer {
   url: string;
@@ -29,8 +30,11 @@ export async function startRtspServer(o: { file: string; port?: number; path?: s
   let err = '';
   child.stderr!.on('data', (c) => (err += c));
   const playing = new Set<(epochMs: number) => void>();
-  let firstPlaying: number | null = null;
-  let firstWaiters: Array<(epochMs: number) => void> = [];
+  const first = new Promise<number>((resolve, reject) => {
+    playing.add(resolve);
+    child.once('close', () => reject(new Error('RTSP server exited before a client played the stream')));
+  });
+  first.catch(() => {});
   let lines = '';
   child.stdout!.on('data', (c) => {
     lines += c;
@@ -39,12 +43,7 @@ export async function startRtspServer(o: { file: string; port?: number; path?: s
     for (const line of parts) {
       const m = /^PLAYING (\d+)/.exec(line.trim());
       if (!m) continue;
-      const at = Number(m[1]);
-      if (firstPlaying === null) {
-        firstPlaying = at;
-        firstWaiters.splice(0).forEach((w) => w(at));
-      }
-      for (const cb of playing) cb(at);
+      for (const cb of playing) cb(Number(m[1]));
     }
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -77,22 +76,7 @@ export async function startRtspServer(o: { file: string; port?: number; path?: s
       playing.add(cb);
       return () => playing.delete(cb);
     },
-    playingAt: () =>
-      firstPlaying !== null
-        ? Promise.resolve(firstPlaying)
-        : new Promise<number>((resolve, reject) => {
-            firstWaiters.push(resolve);
-            child.once('close', () => reject(new Error('RTSP server exited before a client played the stream')));
-          }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const k = setTimeout(() => child.kill('SIGKILL'), 3000);
-        child.once('close', () => {
-          clearTimeout(k);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
+    playingAt: () => first,
+    close: () => stopChild(child, 3000),
   };
 }

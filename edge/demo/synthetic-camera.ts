@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { startH264Writer } from './h264-writer.js';
 
 export const DEMO_PLATES = ['AB12 CDE', 'KX71 ZPT', 'GF19 LMN', 'RT65 HJK', 'WP23 NVA', 'YD70 BSC'];
 
@@ -81,14 +82,7 @@ export async function ensureDemoClip(o: ClipOptions): Promise<{ clip: string; lo
   const cars = await Promise.all(plates.map((p, i) => sharp(Buffer.from(vehicleSvg(p, COLOURS[i % COLOURS.length], vw, vh))).png().toBuffer()));
 
   const tmp = `${clip}.tmp.mp4`;
-  const ff = spawn('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${w}x${h}`, '-r', String(fps), '-i', 'pipe:0',
-    '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'stillimage', '-g', String(fps), '-pix_fmt', 'yuv420p', '-movflags', '+faststart', tmp,
-  ], { stdio: ['pipe', 'ignore', 'pipe'] });
-  let err = '';
-  ff.stderr.on('data', (c) => (err += c));
-  const done = new Promise<void>((resolve, reject) => ff.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg encode failed: ${err}`)))));
+  const video = startH264Writer(tmp, { width: w, height: h, fps, gop: fps, tune: 'stillimage' });
   const top = Math.round(h * 0.5);
   for (let v = 0; v < plates.length; v++) {
     for (let i = 0; i < perVehicle; i++) {
@@ -105,12 +99,10 @@ export async function ensureDemoClip(o: ClipOptions): Promise<{ clip: string; lo
         const piece = await sharp(cars[v]).extract({ left: cut, top: 0, width: visibleW, height: vh }).toBuffer();
         img = img.composite([{ input: piece, left: visibleLeft, top }]);
       }
-      const frame = await img.removeAlpha().raw().toBuffer();
-      if (!ff.stdin.write(frame)) await new Promise((r) => ff.stdin.once('drain', r));
+      await video.write(await img.removeAlpha().raw().toBuffer());
     }
   }
-  ff.stdin.end();
-  await done;
+  await video.end();
   renameSync(tmp, clip);
   const loops = Math.max(1, Math.ceil((loopMinutes * 60) / (frames / fps)));
   await new Promise<void>((resolve, reject) => {

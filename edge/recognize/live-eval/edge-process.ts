@@ -10,6 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EdgeConfigInput } from '../../config/schema.js';
+import { stopChild } from '../../demo/stop-child.js';
 
 const anpr = fileURLToPath(new URL('../../../bin/anpr.js', import.meta.url));
 
@@ -64,12 +65,6 @@ export async function startEdgeProcess(o: EdgeProcessOptions): Promise<EdgeProce
   return {
     exited,
     tail: () => last.trim().split('\n').slice(-5).join('\n'),
-    async stop(graceMs = 15_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      child.kill('SIGTERM');
-      await exited;
-      clearTimeout(kill);
-    },
+    stop: (graceMs = 15_000) => stopChild(child, graceMs),
   };
 }

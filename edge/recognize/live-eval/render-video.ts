@@ -9,12 +9,12 @@
  *
  * The video is cached by a hash of the photos' bytes and the timing, so reruns skip encoding.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../../shared/errors.js';
+import { startH264Writer } from '../../demo/h264-writer.js';
 
 export const FRAME_WIDTH = 1920;
 export const FRAME_HEIGHT = 1080;
@@ -76,39 +76,15 @@ export async function renderEvalVideo(o: RenderOptions): Promise<VideoTimeline> 
   }
 
   const tmp = `${file}.${process.pid}.tmp.mp4`;
-  const ff = spawn(
-    'ffmpeg',
-    [
-      '-hide_banner', '-loglevel', 'error', '-y',
-      '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${FRAME_WIDTH}x${FRAME_HEIGHT}`, '-r', String(fps), '-i', 'pipe:0',
-      '-c:v', 'libx264', '-preset', 'veryfast', '-g', String(2 * fps), '-bf', '0', '-pix_fmt', 'yuv420p', '-r', String(fps),
-      '-movflags', '+faststart', tmp,
-    ],
-    { stdio: ['pipe', 'ignore', 'pipe'] },
-  );
-  let err = '';
-  ff.stderr.on('data', (c) => (err += c));
-  const done = new Promise<void>((resolve, reject) => {
-    ff.on('error', (e) => reject(new AppError('INTERNAL_ERROR', `cannot run ffmpeg: ${e.message}`)));
-    ff.on('close', (code) => (code === 0 ? resolve() : reject(new AppError('INTERNAL_ERROR', `ffmpeg could not encode the evaluation video: ${err.trim().slice(-500)}`))));
-  });
-  // A write after ffmpeg died must not throw EPIPE past `done`.
-  ff.stdin.on('error', () => {});
-  const write = async (frame: Buffer, times: number) => {
-    for (let k = 0; k < times; k++) {
-      if (ff.exitCode !== null) return;
-      if (!ff.stdin.write(frame)) await new Promise((r) => ff.stdin.once('drain', r));
-    }
-  };
+  const video = startH264Writer(tmp, { width: FRAME_WIDTH, height: FRAME_HEIGHT, fps, gop: 2 * fps, noBFrames: true });
   try {
     const black = Buffer.alloc(FRAME_WIDTH * FRAME_HEIGHT * 3);
-    await write(black, leadFrames);
-    for (const p of o.photos) await write(await letterbox(p), holdFrames);
-    await write(black, trailFrames);
-    ff.stdin.end();
-    await done;
+    await video.write(black, leadFrames);
+    for (const p of o.photos) await video.write(await letterbox(p), holdFrames);
+    await video.write(black, trailFrames);
+    await video.end();
   } catch (e) {
-    ff.kill('SIGKILL');
+    video.kill();
     await rm(tmp, { force: true });
     throw e;
   }

@@ -7,7 +7,7 @@
  * (`CameraCapture`: ffmpeg → RGB frames, latest frame only) into the real recognizer the way
  * the daemon's camera loop does: take the latest frame, push it, collect confirmed reads.
  */
-import { spawn } from 'node:child_process';
+import { startH264Writer } from '../../../edge/demo/h264-writer.js';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -102,25 +102,9 @@ export async function encodeClip(
   frameAt: (i: number) => Buffer | Promise<Buffer>,
 ): Promise<string> {
   const file = join(dir, name);
-  const ff = spawn('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${o.width}x${o.height}`, '-r', String(o.fps), '-i', 'pipe:0',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '0', '-g', String(o.fps), '-pix_fmt', 'yuv420p', file,
-  ], { stdio: ['pipe', 'ignore', 'pipe'] });
-  let err = '';
-  ff.stderr.on('data', (c) => (err += c));
-  ff.stdin.on('error', () => {});
-  const done = new Promise<void>((resolve, reject) => {
-    ff.on('error', reject);
-    ff.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg could not encode ${name} (${code}): ${err}`))));
-  });
-  for (let i = 0; i < o.count; i++) {
-    const frame = await frameAt(i);
-    if (frame.length !== o.width * o.height * 3) throw new Error(`frame ${i} of ${name} has ${frame.length} bytes`);
-    if (!ff.stdin.write(frame)) await new Promise((r) => ff.stdin.once('drain', r));
-  }
-  ff.stdin.end();
-  await done;
+  const video = startH264Writer(file, { width: o.width, height: o.height, fps: o.fps, gop: o.fps, preset: 'ultrafast', noBFrames: true });
+  for (let i = 0; i < o.count; i++) await video.write(await frameAt(i));
+  await video.end();
   return file;
 }
 
