@@ -127,3 +127,12 @@ export function int(parsed: Parsed, name: string, min = 0, max = Number.MAX_SAFE
   }
   return n;
 }
+
+/** Reads a positive number option (seconds may be fractional), failing clearly when it is not one. */
+export function positive(parsed: Parsed, name: string): number | undefined {
+  const v = str(parsed, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new AppError('INVALID_REQUEST', `--${name} must be a positive number, got '${v}'`);
+  return n;
+}

@@ -1,15 +1,6 @@
 import type { Command, Parsed } from '../command.js';
-import { int, str } from '../command.js';
+import { int, positive, str } from '../command.js';
 import { AppError } from '../../shared/errors.js';
-
-/** A positive number option (seconds may be fractional). */
-function positive(parsed: Parsed, name: string, dflt: number): number {
-  const v = str(parsed, name);
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new AppError('INVALID_REQUEST', `--${name} must be a positive number, got '${v}'`);
-  return n;
-}
 
 export function plateSearch(v: string | undefined): 'frame' | 'vehicles' {
   if (v === undefined || v === 'frame' || v === 'vehicles') return v ?? 'frame';
@@ -107,7 +98,7 @@ async function runLive(parsed: Parsed, dataset: string): Promise<number> {
     const report = await runLiveEval({
       dataset,
       perRegion: int(parsed, 'per-region', 0) ?? 8,
-      holdS: positive(parsed, 'hold-s', 3),
+      holdS: positive(parsed, 'hold-s') ?? 3,
       fps: int(parsed, 'fps', 1, 30) ?? 5,
       regions: str(parsed, 'regions')?.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
       mirror: str(parsed, 'mirror'),
