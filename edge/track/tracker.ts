@@ -69,8 +69,9 @@ export interface TrackerOptions {
   minFrames: number;
   /**
    * The early decision: a track is confirmed as soon as this many of its frames, clear of the
-   * border, read the text of the cross-frame vote with at least `minConfidence` each (and the
-   * vote itself reaches `minConfidence`). 0 turns it off (confirm on close or at `maxTrackFrames`).
+   * border, read the text of the cross-frame vote with at least `minConfidence` each and the
+   * vote reaches `confirmConfidence` (see there). 0 turns it off (confirm on close or at
+   * `maxTrackFrames`).
    */
   confirmFrames: number;
   /**
@@ -214,10 +215,10 @@ export class PlateTracker {
         const overlap = iou(tr.box, ob.box);
         const len = Math.max(tr.text.length, text.length, 1);
         let similar = 1 - plateDistance(tr.text, text) / len;
-        // A piece of the plate seen at the border belongs to the track of the whole plate
-        // (and the other way round), even where the box jumped between frames.
         // A piece of the plate: its text a piece of the other's, or its box a narrower part of
         // the other's (the detector found half the plate, read as other characters: "4822").
+        // Seen at the border it joins the track of the whole plate (and the other way round)
+        // even where the box jumped between frames.
         const piece =
           (Math.min(tr.text.length, text.length) >= 3 && (isPartialRead(text, tr.text) || isPartialRead(tr.text, text))) ||
           isPartOf(ob.box, tr.box) ||
@@ -278,7 +279,9 @@ export class PlateTracker {
     const keep: Track[] = [];
     for (const tr of this.tracks) {
       const closed = ts - tr.lastTs > this.o.maxGapMs;
-      if (!tr.emitted && (closed || tr.reads.length >= this.o.maxTrackFrames || this.o.confirmFrames > 0)) {
+      // Only a frame that joined the track can make its read stable: the others are not re-voted.
+      const early = this.o.confirmFrames > 0 && !free.has(tr);
+      if (!tr.emitted && (closed || tr.reads.length >= this.o.maxTrackFrames || early)) {
         const r = this.finish(tr, closed ? 'closed' : tr.reads.length >= this.o.maxTrackFrames ? 'full' : 'early');
         if (r) out.push(r);
         // A long track that is not confident yet keeps its window sliding and tries again.
