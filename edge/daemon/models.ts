@@ -44,6 +44,7 @@ export function recognizerOptions(cfg: EdgeConfig, cloud: CloudModel[], logger?:
     logger,
     dedupWindowMs: cfg.recognition.dedup_window_s * 1000,
     minFrames: cfg.recognition.min_frames,
+    warmUp: true,
   };
   const on = cloud.filter((m) => meta(m).enabled !== false);
   const engines = on.filter((m) => m.type === 'ocr').map((m) => String(meta(m).engine ?? m.name));

@@ -111,6 +111,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
         logger: log,
         dedupWindowMs: config.recognition.dedup_window_s * 1000,
         minFrames: config.recognition.min_frames,
+        warmUp: true,
       });
       const r = recognizer;
       cleanups.push(() => r.dispose());

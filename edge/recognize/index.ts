@@ -65,6 +65,11 @@ export interface RecognizerOptions {
   /** Engine trust weights for the consensus. */
   trust?: TrustTable;
   tracker?: Partial<Omit<TrackerOptions, 'minFrames' | 'trust'>>;
+  /**
+   * Run every stage once before returning (a long-running daemon: the first car after a start
+   * is then decided as fast as any). One-shot callers leave it off: their first image pays it.
+   */
+  warmUp?: boolean;
 }
 
 export type FullRecognizer = Recognizer & {
@@ -115,7 +120,7 @@ export async function createRecognizer(opts: RecognizerOptions = {}): Promise<Fu
 
   try {
     await Promise.all([locator.load(), vehicles?.load(), ...readers.map((r) => r.load())]);
-    await warmUp(locator, vehicles, readers);
+    if (opts.warmUp) await warmUp(locator, vehicles, readers);
   } catch (e) {
     await Promise.allSettled(readers.map((r) => r.dispose()));
     await host.close();
