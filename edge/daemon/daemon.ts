@@ -25,6 +25,7 @@ import { SaveRetryQueue } from '../outbox/save-queue.js';
 import type { Decision } from '../decide/index.js';
 import type { RecognizerOptions } from '../recognize/index.js';
 import type { CameraRecognitionSettings, CameraRecognizer, ConfirmedRead, Recognizer } from '../contracts.js';
+import { RECOGNITION_KEYS } from '../../shared/schemas/camera-recognition.js';
 import { buildEventBody, encodeImages } from './event-builder.js';
 import { describeModels, modelSetKey, recognizerOptions, type CloudModel } from './models.js';
 import { Metrics } from './metrics.js';
@@ -84,10 +85,12 @@ function recognitionSettings(cam: EdgeCamera, edgeRegions: string[]): CameraReco
   return s;
 }
 
-/** Everything but the recognition settings: what a camera's capture and loop are built from (hwaccel included). */
+/** The recognition settings the recognizer takes; hwaccel belongs to the capture. */
+const RECOGNIZER_KEYS: readonly string[] = RECOGNITION_KEYS.filter((k) => k !== 'hwaccel');
+
+/** Everything but the recognizer's settings: what a camera's capture and loop are built from (hwaccel included). */
 function captureKey(cam: EdgeCamera): string {
-  const { regions: _r, roi: _roi, min_plate_height: _h, min_confidence: _c, confirm_frames: _f, ...capture } = cam;
-  return JSON.stringify(capture);
+  return JSON.stringify(Object.fromEntries(Object.entries(cam).filter(([k]) => !RECOGNIZER_KEYS.includes(k))));
 }
 
 interface SaveCtx {
