@@ -9,6 +9,7 @@ import { AppError, ErrorCode, fieldErrors, type FieldError } from '../../shared/
 import type { Logger } from '../../shared/log.js';
 import type { Env } from './types.js';
 import type { ZodType } from 'zod';
+import { MAX_BODY_DEPTH, jsonTooDeep } from '../../shared/schemas/json-bounds.js';
 
 export function errorBody(c: Context<Env>, code: string, detail: string, extra: Record<string, unknown> = {}) {
   return {
@@ -51,13 +52,29 @@ export function validateQuery<T>(schema: ZodType<T>, c: Context, detail = 'Inval
   return validate(schema, c.req.query(), detail);
 }
 
-/** The request's JSON body, or a 400 INVALID_REQUEST when it is not JSON. */
+/** `body` when it nests at most MAX_BODY_DEPTH levels, else a 400 naming the top-level field. */
+export function checkBodyDepth<T>(body: T): T {
+  const deep = jsonTooDeep(body, MAX_BODY_DEPTH);
+  if (deep) {
+    const field = deep.length ? String(deep[0]) : '(body)';
+    throw new AppError('VALIDATION_ERROR', 'Validation error', { errors: [{ field, message: `${field}: nests deeper than ${MAX_BODY_DEPTH} levels` }] });
+  }
+  return body;
+}
+
+/**
+ * The request's JSON body, or a 400 INVALID_REQUEST when it is not JSON, or a 400 naming the
+ * field that nests deeper than MAX_BODY_DEPTH (JSON.parse does not recurse; what reads the
+ * value afterwards may, so nothing deeper gets past here).
+ */
 export async function readJson(c: Context): Promise<unknown> {
+  let body: unknown;
   try {
-    return await c.req.json();
+    body = await c.req.json();
   } catch {
     throw new AppError('INVALID_REQUEST', 'Malformed JSON body');
   }
+  return checkBodyDepth(body);
 }
 
 export function notFound(what: string): AppError {

@@ -1,7 +1,9 @@
 /**
  * Runs ffmpeg or ffprobe against a camera: explicit stdio, stdout collected up to a limit,
  * stderr kept for the reason of a failure, killed with SIGKILL half a second after the
- * tool's own timeout should have fired. Never rejects.
+ * tool's own timeout should have fired. Never rejects and never throws: a tool that cannot be
+ * started (not installed, or an argument `spawn` refuses, such as one holding a NUL) is a
+ * result with `spawnError`.
  */
 import { spawn } from 'node:child_process';
 
@@ -19,6 +21,13 @@ export interface ToolRun {
   ms: number;
 }
 
+/** The reason without the arguments: Node's message quotes them, and they may hold a camera's password. */
+function whySpawnFailed(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ERR_INVALID_ARG_VALUE' || code === 'ERR_INVALID_ARG_TYPE') return 'an argument holds a character no process can take (NUL)';
+  return (e as Error).message;
+}
+
 export function runTool(cmd: string, args: string[], timeoutS: number, maxStdout = 1 << 20): Promise<ToolRun> {
   const t0 = Date.now();
   return new Promise((resolve) => {
@@ -28,12 +37,18 @@ export function runTool(cmd: string, args: string[], timeoutS: number, maxStdout
     let timedOut = false;
     let overflow = false;
     let spawnError: string | undefined;
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      resolve({ code: null, stdout: Buffer.alloc(0), stderr: '', timedOut: false, overflow: false, spawnError: whySpawnFailed(e), ms: Date.now() - t0 });
+      return;
+    }
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
     }, timeoutS * 1000 + 500);
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout!.on('data', (d: Buffer) => {
       bytes += d.length;
       if (bytes > maxStdout) {
         overflow = true;
@@ -42,7 +57,7 @@ export function runTool(cmd: string, args: string[], timeoutS: number, maxStdout
       }
       chunks.push(d);
     });
-    child.stderr.on('data', (d: Buffer) => {
+    child.stderr!.on('data', (d: Buffer) => {
       if (stderr.length < 16_384) stderr += d.toString();
     });
     child.on('error', (e) => {

@@ -17,6 +17,7 @@ import { rateLimit, type Category } from '../http/rate-limit.js';
 import type { Env } from '../http/types.js';
 import { doc } from '../http/docs.js';
 import type { ConfigKind, Resource } from '../store/config-store.js';
+import { clampDepth } from '../../shared/schemas/json-bounds.js';
 import { probeStream } from '../probes/camera-probe.js';
 import { probeExporter } from '../probes/exporter-probe.js';
 
@@ -64,12 +65,19 @@ export function deepMerge(base: Record<string, unknown>, patch: Record<string, u
 
 const SECRET_MASK = '********';
 
-/** Secrets (exporter credentials, camera passwords) are shown to admins and edges only. */
-function present(r: Resource, c: Context<Env>): Resource {
+/**
+ * Secrets (exporter credentials, camera passwords) are shown to admins and edges only. A value
+ * stored deeper than the schemas now allow is served clamped (shared/schemas/json-bounds.ts):
+ * the read never fails on it.
+ */
+function present(stored: Resource, c: Context<Env>): Resource {
+  const r = clampDepth(stored);
   const p = c.get('principal');
   if (p.kind === 'user' && p.role === 'admin') return r;
   if (p.kind === 'edge') return r; // the edge needs its exporters' credentials to deliver
-  const out = structuredClone(r) as Record<string, any>;
+  // Copies of what is masked only (no structuredClone: it recurses through every value).
+  const out = { ...r } as Record<string, any>;
+  for (const k of ['auth', 'config', 'headers']) if (isObj(out[k])) out[k] = { ...out[k] };
   if (isObj(out.auth)) for (const k of ['token', 'password']) if (out.auth[k]) out.auth[k] = SECRET_MASK;
   if (isObj(out.config) && out.config.password) out.config.password = SECRET_MASK;
   if (isObj(out.headers)) for (const k of Object.keys(out.headers)) if (/^(authorization|x-api-key)$/i.test(k)) out.headers[k] = SECRET_MASK;

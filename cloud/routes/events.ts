@@ -12,7 +12,8 @@ import { EventListQuery, EventStatsQuery } from '../../shared/schemas/queries.js
 import { EventStats } from '../../shared/schemas/stats.js';
 import type { CloudContext } from '../context.js';
 import { requireAuth, requireRole } from '../auth/middleware.js';
-import { notFound, validate, validateQuery, readJson } from '../http/errors.js';
+import { checkBodyDepth, notFound, validate, validateQuery, readJson } from '../http/errors.js';
+import { clampDepth } from '../../shared/schemas/json-bounds.js';
 import { rateLimit } from '../http/rate-limit.js';
 import type { Env } from '../http/types.js';
 import { doc } from '../http/docs.js';
@@ -21,7 +22,10 @@ import type { EventRow, StoredEvent } from '../store/events-store.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The public form of a stored event; image URLs point at this service. */
+/**
+ * The public form of a stored event; image URLs point at this service. Free-form values
+ * stored before depth bounds existed are served clamped (`clampDepth`), never a failed read.
+ */
 export function toApiEvent(row: StoredEvent | (EventRow & { seq?: number }), baseUrl: string): Event {
   const body = JSON.parse(row.body) as Pick<EventIngestParsed, 'raw_candidates' | 'vehicle_info' | 'tpms_status' | 'metadata'> & {
     correction?: Event['correction'];
@@ -40,7 +44,7 @@ export function toApiEvent(row: StoredEvent | (EventRow & { seq?: number }), bas
     crop_url: row.crop_path ? url('crop') : null,
     vehicle_info: body.vehicle_info ?? null,
     tpms_status: body.tpms_status ?? null,
-    metadata: body.metadata ?? {},
+    metadata: clampDepth(body.metadata ?? {}),
     correction: body.correction ?? null,
     created_at: iso(row.created_at),
   };
@@ -79,6 +83,7 @@ async function readIngest(c: Context<Env>): Promise<{ raw: unknown; frame?: Uint
     } catch {
       throw new AppError('VALIDATION_ERROR', 'Invalid event data', { errors: [{ field: 'event', message: 'event: must be a JSON object' }] });
     }
+    checkBodyDepth(raw);
     const bytes = async (k: 'frame' | 'crop') => {
       const v = form[k] as string | File | undefined;
       if (v === undefined) return undefined;

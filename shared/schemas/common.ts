@@ -4,8 +4,33 @@
  * and the OpenAPI document at /docs.
  */
 import { z } from '@hono/zod-openapi';
+import { MAX_JSON_DEPTH, jsonTooDeep } from './json-bounds.js';
 
 export { z };
+
+/** C0 controls (NUL, CR, LF, ESC, …) and DEL: never valid in a URL, header, argument or file name. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * A string that may reach a process's arguments, a URL, an HTTP header or a file name: no
+ * control characters (a NUL makes `spawn` throw; CR/LF split headers). The 400 names the field.
+ */
+export const SafeString = () => z.string().refine((v) => !CONTROL.test(v), 'must not contain control characters');
+
+/**
+ * Free-form JSON (an object) bounded in depth and size: measured without recursion first, so a
+ * 100,000-deep value is a 400 naming the field, never a stack overflow.
+ */
+export function boundedJson<T extends z.ZodType<Record<string, unknown>>>(schema: T, maxBytes: number) {
+  return schema.superRefine((v, ctx) => {
+    const deep = jsonTooDeep(v, MAX_JSON_DEPTH);
+    if (deep) {
+      ctx.addIssue({ code: 'custom', path: deep.slice(0, 1), message: `nests deeper than ${MAX_JSON_DEPTH} levels` });
+      return;
+    }
+    if (JSON.stringify(v).length > maxBytes) ctx.addIssue({ code: 'custom', message: `must serialise to at most ${maxBytes / 1024} KiB` });
+  });
+}
 
 /** Identifiers that end up in URLs, file names and MQTT topics: a safe character set only. */
 export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -16,10 +41,10 @@ export const Id = z
 export const IsoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with timezone (e.g. 2023-12-15T14:30:45.123Z)' });
 
 /** Free-form metadata: a JSON object, bounded in size so no client can store megabytes. */
-export const Metadata = z
-  .record(z.string().max(128), z.unknown())
-  .refine((m) => JSON.stringify(m).length <= 16_384, 'metadata must serialise to at most 16 KiB')
-  .openapi({ description: 'Free-form JSON object (≤ 16 KiB)', example: { location: 'Main gate' } });
+export const Metadata = boundedJson(z.record(z.string().max(128), z.unknown()), 16_384).openapi({
+  description: `Free-form JSON object (≤ 16 KiB, nested ≤ ${MAX_JSON_DEPTH} levels)`,
+  example: { location: 'Main gate' },
+});
 
 export const Box = z
   .object({

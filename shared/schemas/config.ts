@@ -4,14 +4,16 @@
  * its default and bounds) and a stored form that adds id and timestamps. PUT applies a
  * partial body by deep merge and validates the merged result with the same create schema.
  */
-import { z, Id, Metadata } from './common.js';
+import { z, Id, Metadata, SafeString, boundedJson } from './common.js';
 import { CameraRecognition, roiOutsideFrame } from './camera-recognition.js';
 
-const Name = z.string().trim().min(1).max(128).describe('Human-readable name, 1-128 characters');
+/** Free-form settings of a sensor or an exporter (the exporter's MQTT settings are checked below). */
+const FreeConfig = boundedJson(z.record(z.string(), z.unknown()), 16_384).describe('Free-form JSON object (≤ 16 KiB, nested ≤ 32 levels)');
+
+const Name = SafeString().trim().min(1).max(128).describe('Human-readable name, 1-128 characters');
 
 /** rtsp:// or rtsps:// with a host; credentials allowed in the URL (they are redacted in logs). */
-export const RtspUrl = z
-  .string()
+export const RtspUrl = SafeString()
   .max(2048)
   .refine((v) => {
     try {
@@ -24,8 +26,7 @@ export const RtspUrl = z
   .describe('rtsp://[user:password@]host[:port]/path')
   .openapi({ example: 'rtsp://admin:password@127.0.0.1:8554/stream1' });
 
-const HttpUrl = z
-  .string()
+const HttpUrl = SafeString()
   .max(2048)
   .refine((v) => {
     try {
@@ -36,8 +37,7 @@ const HttpUrl = z
     }
   }, 'Invalid URL: expected http:// or https://');
 
-const MqttUrl = z
-  .string()
+const MqttUrl = SafeString()
   .max(2048)
   .refine((v) => {
     try {
@@ -80,8 +80,8 @@ const CameraFields = z
       .strict()
       .default({ width: 1920, height: 1080 })
       .describe('Analysis resolution (default 1920x1080)'),
-    detection_model: z.string().max(128).nullable().default(null).describe('Vehicle/plate detector model name'),
-    ocr_models: z.array(z.string().min(1).max(128)).max(16).default([]).describe('OCR engines to run, by name'),
+    detection_model: SafeString().max(128).nullable().default(null).describe('Vehicle/plate detector model name'),
+    ocr_models: z.array(SafeString().min(1).max(128)).max(16).default([]).describe('OCR engines to run, by name'),
     metadata: CameraMetadata.default({}),
   })
   .strict();
@@ -138,20 +138,22 @@ export const ModelCreate = z
     id: Id.optional(),
     name: Name,
     type: z.enum(['detector', 'plate_detector', 'ocr', 'classifier']),
-    version: z.string().max(64).default('1.0.0'),
-    weights_path: z.string().min(1).max(1024).describe('Path or name of the weights file on the edge'),
+    version: SafeString().max(64).default('1.0.0'),
+    weights_path: SafeString().min(1).max(1024).describe('Path or name of the weights file on the edge'),
     sha256: z
       .string()
       .regex(/^[a-f0-9]{64}$/, 'sha256 must be 64 lower-case hex digits')
       .optional(),
-    parameters: z
-      .object({
-        confidence_threshold: z.number().min(0).max(1).optional(),
-        iou_threshold: z.number().min(0).max(1).optional(),
-        input_size: z.number().int().min(16).max(4096).optional(),
-      })
-      .catchall(z.unknown())
-      .default({}),
+    parameters: boundedJson(
+      z
+        .object({
+          confidence_threshold: z.number().min(0).max(1).optional(),
+          iou_threshold: z.number().min(0).max(1).optional(),
+          input_size: z.number().int().min(16).max(4096).optional(),
+        })
+        .catchall(z.unknown()),
+      16_384,
+    ).default({}),
     metadata: Metadata.default({}),
   })
   .strict()
@@ -164,7 +166,7 @@ export const SensorCreate = z
     type: z.enum(['tpms', 'barrier', 'rfid', 'loop', 'relay']),
     camera_id: Id.nullable().default(null),
     zone_id: Id.nullable().default(null),
-    config: z.record(z.string(), z.unknown()).default({}),
+    config: FreeConfig.default({}),
     metadata: Metadata.default({}),
   })
   .strict()
@@ -183,9 +185,9 @@ export const RetryConfig = z
 export const ExporterAuth = z
   .object({
     type: z.enum(['none', 'bearer', 'basic', 'api_key']),
-    token: z.string().max(4096).optional(),
-    username: z.string().max(256).optional(),
-    password: z.string().max(1024).optional(),
+    token: SafeString().max(4096).optional(),
+    username: SafeString().max(256).optional(),
+    password: SafeString().max(1024).optional(),
   })
   .strict()
   .superRefine((a, ctx) => {
@@ -195,12 +197,12 @@ export const ExporterAuth = z
 
 export const MqttConfig = z
   .object({
-    topic: z.string().min(1).max(512).default('anpr/{edge_id}/{camera_id}/events'),
+    topic: SafeString().min(1).max(512).default('anpr/{edge_id}/{camera_id}/events'),
     qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
     retain: z.boolean().default(false),
-    username: z.string().max(256).optional(),
-    password: z.string().max(1024).optional(),
-    client_id: z.string().max(128).optional(),
+    username: SafeString().max(256).optional(),
+    password: SafeString().max(1024).optional(),
+    client_id: SafeString().max(128).optional(),
   })
   .strict();
 
@@ -209,11 +211,11 @@ export const ExporterCreate = z
     id: Id.optional(),
     name: Name,
     type: z.enum(['rest', 'mqtt', 'webhook']),
-    url: z.string().max(2048),
+    url: SafeString().max(2048),
     enabled: z.boolean().default(true),
-    headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,128}$/, 'invalid header name'), z.string().max(4096)).default({}),
+    headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,128}$/, 'invalid header name'), SafeString().max(4096)).default({}),
     auth: ExporterAuth.default({ type: 'none' }),
-    config: z.record(z.string(), z.unknown()).default({}),
+    config: FreeConfig.default({}),
     retry_config: RetryConfig.default({ enabled: true, max_attempts: 5, backoff_strategy: 'exponential', initial_delay_ms: 1000, max_delay_ms: 60_000 }),
     metadata: Metadata.default({}),
   })
