@@ -6,6 +6,7 @@ import { requestId } from 'hono/request-id';
 import { randomBytes } from 'node:crypto';
 import type { CloudContext } from './context.js';
 import { errorBody, errorHandler } from './http/errors.js';
+import { bodyLimits } from './http/body-limit.js';
 import type { Env } from './http/types.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -41,6 +42,14 @@ export function buildApp(ctx: CloudContext): OpenAPIHono<Env> {
       // Unique per process start and cheap: no random bytes per request.
       generator: () => `req-${BOOT_ID}-${(++requestSeq).toString(36)}`,
     }),
+  );
+  app.use(
+    bodyLimits(ctx.maxJsonBytes, [
+      // An event with its frame and crop images (each at most the image store's limit).
+      { method: 'POST', path: '/events/ingest', multipart: true, maxBytes: ctx.images.maxBytes * 2 + 256 * 1024 },
+      // A still image; cloud/routes/recognize.ts refuses images over 10 MiB with its own message.
+      { method: 'POST', path: '/recognize', maxBytes: 10 * 1024 * 1024 + 64 * 1024 },
+    ]),
   );
   app.use(async (c, next) => {
     if (!ctx.log.isLevelEnabled('debug')) return next();

@@ -33,6 +33,8 @@ export interface CloudContext {
   /** Model mirror and models dir for `POST /recognize` (the edge's pipeline, loaded on first use). */
   modelsMirror?: string;
   modelsDir?: string;
+  /** Largest JSON request body, bytes (cloud/http/body-limit.ts). */
+  maxJsonBytes: number;
   /** Run by close(): releases what routes start lazily (the recognizer's worker threads). */
   onClose: Array<() => Promise<void> | void>;
 }

@@ -21,6 +21,7 @@ import { ImageStore } from './images/image-store.js';
 import { StreamHub } from './stream/hub.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter, rateLimitsFromEnv, type RateLimits } from './http/rate-limit.js';
 import { buildApp } from './app.js';
+import { DEFAULT_MAX_JSON_BYTES, parseByteLimit } from './http/body-limit.js';
 import type { CloudContext } from './context.js';
 
 export interface CloudOptions {
@@ -39,6 +40,8 @@ export interface CloudOptions {
   modelsMirror?: string;
   /** Models dir for `POST /recognize` (else `ANPR_MODELS_DIR`, else the pipeline's default). */
   modelsDir?: string;
+  /** Largest JSON request body in bytes (else ANPR_MAX_JSON_BYTES, else 64 KiB). */
+  maxJsonBytes?: number;
   /** Called once when the first admin is created; `generated` when the password was made up. */
   onAdminCreated?: (username: string, password: string, generated: boolean) => void;
 }
@@ -62,6 +65,8 @@ export function openCloudData(dataDir: string) {
 export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
   const log = opts.logger ?? createLogger({ name: 'anpr-cloud' });
   const env = opts.env ?? process.env;
+  // Settings are checked before anything is opened: a bad one stops the start with its reason.
+  const maxJsonBytes = parseByteLimit('the JSON body limit (ANPR_MAX_JSON_BYTES)', opts.maxJsonBytes ?? (env.ANPR_MAX_JSON_BYTES || DEFAULT_MAX_JSON_BYTES));
   const data = openCloudData(opts.dataDir);
 
   if (data.users.count() === 0) {
@@ -97,6 +102,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     refreshTokens: new RefreshTokenStore(data.db, (opts.refreshTtlS ?? 14 * 86_400) * 1000),
     modelsMirror: opts.modelsMirror ?? (env.ANPR_MODELS_MIRROR || undefined),
     modelsDir: opts.modelsDir ?? (env.ANPR_MODELS_DIR || undefined),
+    maxJsonBytes,
     onClose: [],
   };
   const app = buildApp(ctx);

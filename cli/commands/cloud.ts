@@ -21,6 +21,7 @@ const command: Command = {
     '  ANPR_SQLITE_SYNC                       FULL (default: acknowledged events survive a power cut)',
     '                                         or NORMAL (faster; survives a crash, not a power cut)',
     '  ANPR_MODELS_MIRROR / ANPR_MODELS_DIR   models for POST /recognize (loaded on its first use)',
+    '  ANPR_MAX_JSON_BYTES                    largest JSON request body (default 65536; larger is 413)',
     '',
     'The back-office web app is served at / (built by npm run build:web, or on first request).',
   ].join('\n'),

@@ -2,8 +2,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { AppError } from '../../shared/errors.js';
 import { z } from '../../shared/schemas/common.js';
 import { pageOf } from '../../shared/schemas/common.js';
@@ -52,9 +51,6 @@ export function toApiEvent(row: StoredEvent | (EventRow & { seq?: number }), bas
 
 export const baseUrlOf = (c: Context) => new URL(c.req.url).origin;
 
-/** A JSON event is small: 64 KiB holds the largest valid one with room to spare. */
-const MAX_JSON_BYTES = 64 * 1024;
-
 const INGEST_FIELDS = new Set(['event', 'frame', 'crop']);
 
 /** Reads the ingest body: JSON, or multipart with `event` (JSON text) and optional images. */
@@ -100,30 +96,10 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
   const auth = requireAuth(ctx, { apiKey: true });
   const jwtOnly = requireAuth(ctx);
   const eventsLimit = rateLimit(ctx.limiter, 'events', clientIp);
-  const maxIngest = ctx.images.maxBytes * 2 + 256 * 1024;
 
-  const limitOf = (maxSize: number): MiddlewareHandler<Env> => {
-    const tooLarge = () => {
-      throw new AppError('PAYLOAD_TOO_LARGE', `Request body exceeds ${maxSize} bytes`);
-    };
-    const streaming = bodyLimit({ maxSize, onError: tooLarge });
-    return async (c, next) => {
-      // A declared length is checked from the header alone: touching the body stream here
-      // would make the adapter build a full Request per ingest (a third of its CPU).
-      const length = c.req.header('content-length');
-      if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
-        if (!(Number(length) <= maxSize)) tooLarge();
-        return next();
-      }
-      return streaming(c, next);
-    };
-  };
-  const multipartLimit = limitOf(maxIngest);
-  const jsonLimit = limitOf(MAX_JSON_BYTES);
-
+  // Body size: the app-wide limits (cloud/http/body-limit.ts), JSON or multipart (cloud/app.ts).
   app.post(
     '/events/ingest',
-    (c, next) => ((c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/') ? multipartLimit(c, next) : jsonLimit(c, next)),
     auth,
     eventsLimit,
     async (c) => {
