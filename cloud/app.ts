@@ -51,6 +51,11 @@ export function buildApp(ctx: CloudContext): OpenAPIHono<Env> {
       { method: 'POST', path: '/recognize', maxBytes: 10 * 1024 * 1024 + 64 * 1024 },
     ]),
   );
+  const baseUrl = ctx.publicUrl ?? '';
+  app.use(async (c, next) => {
+    c.set('baseUrl', baseUrl);
+    return next();
+  });
   app.use(async (c, next) => {
     if (!ctx.log.isLevelEnabled('debug')) return next();
     const t0 = performance.now();

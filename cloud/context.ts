@@ -35,6 +35,11 @@ export interface CloudContext {
   modelsDir?: string;
   /** Largest JSON request body, bytes (cloud/http/body-limit.ts). */
   maxJsonBytes: number;
+  /**
+   * Base of the URLs handed out (image URLs of events, exports), e.g. https://anpr.example.com;
+   * undefined: relative paths. Never taken from the request's Host header.
+   */
+  publicUrl?: string;
   /** Run by close(): releases what routes start lazily (the recognizer's worker threads). */
   onClose: Array<() => Promise<void> | void>;
 }

@@ -22,6 +22,7 @@ import { StreamHub } from './stream/hub.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter, rateLimitsFromEnv, type RateLimits } from './http/rate-limit.js';
 import { buildApp } from './app.js';
 import { DEFAULT_MAX_JSON_BYTES, parseByteLimit } from './http/body-limit.js';
+import { parsePublicUrl } from './http/public-url.js';
 import type { CloudContext } from './context.js';
 
 export interface CloudOptions {
@@ -42,6 +43,8 @@ export interface CloudOptions {
   modelsDir?: string;
   /** Largest JSON request body in bytes (else ANPR_MAX_JSON_BYTES, else 64 KiB). */
   maxJsonBytes?: number;
+  /** Base of the URLs handed out, e.g. https://anpr.example.com (else ANPR_PUBLIC_URL, else relative URLs). */
+  publicUrl?: string;
   /** Called once when the first admin is created; `generated` when the password was made up. */
   onAdminCreated?: (username: string, password: string, generated: boolean) => void;
 }
@@ -67,6 +70,8 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
   const env = opts.env ?? process.env;
   // Settings are checked before anything is opened: a bad one stops the start with its reason.
   const maxJsonBytes = parseByteLimit('the JSON body limit (ANPR_MAX_JSON_BYTES)', opts.maxJsonBytes ?? (env.ANPR_MAX_JSON_BYTES || DEFAULT_MAX_JSON_BYTES));
+  const publicUrlSetting = opts.publicUrl ?? (env.ANPR_PUBLIC_URL || undefined);
+  const publicUrl = publicUrlSetting === undefined ? undefined : parsePublicUrl(publicUrlSetting);
   const data = openCloudData(opts.dataDir);
 
   if (data.users.count() === 0) {
@@ -103,6 +108,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     modelsMirror: opts.modelsMirror ?? (env.ANPR_MODELS_MIRROR || undefined),
     modelsDir: opts.modelsDir ?? (env.ANPR_MODELS_DIR || undefined),
     maxJsonBytes,
+    publicUrl,
     onClose: [],
   };
   const app = buildApp(ctx);
@@ -114,7 +120,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
   const port = (server.address() as AddressInfo).port;
   const host = opts.host ?? '127.0.0.1';
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log.info({ url, data_dir: data.dir }, 'cloud service listening');
+  log.info({ url, data_dir: data.dir, public_url: publicUrl ?? null }, 'cloud service listening');
 
   let closed = false;
   return {

@@ -8,6 +8,7 @@ const command: Command = {
     host: { type: 'string', default: '127.0.0.1', description: 'Address to listen on', arg: 'ADDR' },
     port: { type: 'string', default: '8000', description: 'TCP port', arg: 'PORT' },
     'data-dir': { type: 'string', default: './data/cloud', description: 'Database, images and secrets', arg: 'DIR' },
+    'public-url': { type: 'string', description: 'Base of the image URLs the service hands out (else ANPR_PUBLIC_URL, else relative URLs)', arg: 'URL' },
     'models-mirror': { type: 'string', description: 'Model mirror for POST /recognize (else ANPR_MODELS_MIRROR)', arg: 'DIR' },
   },
   details: [
@@ -21,6 +22,7 @@ const command: Command = {
     '  ANPR_SQLITE_SYNC                       FULL (default: acknowledged events survive a power cut)',
     '                                         or NORMAL (faster; survives a crash, not a power cut)',
     '  ANPR_MODELS_MIRROR / ANPR_MODELS_DIR   models for POST /recognize (loaded on its first use)',
+    '  ANPR_PUBLIC_URL                        base of image URLs, e.g. https://anpr.example.com (default: relative)',
     '  ANPR_MAX_JSON_BYTES                    largest JSON request body (default 65536; larger is 413)',
     '',
     'The back-office web app is served at / (built by npm run build:web, or on first request).',
@@ -32,6 +34,7 @@ const command: Command = {
       port: int(p, 'port', 0, 65535),
       dataDir: str(p, 'data-dir')!,
       modelsMirror: str(p, 'models-mirror'),
+      publicUrl: str(p, 'public-url'),
       onAdminCreated: (user, password, generated) => {
         if (generated) process.stdout.write(`Created admin user '${user}' with password: ${password}\n(shown once; change it or set ANPR_ADMIN_PASSWORD before the first start)\n`);
       },

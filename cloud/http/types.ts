@@ -9,5 +9,7 @@ export interface Env {
   Variables: {
     requestId: string;
     principal: Principal;
+    /** Where the URLs this service hands out point: the configured public URL, or '' (relative). */
+    baseUrl: string;
   };
 }

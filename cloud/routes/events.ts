@@ -22,7 +22,8 @@ import type { EventRow, StoredEvent } from '../store/events-store.js';
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
- * The public form of a stored event; image URLs point at this service. Free-form values
+ * The public form of a stored event; image URLs point at this service: the configured public
+ * URL, else a path relative to it (never built from the request's Host). Free-form values
  * stored before depth bounds existed are served clamped (`clampDepth`), never a failed read.
  */
 export function toApiEvent(row: StoredEvent | (EventRow & { seq?: number }), baseUrl: string): Event {
@@ -49,7 +50,8 @@ export function toApiEvent(row: StoredEvent | (EventRow & { seq?: number }), bas
   };
 }
 
-export const baseUrlOf = (c: Context) => new URL(c.req.url).origin;
+/** Where image URLs point: `--public-url` / ANPR_PUBLIC_URL, or '' for relative paths (cloud/app.ts). */
+export const baseUrlOf = (c: Context<Env>) => c.get('baseUrl');
 
 const INGEST_FIELDS = new Set(['event', 'frame', 'crop']);
 

@@ -89,7 +89,7 @@ export function registerExportRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
   app.get('/events/export', requireAuth(ctx), rateLimit(ctx.limiter, 'events', clientIp), (c) => {
     const q = validateQuery(ExportQuery, c);
     const f = { camera_id: q.camera_id, zone_id: q.zone_id, plate_text: q.plate_text, start: q.start_date, end: q.end_date, min_confidence: q.min_confidence };
-    const base = new URL(c.req.url).origin;
+    const base = c.get('baseUrl');
     const enc = new TextEncoder();
     let cursor: ExportCursor | null = null;
     let left = q.max_rows ?? Number.POSITIVE_INFINITY;
