@@ -40,7 +40,8 @@ export function registerDocsRoutes(app: OpenAPIHono<Env>, ctx: CloudContext): vo
   app.get('/docs/init.js', (c) => c.body(INIT, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }));
   app.get('/docs/assets/:file', async (c) => {
     const file = c.req.param('file');
-    const type = ASSETS[file];
+    // Own keys only: /docs/assets/constructor must not find Object.prototype.constructor.
+    const type = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
     if (!type) return c.notFound();
     const body = await readFile(join(uiDir, file));
     return c.body(body, 200, { 'content-type': type, 'cache-control': 'public, max-age=86400' });
