@@ -26,7 +26,10 @@ export function doc(app: OpenAPIHono<any>, method: Method, path: string, d: Rout
   const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
   const ok = d.status ?? 200;
   responses[String(ok)] = d.response ? { description: 'OK', content: { 'application/json': { schema: d.response } } } : { description: 'OK' };
-  for (const code of d.errors ?? []) responses[String(code)] = { description: 'Error', content: { 'application/json': { schema: ErrorBody } } };
+  // Every route that takes a body answers 413 past its limit (cloud/http/body-limit.ts).
+  const errors = new Set(d.errors ?? []);
+  if (d.body || d.multipart) errors.add(413);
+  for (const code of [...errors].sort()) responses[String(code)] = { description: 'Error', content: { 'application/json': { schema: ErrorBody } } };
   const content: Record<string, { schema: z.ZodType }> = {};
   if (d.body) content['application/json'] = { schema: d.body };
   if (d.multipart) content['multipart/form-data'] = { schema: d.multipart };
