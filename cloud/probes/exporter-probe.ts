@@ -3,6 +3,9 @@
  * a small test message with the exporter's headers and auth; MQTT exporters connect with
  * the exporter's credentials and wait for CONNACK. Success means the destination answered
  * and accepted the credentials (HTTP status below 500 and not 401/403/407).
+ * Every probe answers within its timeout (plus the time to end the client), whatever the peer
+ * does: one that closes after the first packet, never answers, or speaks another protocol.
+ * The MQTT client is always ended, so no reconnect or socket outlives the probe.
  */
 import { request } from 'undici';
 import type { ExporterCreate } from '../../shared/schemas/config.js';
@@ -32,23 +35,7 @@ function reason(e: unknown): string {
 
 export async function probeExporter(e: ExporterCreate, timeoutMs: number): Promise<ExporterProbe> {
   const t0 = Date.now();
-  if (e.type === 'mqtt') {
-    const { connectAsync } = await import('mqtt');
-    const cfg = e.config as { username?: string; password?: string };
-    try {
-      const client = await connectAsync(e.url, {
-        username: cfg.username,
-        password: cfg.password,
-        connectTimeout: timeoutMs,
-        reconnectPeriod: 0,
-        clientId: `anpr-probe-${Math.random().toString(16).slice(2, 10)}`,
-      });
-      await client.endAsync();
-      return { ok: true, ms: Date.now() - t0 };
-    } catch (err) {
-      return { ok: false, ms: Date.now() - t0, error: reason(err) };
-    }
-  }
+  if (e.type === 'mqtt') return probeMqtt(e, timeoutMs, t0);
   try {
     const res = await request(e.url, {
       method: 'POST',
@@ -69,4 +56,42 @@ export async function probeExporter(e: ExporterCreate, timeoutMs: number): Promi
     const aborted = (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
     return { ok: false, ms, error: aborted ? 'Connection timeout' : reason(err) };
   }
+}
+
+/** MQTT CONNECT → CONNACK, settled by the first of connect, error, close or the timer. */
+async function probeMqtt(e: ExporterCreate, timeoutMs: number, t0: number): Promise<ExporterProbe> {
+  const { connect } = await import('mqtt');
+  const cfg = e.config as { username?: string; password?: string };
+  let client: ReturnType<typeof connect>;
+  try {
+    client = connect(e.url, {
+      username: cfg.username,
+      password: cfg.password,
+      // Our own timer below settles the probe; the library's would only race it.
+      connectTimeout: timeoutMs + 1000,
+      reconnectPeriod: 0,
+      clientId: `anpr-probe-${Math.random().toString(16).slice(2, 10)}`,
+    });
+  } catch (err) {
+    return { ok: false, ms: Date.now() - t0, error: reason(err) };
+  }
+  return new Promise<ExporterProbe>((resolve) => {
+    let settled = false;
+    const settle = (r: ExporterProbe, graceful: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      client.removeAllListeners('connect');
+      client.removeAllListeners('close');
+      // Errors after the answer (a late socket error while ending) have nobody to tell.
+      client.on('error', () => undefined);
+      client.end(!graceful, () => undefined);
+      resolve(r);
+    };
+    // The clock started before the client library was loaded: the answer keeps to the timeout.
+    const timer = setTimeout(() => settle({ ok: false, ms: Date.now() - t0, error: 'Connection timeout' }, false), Math.max(0, t0 + timeoutMs - Date.now()));
+    client.once('connect', () => settle({ ok: true, ms: Date.now() - t0 }, true));
+    client.once('error', (err) => settle({ ok: false, ms: Date.now() - t0, error: reason(err) }, false));
+    client.once('close', () => settle({ ok: false, ms: Date.now() - t0, error: 'Connection closed before CONNACK' }, false));
+  });
 }
