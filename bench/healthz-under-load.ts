@@ -5,7 +5,9 @@
  * limits (docs/cloud-limits.md); the camera is a real RTSP server on loopback; /healthz is
  * sampled back to back from a worker thread, so the load generator's own work does not delay it.
  * Baseline: the same sampling against the idle cloud, in the same run.
- * Each load client repeats its request until the window ends, waiting Retry-After on a 429.
+ * Each load client repeats its request until the window ends, waiting Retry-After on a 429;
+ * at the end of the window every request still in flight is aborted, so a cloud that cannot
+ * keep up still gets its figure printed (its answers show as `aborted`).
  * Env: BENCH_SECONDS (load window, default 20), BENCH_EVENTS (default 40000), BENCH_ONLY
  * (exports, snapshots or uploads: that load alone, to tell which one costs what).
  */
@@ -119,8 +121,8 @@ const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(1)} ms, p99 ${pct(xs, 9
 type Tally = Record<string, number>;
 const count = (t: Tally, k: string | number) => (t[k] = (t[k] ?? 0) + 1);
 
-/** `n` clients repeating `once` until `end`; a 429 waits its Retry-After. */
-async function clients(n: number, end: number, once: () => Promise<Response>, tally: Tally): Promise<void> {
+/** `n` clients repeating `once` until `end`; a 429 waits its Retry-After; `stop` aborts. */
+async function clients(n: number, end: number, once: () => Promise<Response>, tally: Tally, stop: AbortSignal): Promise<void> {
   await Promise.all(
     Array.from({ length: n }, async () => {
       while (Date.now() < end) {
@@ -129,7 +131,7 @@ async function clients(n: number, end: number, once: () => Promise<Response>, ta
           r = await once();
           await r.arrayBuffer();
         } catch {
-          count(tally, 'error');
+          count(tally, stop.aborted ? 'aborted' : 'error');
           continue;
         }
         count(tally, r.status);
@@ -172,12 +174,13 @@ try {
   const uploads: Tally = {};
   const busy = sampleHealth(started.port);
   const end = Date.now() + SECONDS * 1000;
+  const stop = AbortSignal.timeout(SECONDS * 1000);
   const only = process.env.BENCH_ONLY;
   const n = (kind: string, k: number) => (!only || only === kind ? k : 0);
   await Promise.all([
-    clients(n('exports', 200), end, () => fetch(`${base}/events/export?format=csv`, { headers: auth }), exports),
-    clients(n('snapshots', 100), end, () => fetch(`${base}/config/cameras/${cam}/snapshot?timeout=10`, { headers: auth }), snaps),
-    clients(n('uploads', 10), end, () => fetch(`${base}/recognize`, { method: 'POST', headers: { ...auth, 'content-type': 'image/jpeg' }, body: new Uint8Array(huge) }), uploads),
+    clients(n('exports', 200), end, () => fetch(`${base}/events/export?format=csv`, { headers: auth, signal: stop }), exports, stop),
+    clients(n('snapshots', 100), end, () => fetch(`${base}/config/cameras/${cam}/snapshot?timeout=10`, { headers: auth, signal: stop }), snaps, stop),
+    clients(n('uploads', 10), end, () => fetch(`${base}/recognize`, { method: 'POST', headers: { ...auth, 'content-type': 'image/jpeg' }, body: new Uint8Array(huge), signal: stop }), uploads, stop),
   ]);
   const loadMs = await busy.stop();
 
