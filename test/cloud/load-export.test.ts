@@ -7,10 +7,14 @@ process.env.ANPR_EXPORTS_PER_USER = '2';
 process.env.ANPR_EXPORTS_TOTAL = '3';
 
 import t from 'tap';
+import { connect } from 'node:net';
+import { once } from 'node:events';
 import { startTestCloud, type TestCloud } from './helpers.js';
 import type { EventRow } from '../../cloud/store/events-store.js';
 
 const N = 3000;
+/** A long candidate list: ~4 KB a CSV row, 12 MB an export, more than an unread socket's buffers hold. */
+const CANDIDATES = Array.from({ length: 80 }, (_, k) => ({ text: `AB${k}CD${k}`, confidence: 0.5, model: 'fast-plate-ocr' }));
 
 async function seed(c: TestCloud): Promise<void> {
   const base = Date.parse('2024-01-01T00:00:00Z');
@@ -24,7 +28,7 @@ async function seed(c: TestCloud): Promise<void> {
       plate_text: `AB${i}`,
       confidence: 0.9,
       processing_ms: 40,
-      body: JSON.stringify({ raw_candidates: [{ text: `AB${i}`, confidence: 0.9, model: 'fast-plate-ocr' }], metadata: { edge_worker_id: 'edge-1', note: 'x'.repeat(400) } }),
+      body: JSON.stringify({ raw_candidates: CANDIDATES, metadata: { edge_worker_id: 'edge-1' } }),
       frame_path: null,
       crop_path: null,
       created_at: base + i * 1000,
@@ -34,16 +38,37 @@ async function seed(c: TestCloud): Promise<void> {
   await Promise.all(rows);
 }
 
-/** Opens an export and reads only its first chunk: the server holds it open (back-pressure). */
+/**
+ * Opens an export on a raw socket and stops reading once the headers are in: the kernel then
+ * keeps the socket's small receive buffer (it grows only while the application reads), so the
+ * server is held by back-pressure and the export stays open until the socket closes.
+ */
 async function openExport(c: TestCloud, token: string) {
-  const ac = new AbortController();
-  const r = await c.req('/events/export?format=csv', { token, signal: ac.signal });
-  if (r.status === 200) {
-    const reader = r.body!.getReader();
-    await reader.read();
-    return { status: 200, abort: () => ac.abort(), reader };
-  }
-  return { status: r.status, body: await r.json(), retryAfter: r.headers.get('retry-after'), abort: () => ac.abort() };
+  const socket = connect(c.port, '127.0.0.1');
+  socket.write(`GET /events/export?format=csv HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+  let got = Buffer.alloc(0);
+  const head = await new Promise<string>((resolve, reject) => {
+    socket.on('error', reject);
+    const onData = (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      const end = got.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.off('data', onData);
+      socket.pause();
+      resolve(got.subarray(0, end).toString());
+    };
+    socket.on('data', onData);
+  });
+  const status = Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1]);
+  const header = (name: string) => new RegExp(`^${name}: (.*)$`, 'im').exec(head)?.[1]?.trim() ?? null;
+  const abort = () => socket.destroy();
+  if (status === 200) return { status, abort };
+  const length = Number(header('content-length'));
+  let body = got.subarray(got.indexOf('\r\n\r\n') + 4);
+  socket.resume();
+  while (body.length < length) body = Buffer.concat([body, (await once(socket, 'data'))[0] as Buffer]);
+  socket.destroy();
+  return { status, body: JSON.parse(body.toString()), retryAfter: header('retry-after'), abort };
 }
 
 t.test('exports are capped per user and in total; a closed export frees its slot', async (t) => {
