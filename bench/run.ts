@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- NAME…]`: runs the named benchmarks (default: cloud, outbox, recognition),
  * each in its own process, one after another. Every benchmark prints its figures against a
- * named baseline measured in the same run. `outbox-outage` (10 minutes) runs only when named.
+ * named baseline measured in the same run. `outbox-outage` (10 minutes) and `healthz-under-load`
+ * (/healthz while one viewer floods exports, snapshots and uploads) run only when named.
  * The recognition benchmark uses ../shared/models as its mirror when that folder exists.
  * `live` is `anpr eval --live` on the dev photos (../shared/datasets/openalpr-dev, or the folder
  * in $ANPR_EVAL_DATASET): the real edge and cloud, stills and live side by side.
@@ -10,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const ALL = ['cloud', 'outbox', 'recognition', 'capture-latency', 'live', 'outbox-outage'];
+const ALL = ['cloud', 'outbox', 'recognition', 'capture-latency', 'live', 'outbox-outage', 'healthz-under-load'];
 const DEFAULT = ['cloud', 'outbox', 'recognition', 'capture-latency'];
 const names = process.argv.slice(2).length ? process.argv.slice(2) : DEFAULT;
 const unknown = names.filter((n) => !ALL.includes(n));

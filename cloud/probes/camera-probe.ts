@@ -1,9 +1,12 @@
 /**
  * Probes a camera stream with ffprobe: codec, size and frame rate of its first video
- * stream, or the reason it failed (in plain words, credentials masked).
+ * stream. A failure reads `PROBE_FAILED` to the caller and answers at the timeout; the reason
+ * (in plain words, credentials masked) goes to the server log (cloud/limits/probe-policy.ts).
+ * ffprobe runs in one of the cloud's ffmpeg slots (cloud/limits/ffmpeg-slots.ts).
  */
-import { redactUrl } from '../../shared/log.js';
-import { runTool } from './run-tool.js';
+import { redactUrl, silentLogger, type Logger } from '../../shared/log.js';
+import { runCameraTool } from '../limits/ffmpeg-slots.js';
+import { answerAtTimeout, checkProbeDestination, PROBE_FAILED, TOOL_GRACE_MS } from '../limits/probe-policy.js';
 
 export interface StreamInfo {
   codec: string;
@@ -37,12 +40,19 @@ export function probeReason(stderr: string, timedOut: boolean): string {
   return last ? redactUrl(last).slice(0, 300) : 'ffprobe failed';
 }
 
-export async function probeStream(url: string, timeoutS: number, ffprobe = process.env.ANPR_FFPROBE ?? 'ffprobe'): Promise<ProbeResult> {
+/**
+ * Probes `url`. Rejects only with 403 FORBIDDEN (destination policy) or 429 SlotsFull (too many
+ * ffmpeg processes); every other failure is `{ ok: false, error: PROBE_FAILED }` at the timeout.
+ */
+export async function probeStream(url: string, timeoutS: number, ffprobe = process.env.ANPR_FFPROBE ?? 'ffprobe', log: Logger = silentLogger): Promise<ProbeResult> {
+  const t0 = Date.now();
+  await checkProbeDestination(url);
   const args = ['-v', 'error', '-hide_banner'];
   if (url.startsWith('rtsp')) args.push('-rtsp_transport', 'tcp', '-timeout', String(Math.round(timeoutS * 1e6)));
   args.push('-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,avg_frame_rate,r_frame_rate', '-of', 'json', url);
-  const r = await runTool(ffprobe, args, timeoutS);
+  const r = await runCameraTool(ffprobe, args, timeoutS);
   if (r.spawnError) return { ok: false, error: `cannot run ffprobe: ${r.spawnError}`, ms: r.ms };
+  let reason: string;
   if (r.code === 0) {
     try {
       const s = (JSON.parse(r.stdout.toString()).streams ?? [])[0];
@@ -50,11 +60,14 @@ export async function probeStream(url: string, timeoutS: number, ffprobe = proce
         const info = { codec: CODEC_NAMES[s.codec_name] ?? String(s.codec_name).toUpperCase(), width: s.width, height: s.height, fps: rate(s.avg_frame_rate) ?? rate(s.r_frame_rate) };
         return { ok: true, ms: r.ms, info };
       }
-      return { ok: false, ms: r.ms, error: 'No video stream found' };
+      reason = 'No video stream found';
     } catch {
-      return { ok: false, ms: r.ms, error: 'Unreadable ffprobe output' };
+      reason = 'Unreadable ffprobe output';
     }
+  } else {
+    // ffprobe's own -timeout ends with a generic 'Invalid data' message: the clock tells.
+    reason = probeReason(r.stderr, r.timedOut || r.ms >= timeoutS * 1000 - 100);
   }
-  // ffprobe's own -timeout ends with a generic 'Invalid data' message: the clock tells.
-  return { ok: false, ms: r.ms, error: probeReason(r.stderr, r.timedOut || r.ms >= timeoutS * 1000 - 100) };
+  log.warn({ url: redactUrl(url), reason: redactUrl(reason), ms: r.ms }, 'camera probe failed');
+  return { ok: false, error: PROBE_FAILED, ms: await answerAtTimeout(t0, timeoutS * 1000 + TOOL_GRACE_MS) };
 }

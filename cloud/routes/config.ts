@@ -152,20 +152,20 @@ export function registerConfigRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
     const q = validateQuery(TestQuery, c);
     const cam = ctx.config.get('cameras', c.req.param('id'));
     if (!cam) throw notFound('Camera');
-    const r = await probeStream(cam.rtsp_url as string, q.timeout);
+    const r = await probeStream(cam.rtsp_url as string, q.timeout, undefined, ctx.log.child({ camera: cam.id }));
     if (r.ok) {
       return c.json({ status: 'success', message: 'RTSP stream connection successful', response_time_ms: r.ms, stream_info: r.info });
     }
     return c.json({ status: 'failed', message: `Failed to connect to RTSP stream: ${r.error}`, error: r.error, response_time_ms: r.ms }, 503);
   });
-  doc(app, 'post', '/config/cameras/:id/test', { tag: 'Config', summary: 'Probe the camera stream (ffprobe)', params: z.object({ id: z.string() }), query: TestQuery, errors: [401, 403, 404, 503] });
+  doc(app, 'post', '/config/cameras/:id/test', { tag: 'Config', summary: 'Probe the camera stream (ffprobe)', params: z.object({ id: z.string() }), query: TestQuery, errors: [401, 403, 404, 429, 503] });
 
   app.post('/config/exporters/:id/test', ...write, rateLimit(ctx.limiter, 'exporters', clientIp), async (c) => {
     const q = validateQuery(TestQuery, c);
     const e = ctx.config.get('exporters', c.req.param('id'));
     if (!e) throw notFound('Exporter');
     const { created_at: _c, updated_at: _u, ...stored } = e;
-    const r = await probeExporter(ExporterCreate.parse(stored), q.timeout * 1000);
+    const r = await probeExporter(ExporterCreate.parse(stored), q.timeout * 1000, ctx.log.child({ exporter: e.id }));
     const http = r.http_status !== undefined ? { http_status: r.http_status } : {};
     if (r.ok) return c.json({ status: 'success', message: 'Connection test successful', response_time_ms: r.ms, ...http });
     return c.json({ status: 'failed', message: 'Connection test failed', error: r.error, response_time_ms: r.ms, ...http }, 503);

@@ -3,6 +3,13 @@
  * sort order, as CSV. Streamed by keyset pages pulled only as fast as the client reads
  * (Web stream pull + socket backpressure), so memory stays about one page whatever the
  * size of the result.
+ *
+ * Under load (docs/cloud-limits.md):
+ *  - an export holds one of `ANPR_EXPORTS_PER_USER` slots of its user and of `ANPR_EXPORTS_TOTAL`
+ *    in all; beyond, 429 CONCURRENCY_LIMIT_EXCEEDED with Retry-After, before any row is read;
+ *  - every page after the first is read on a later turn of the event loop (setImmediate), so
+ *    a fast reader on loopback cannot chain pages in microtasks and starve /healthz and ingest;
+ *  - a client that goes away cancels the stream: no further page is read and its slot is freed.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
@@ -15,8 +22,15 @@ import { rateLimit } from '../http/rate-limit.js';
 import type { Env } from '../http/types.js';
 import { doc } from '../http/docs.js';
 import type { ExportCursor, PlateCorrection, StoredEvent } from '../store/events-store.js';
+import { principalKey } from '../http/rate-limit.js';
+import { cloudLimits } from '../limits/settings.js';
+import { Slots } from '../limits/slots.js';
+import { retryAfterOnFull } from '../limits/retry-after.js';
 
-const PAGE = 500;
+/** Rows per page: a page is read and formatted in one go (a few ms), then the loop turns. */
+const PAGE = 200;
+
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
 const { skip: _skip, limit: _limit, ...filters } = EventListQuery.shape;
 export const ExportQuery = z
@@ -86,8 +100,11 @@ function csvRow(r: StoredEvent, base: string): string {
 }
 
 export function registerExportRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, clientIp: (c: Context) => string): void {
-  app.get('/events/export', requireAuth(ctx), rateLimit(ctx.limiter, 'events', clientIp), (c) => {
+  const limits = cloudLimits();
+  const slots = new Slots({ what: 'CSV exports', total: limits.exportsTotal, perKey: limits.exportsPerUser, retryAfterS: 5 });
+  app.get('/events/export', retryAfterOnFull(), requireAuth(ctx), rateLimit(ctx.limiter, 'events', clientIp), (c) => {
     const q = validateQuery(ExportQuery, c);
+    const release = slots.tryAcquire(principalKey(c.get('principal'), clientIp(c)));
     const f = { camera_id: q.camera_id, zone_id: q.zone_id, plate_text: q.plate_text, start: q.start_date, end: q.end_date, min_confidence: q.min_confidence };
     const base = c.get('baseUrl');
     const enc = new TextEncoder();
@@ -97,19 +114,36 @@ export function registerExportRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
     let done = false;
     const stream = new ReadableStream<Uint8Array>(
       {
-        pull(controller) {
+        async pull(controller) {
+          if (done) return;
+          if (!header) await nextTurn();
           if (done) return;
           let out = header ? CSV_COLUMNS.join(',') + '\r\n' : '';
           header = false;
-          const { items, next } = ctx.events.pageAfter(f, q.sort_by, q.sort_order, cursor, Math.min(PAGE, left));
+          let page: ReturnType<typeof ctx.events.pageAfter>;
+          try {
+            page = ctx.events.pageAfter(f, q.sort_by, q.sort_order, cursor, Math.min(PAGE, left));
+          } catch (e) {
+            done = true;
+            release();
+            ctx.log.error({ err: e }, 'export stopped: a page could not be read');
+            controller.error(e);
+            return;
+          }
+          const { items, next } = page;
           for (const r of items) out += csvRow(r, base);
           left -= items.length;
           cursor = next;
           if (out) controller.enqueue(enc.encode(out));
           if (!next || left <= 0) {
             done = true;
+            release();
             controller.close();
           }
+        },
+        cancel() {
+          done = true;
+          release();
         },
       },
       { highWaterMark: 1 },

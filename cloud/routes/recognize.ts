@@ -3,6 +3,9 @@
  * pipeline (edge/recognize: plate boxes, every engine's read, consensus). The pipeline is
  * loaded on the first request (models take seconds) and reused; requests run one at a
  * time, since each one keeps the CPU busy.
+ * Limits (docs/cloud-limits.md): an image past `ANPR_MAX_IMAGE_PIXELS` (read from its header)
+ * is refused with 413 before it is decoded; at most `ANPR_RECOGNIZE_QUEUE` images are taken
+ * at once (one runs, the rest wait in line) and any further one gets 429 with Retry-After.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
@@ -15,6 +18,10 @@ import { rateLimit } from '../http/rate-limit.js';
 import type { Env } from '../http/types.js';
 import { doc } from '../http/docs.js';
 import { imageType } from '../images/image-store.js';
+import { cloudLimits } from '../limits/settings.js';
+import { assertPixelsWithin } from '../limits/image-pixels.js';
+import { Slots } from '../limits/slots.js';
+import { retryAfterOnFull } from '../limits/retry-after.js';
 
 const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
 
@@ -61,7 +68,7 @@ export const RecognizeResult = z
   })
   .openapi('RecognizeResult');
 
-async function readImage(c: Context<Env>): Promise<Buffer> {
+async function readImage(c: Context<Env>, maxPixels: number): Promise<Buffer> {
   const ct = (c.req.header('content-type') ?? '').toLowerCase();
   let buf: Buffer;
   if (ct.startsWith('multipart/form-data')) {
@@ -80,12 +87,14 @@ async function readImage(c: Context<Env>): Promise<Buffer> {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the image as multipart/form-data (field image) or as image/jpeg or image/png');
   }
   if (!imageType(buf)) throw new AppError('VALIDATION_ERROR', 'Validation error', { errors: [{ field: 'image', message: 'image: must be a JPEG or PNG image' }] });
+  await assertPixelsWithin(buf, maxPixels);
   return buf;
 }
 
 export function registerRecognizeRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, clientIp: (c: Context) => string): void {
   let recognizer: Promise<ImageRecognizer> | null = null;
-  let queue: Promise<unknown> = Promise.resolve();
+  const limits = cloudLimits();
+  const line = new Slots({ what: 'images to recognize', total: 1, queue: limits.recognizeQueue - 1, retryAfterS: 5 });
 
   ctx.onClose.push(async () => {
     const r = recognizer;
@@ -120,6 +129,7 @@ export function registerRecognizeRoutes(app: OpenAPIHono<Env>, ctx: CloudContext
 
   app.post(
     '/recognize',
+    retryAfterOnFull(),
     requireAuth(ctx),
     requireRole('viewer'),
     rateLimit(ctx.limiter, 'config', clientIp),
@@ -130,19 +140,20 @@ export function registerRecognizeRoutes(app: OpenAPIHono<Env>, ctx: CloudContext
       },
     }),
     async (c) => {
-      const image = await readImage(c);
+      const image = await readImage(c, limits.maxImagePixels);
       const rec = await load();
-      const run = queue.then(() => rec.recognizeImage(image));
-      queue = run.catch(() => undefined);
+      const release = await line.acquire();
       let r;
       try {
-        r = await run;
+        r = await rec.recognizeImage(image);
       } catch (e) {
         const msg = (e as Error).message ?? String(e);
         if (/decode|unsupported image|corrupt|input buffer/i.test(msg)) {
           throw new AppError('VALIDATION_ERROR', 'Validation error', { errors: [{ field: 'image', message: `image: cannot be decoded (${msg.slice(0, 200)})` }] });
         }
         throw e;
+      } finally {
+        release();
       }
       return c.json({
         width: r.width,

@@ -73,6 +73,6 @@ t.test('snapshot failures: 503 in the contract body, fast at the timeout, creden
   const r2 = await c.req(`/config/cameras/${refused}/snapshot?timeout=5`, { token: c.adminToken });
   t.equal(r2.status, 503);
   const b2 = await r2.json();
-  t.equal(b2.detail, 'Snapshot failed: Connection refused');
+  t.equal(b2.detail, 'Snapshot failed: Connection failed');
   t.notMatch(JSON.stringify(b2), /hunter2/);
 });
