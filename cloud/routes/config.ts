@@ -3,11 +3,17 @@
  * camera and exporter connection tests. Viewers (and edges, which sync their config from
  * here) read; admins change. PUT is a partial update: the body is deep-merged into the
  * stored resource and the result must pass the same validation as a create.
+ *
+ * Secrets: admins and edges (which deliver with them) read full values. Everyone else reads
+ * every resource through `redactSecrets` (shared/redact.ts): URL userinfo, credential-like
+ * query values, credential-like fields at any depth and non-allowlisted header values are
+ * masked. A create or update that carries a mask (`********`, `***:***@`, `=***`) is refused
+ * with 400 naming the field, so a mask read back can never overwrite the real secret.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AppError } from '../../shared/errors.js';
-import { redactUrl } from '../../shared/log.js';
+import { SECRET_MASK, maskedFields, redactSecrets } from '../../shared/redact.js';
 import { z, Id, PageQuery, QueryBool, pageOf } from '../../shared/schemas/common.js';
 import { Camera, CameraCreate, Exporter, ExporterCreate, Model, ModelCreate, Sensor, SensorCreate, Zone, ZoneCreate } from '../../shared/schemas/config.js';
 import type { CloudContext } from '../context.js';
@@ -62,24 +68,23 @@ export function deepMerge(base: Record<string, unknown>, patch: Record<string, u
   return out;
 }
 
-const SECRET_MASK = '********';
-
-/** Secrets (exporter credentials, camera passwords) are shown to admins and edges only. */
+/** Secrets (exporter credentials, camera passwords, header values) are shown to admins and edges only. */
 function present(r: Resource, c: Context<Env>): Resource {
   const p = c.get('principal');
   if (p.kind === 'user' && p.role === 'admin') return r;
   if (p.kind === 'edge') return r; // the edge needs its exporters' credentials to deliver
-  const out = structuredClone(r) as Record<string, any>;
-  if (isObj(out.auth)) for (const k of ['token', 'password']) if (out.auth[k]) out.auth[k] = SECRET_MASK;
-  if (isObj(out.config) && out.config.password) out.config.password = SECRET_MASK;
-  if (isObj(out.headers)) for (const k of Object.keys(out.headers)) if (/^(authorization|x-api-key)$/i.test(k)) out.headers[k] = SECRET_MASK;
-  if (typeof out.rtsp_url === 'string') out.rtsp_url = redactUrl(out.rtsp_url);
-  return out as Resource;
+  return redactSecrets(r, SECRET_MASK);
 }
 
 async function jsonBody(c: Context): Promise<Record<string, unknown>> {
   const body = await readJson(c);
   if (!isObj(body)) throw new AppError('VALIDATION_ERROR', 'Validation error', { errors: [{ field: '(body)', message: 'body must be a JSON object' }] });
+  const masked = maskedFields(body);
+  if (masked.length > 0) {
+    throw new AppError('VALIDATION_ERROR', 'Validation error', {
+      errors: masked.map((field) => ({ field, message: `${field}: is a redaction mask, not a value; send the real secret or leave the field out to keep it` })),
+    });
+  }
   return body;
 }
 
