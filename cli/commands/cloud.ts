@@ -16,6 +16,7 @@ const command: Command = {
     '                                         (a generated password is printed once)',
     '  ANPR_JWT_SECRET                        JWT signing secret (else generated into the data dir)',
     '  ANPR_LOG_LEVEL                         trace|debug|info|warn|error (default info)',
+    '  ANPR_LOG_FORMAT                        pretty|json (default: pretty on a terminal, else JSON)',
     '  ANPR_RATE_LIMIT_EVENTS / _CONFIG / _EXPORTERS / _AUTH',
     '                                         requests per minute per edge or user (defaults 1000/100/100/30)',
     '  ANPR_RATE_LIMIT_SESSION                refreshes + sign-outs per minute per address (default 300)',

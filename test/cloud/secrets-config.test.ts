@@ -2,7 +2,7 @@
 import t from 'tap';
 import { startTestCloud } from './helpers.js';
 
-const SECRETS = ['Pa@ss', 'Pa%40ss', 'cam-user', 'q-secret', 'exp-user', 'exp-pw', 'tok-123', 'hdr-secret', 'bearer-hdr', 'mqtt-pw', 'broker-pw', 'nested-key', 'onvif-pw'];
+const SECRETS = ['Pa@ss', 'ss@127', 'Pa%40ss', 'cam-user', 'q-secret', 'exp-user', 'exp-pw', 'tok-123', 'hdr-secret', 'bearer-hdr', 'mqtt-pw', 'broker-pw', 'nested-key', 'onvif-pw'];
 
 const camera = {
   id: 'cam-001',
