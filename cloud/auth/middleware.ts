@@ -50,21 +50,27 @@ export async function issueToken(secret: string, user: Pick<User, 'username' | '
   return sign({ ...claims }, secret, JWT_ALG);
 }
 
-/**
- * Why these (signature-checked) claims no longer authenticate, or null while they do.
- * Used per request and by open streams, which must close when their credentials end.
- */
-export function accessRevoked(deps: AuthDeps, claims: AccessClaims, nowMs = Date.now()): string | null {
+/** The user these (signature-checked) claims still authenticate, or why they no longer do. */
+function holder(deps: AuthDeps, claims: AccessClaims, nowMs: number): User | string {
   if (nowMs >= claims.exp * 1000) return 'token expired';
   const user = deps.users.get(claims.sub);
   if (!user || user.disabled) return 'user disabled';
   if (user.token_version !== claims.ver) return 'credentials changed';
   if (claims.sid !== undefined && !deps.refreshTokens.familyActive(claims.sid)) return 'signed out';
-  return null;
+  return user;
 }
 
-/** Verifies signature, algorithm and the required claims; 401 otherwise. */
-export async function verifyAccessToken(deps: AuthDeps, token: string): Promise<AccessClaims> {
+/**
+ * Why these (signature-checked) claims no longer authenticate, or null while they do.
+ * Used by open streams, which must close when their credentials end.
+ */
+export function accessRevoked(deps: AuthDeps, claims: AccessClaims, nowMs = Date.now()): string | null {
+  const h = holder(deps, claims, nowMs);
+  return typeof h === 'string' ? h : null;
+}
+
+/** Verifies signature, algorithm, the required claims and that they still hold; 401 otherwise. */
+export async function verifyAccessToken(deps: AuthDeps, token: string): Promise<{ claims: AccessClaims; user: User }> {
   const invalid = () => new AppError('AUTHENTICATION_FAILED', 'Invalid or expired token');
   let payload: Record<string, unknown>;
   try {
@@ -76,8 +82,9 @@ export async function verifyAccessToken(deps: AuthDeps, token: string): Promise<
   if (payload.typ !== 'access' || typeof payload.sub !== 'string' || typeof payload.exp !== 'number' || !Number.isInteger(payload.ver)) throw invalid();
   if (payload.sid !== undefined && typeof payload.sid !== 'string') throw invalid();
   const claims = payload as unknown as AccessClaims;
-  if (accessRevoked(deps, claims) !== null) throw invalid();
-  return claims;
+  const user = holder(deps, claims, Date.now());
+  if (typeof user === 'string') throw invalid();
+  return { claims, user };
 }
 
 /** An authenticated caller and how to ask, later, whether its credentials still hold. */
@@ -88,9 +95,8 @@ export interface Authenticated {
 }
 
 async function fromJwt(deps: AuthDeps, token: string): Promise<Authenticated> {
-  const claims = await verifyAccessToken(deps, token);
+  const { claims, user } = await verifyAccessToken(deps, token);
   // The role is the stored one: it may have changed since the token was issued.
-  const user = deps.users.get(claims.sub)!;
   return { principal: { kind: 'user', username: user.username, role: user.role }, revoked: () => accessRevoked(deps, claims) };
 }
 

@@ -135,9 +135,9 @@ export function registerAuthRefreshRoutes(app: OpenAPIHono<Env>, ctx: CloudConte
     // A client that lost its refresh token still ends its session with the access token.
     const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
     if (bearer) {
-      const claims = await verifyAccessToken(ctx, bearer).catch(() => null);
-      if (claims?.sid) {
-        ctx.refreshTokens.revokeFamily(claims.sid);
+      const sid = (await verifyAccessToken(ctx, bearer).catch(() => null))?.claims.sid;
+      if (sid) {
+        ctx.refreshTokens.revokeFamily(sid);
         ended = true;
       }
     }

@@ -18,26 +18,35 @@ function signIn(c: TestCloud, body: { username: string; password: string }, opts
 }
 
 t.test('LoginThrottle: free failures, then a doubling lock up to the cap; success resets', async (t) => {
-  const th = new LoginThrottle({ freeFailures: 3, baseMs: 1000, maxMs: 8000 });
+  const th = new LoginThrottle({ freeFailures: 3, accountFreeFailures: 100, baseMs: 1000, maxMs: 8000 });
   let now = 1_000_000;
-  for (let i = 0; i < 3; i++) t.equal(th.begin('u', now), 0, `free attempt ${i + 1}`);
-  t.equal(th.begin('u', now), 0, 'the 4th attempt runs, and locks the account behind it');
-  t.equal(th.begin('u', now), 1000, 'locked for 1 s');
-  t.equal(th.begin('other', now), 0, 'other accounts are not affected');
+  for (let i = 0; i < 3; i++) t.equal(th.begin('u', 'ip1', now), 0, `free attempt ${i + 1}`);
+  t.equal(th.begin('u', 'ip1', now), 0, 'the 4th attempt runs, and locks the account for this address behind it');
+  t.equal(th.begin('u', 'ip1', now), 1000, 'locked for 1 s');
+  t.equal(th.begin('u', 'ip2', now), 0, 'the same account from another address is not locked');
+  t.equal(th.begin('other', 'ip1', now), 0, 'other accounts are not affected');
   const locks: number[] = [];
   for (let i = 0; i < 5; i++) {
     now += 60_000;
-    t.equal(th.begin('u', now), 0);
-    locks.push(th.begin('u', now));
+    t.equal(th.begin('u', 'ip1', now), 0);
+    locks.push(th.begin('u', 'ip1', now));
   }
   t.same(locks, [2000, 4000, 8000, 8000, 8000], 'doubles, capped');
-  th.succeeded('u');
-  t.equal(th.begin('u', now), 0, 'a success starts the account afresh');
-  t.equal(th.begin('u', now), 0);
+  th.succeeded('u', 'ip1');
+  t.equal(th.begin('u', 'ip1', now), 0, 'a success starts the account afresh');
+  t.equal(th.begin('u', 'ip1', now), 0);
+});
+
+t.test('LoginThrottle: failures spread over addresses lock the account everywhere past the account budget', async (t) => {
+  const th = new LoginThrottle({ freeFailures: 5, accountFreeFailures: 4, baseMs: 1000 });
+  const now = 1_000_000;
+  for (let i = 0; i < 5; i++) t.equal(th.begin('u', `ip${i}`, now), 0, `one guess from ip${i}`);
+  t.equal(th.begin('u', 'fresh-ip', now), 1000, 'the account is locked for every address');
+  t.equal(th.begin('u', 'fresh-ip', now + 1000), 0, 'and opens again when the lock ends');
 });
 
 t.test('per account: guesses from many addresses lock the account with 429 + Retry-After, even for the right password', async (t) => {
-  const c = await startTestCloud(t, { loginThrottle: { freeFailures: 3, baseMs: 30_000 } });
+  const c = await startTestCloud(t, { loginThrottle: { accountFreeFailures: 3, baseMs: 30_000 } });
   const wrong = { username: 'admin', password: 'wrong-guess' };
   for (const from of ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5']) t.equal((await signIn(c, wrong, { from })).status, 401, `guess from ${from}`);
   const locked = await signIn(c, { username: 'admin', password: ADMIN_PASSWORD }, { from: '127.0.0.6' });
@@ -53,6 +62,16 @@ t.test('per account: guesses from many addresses lock the account with 429 + Ret
   const ghosts = [];
   for (let i = 0; i < 5; i++) ghosts.push((await signIn(c, ghost)).status);
   t.same(ghosts, [401, 401, 401, 401, 429], 'unknown names are throttled alike (no enumeration)');
+});
+
+t.test('per account and address: one address guessing locks itself out of the account, not the real user', async (t) => {
+  const c = await startTestCloud(t, { loginThrottle: { freeFailures: 3, baseMs: 30_000 } });
+  const wrong = { username: 'admin', password: 'wrong-guess' };
+  const got = [];
+  for (let i = 0; i < 5; i++) got.push((await signIn(c, wrong, { from: '127.0.0.7' })).status);
+  t.same(got, [401, 401, 401, 401, 429], 'the guessing address is locked');
+  t.equal((await signIn(c, { username: 'admin', password: ADMIN_PASSWORD }, { from: '127.0.0.7' })).status, 429, 'even with the right password');
+  t.equal((await signIn(c, { username: 'admin', password: ADMIN_PASSWORD }, { from: '127.0.0.8' })).status, 200, 'the real user elsewhere signs in');
 });
 
 // Hour-long windows: a minute boundary inside the test would reset the count.

@@ -1,4 +1,7 @@
-/** The web app keeps its sign-in when a refresh is throttled (429), and ends it on 401. */
+/**
+ * The web app keeps its sign-in when a refresh is throttled (429), ends it on 401, and acts
+ * on the live stream's 4401 close (credentials ended) instead of reconnecting forever.
+ */
 import t from 'tap';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,4 +57,32 @@ t.test('a throttled refresh does not sign the user out', { skip }, async (t) => 
   await page.reload();
   await page.waitForSelector('#login-user');
   t.pass('a 401 refresh shows the sign-in form');
+});
+
+t.test('the live view signs out when its stream closes with 4401 and the sign-in is over', { skip }, async (t) => {
+  const { chromium } = await import('playwright-core');
+  const c = await startTestCloud(t);
+  const profile = mkdtempSync(join(tmpdir(), 'anpr-chromium-'));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  t.teardown(async () => {
+    await browser.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  await page.goto(`${c.url}/#/live`);
+  await page.waitForSelector('#login-user');
+  await page.fill('#login-user', 'admin');
+  await page.fill('#login-pass', ADMIN_PASSWORD);
+  await page.click('form.login-card button[type=submit]');
+  await page.waitForSelector('.pill-ok:has-text("Live")');
+  t.equal(c.ctx.hub.count(), 1, 'the live view holds a stream');
+
+  // An admin elsewhere resets this user's password: the stream closes (4401), the session is over.
+  t.equal((await c.req('/users/admin', { method: 'PATCH', token: c.adminToken, json: { password: 'a-new-password' } })).status, 200);
+  await page.waitForSelector('#login-user', { timeout: 30_000 });
+  t.pass('the sign-in form is shown');
+  t.equal(c.ctx.hub.count(), 0, 'no stream left open');
 });
