@@ -103,7 +103,7 @@ export function registerConfigRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
       const { items, total } = ctx.config.list(s.kind, q, q.skip, q.limit);
       return c.json({ items: items.map((r) => present(r, c)), total, skip: q.skip, limit: q.limit });
     });
-    doc(app, 'get', base, { tag, summary: `List ${s.kind}`, auth: ['jwt', 'apiKey'], query: listQuery, response: pageOf(s.out, `${s.noun}Page`), errors: [400, 401, 429] });
+    doc(app, 'get', base, { tag, summary: `List ${s.kind} (credentials masked unless the caller is an admin or an edge)`, auth: ['jwt', 'apiKey'], query: listQuery, response: pageOf(s.out, `${s.noun}Page`), errors: [400, 401, 429] });
 
     app.post(base, ...write, limit, async (c) => {
       const body = validate(s.create, await jsonBody(c)) as Record<string, unknown>;
@@ -118,7 +118,7 @@ export function registerConfigRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
       if (!r) throw notFound(s.noun);
       return c.json(present(r, c));
     });
-    doc(app, 'get', `${base}/:id`, { tag, summary: `One ${s.noun.toLowerCase()}`, auth: ['jwt', 'apiKey'], params: z.object({ id: z.string() }), response: s.out, errors: [401, 404] });
+    doc(app, 'get', `${base}/:id`, { tag, summary: `One ${s.noun.toLowerCase()} (credentials masked unless the caller is an admin or an edge)`, auth: ['jwt', 'apiKey'], params: z.object({ id: z.string() }), response: s.out, errors: [401, 404] });
 
     app.put(`${base}/:id`, ...write, limit, async (c) => {
       const id = c.req.param('id');
@@ -135,7 +135,7 @@ export function registerConfigRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
       const saved = ctx.config.replace(s.kind, { ...merged, id, created_at, updated_at: current.updated_at } as Resource);
       return c.json(present(saved, c));
     });
-    doc(app, 'put', `${base}/:id`, { tag, summary: `Update a ${s.noun.toLowerCase()} (partial: fields given are merged)`, params: z.object({ id: z.string() }), body: s.create, response: s.out, errors: [400, 401, 403, 404, 429] });
+    doc(app, 'put', `${base}/:id`, { tag, summary: `Update a ${s.noun.toLowerCase()} (partial: fields given are merged; a redaction mask such as ******** is refused with 400, leave a secret out to keep it)`, params: z.object({ id: z.string() }), body: s.create, response: s.out, errors: [400, 401, 403, 404, 429] });
 
     app.delete(`${base}/:id`, ...write, limit, async (c) => {
       if (!ctx.config.delete(s.kind, c.req.param('id'))) throw notFound(s.noun);
