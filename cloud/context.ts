@@ -8,6 +8,8 @@ import type { StreamHub } from './stream/hub.js';
 import type { RateLimiter } from './http/rate-limit.js';
 import type { Logger } from '../shared/log.js';
 import type { RefreshTokenStore } from './auth/refresh-tokens.js';
+import type { LoginThrottle } from './auth/login-throttle.js';
+import type { TrustedProxies } from './auth/trusted-proxies.js';
 
 /** Everything a route needs, built once by cloud/server.ts. */
 export interface CloudContext {
@@ -30,6 +32,10 @@ export interface CloudContext {
   maxStreamsPerKey: number;
   /** Web app sign-ins: rotated refresh tokens. */
   refreshTokens: RefreshTokenStore;
+  /** Per-account backoff of failed password sign-ins. */
+  loginThrottle: LoginThrottle;
+  /** Reverse proxies whose X-Forwarded-For is believed (`ANPR_TRUSTED_PROXIES`). */
+  trustedProxies: TrustedProxies;
   /** Model mirror and models dir for `POST /recognize` (the edge's pipeline, loaded on first use). */
   modelsMirror?: string;
   modelsDir?: string;

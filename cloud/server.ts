@@ -17,6 +17,8 @@ import { UsersStore } from './auth/users-store.js';
 import { ApiKeysStore } from './auth/api-keys.js';
 import { loadJwtSecret } from './auth/secrets.js';
 import { RefreshTokenStore } from './auth/refresh-tokens.js';
+import { LoginThrottle, type LoginThrottleOptions } from './auth/login-throttle.js';
+import { TrustedProxies } from './auth/trusted-proxies.js';
 import { ImageStore } from './images/image-store.js';
 import { StreamHub } from './stream/hub.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter, rateLimitsFromEnv, type RateLimits } from './http/rate-limit.js';
@@ -37,6 +39,10 @@ export interface CloudOptions {
   maxStreamsPerKey?: number;
   /** Lifetime of a web sign-in's refresh tokens (default 14 days). */
   refreshTtlS?: number;
+  /** Reverse proxies whose X-Forwarded-For is believed (else `ANPR_TRUSTED_PROXIES`, comma-separated). */
+  trustedProxies?: string[];
+  /** Per-account sign-in backoff (defaults in cloud/auth/login-throttle.ts). */
+  loginThrottle?: Partial<LoginThrottleOptions>;
   /** Model mirror for `POST /recognize` (else `ANPR_MODELS_MIRROR`). */
   modelsMirror?: string;
   /** Models dir for `POST /recognize` (else `ANPR_MODELS_DIR`, else the pipeline's default). */
@@ -105,6 +111,8 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     startedAt: Date.now(),
     maxStreamsPerKey: opts.maxStreamsPerKey ?? 1,
     refreshTokens: new RefreshTokenStore(data.db, (opts.refreshTtlS ?? 14 * 86_400) * 1000),
+    loginThrottle: new LoginThrottle(opts.loginThrottle),
+    trustedProxies: opts.trustedProxies ? new TrustedProxies(opts.trustedProxies) : TrustedProxies.parse(env.ANPR_TRUSTED_PROXIES),
     modelsMirror: opts.modelsMirror ?? (env.ANPR_MODELS_MIRROR || undefined),
     modelsDir: opts.modelsDir ?? (env.ANPR_MODELS_DIR || undefined),
     maxJsonBytes,

@@ -58,6 +58,14 @@ export class ApiKeysStore {
     return n;
   }
 
+  /**
+   * Whether a key is still unrevoked, asked of the database (not the cache): open streams
+   * re-check their key with it, so a revocation by another process closes them too.
+   */
+  isActive(id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM api_keys WHERE id = ? AND revoked_at IS NULL').get(id) !== undefined;
+  }
+
   /** Returns the key's record when it is valid and not revoked. */
   verify(key: string): ApiKeyInfo | null {
     if (key.length < 10 || key.length > 200) return null;

@@ -3,12 +3,22 @@
  * algorithm is pinned so a token cannot choose its own); edges present an API key in
  * `X-API-Key`. On the WebSocket, browsers cannot set headers, so `?token=` / `?api_key=`
  * are accepted there only.
+ *
+ * Guarantees, checked on every request (and again on open streams, cloud/stream/hub.ts):
+ * - An access token must carry `exp`; one without it is refused.
+ * - It carries the user's `ver` (users.token_version): a password reset or disabling raises
+ *   the version, so every token issued before stops working at once.
+ * - A web session's token carries `sid`, its refresh-token family: signing out (or a detected
+ *   refresh-token reuse) revokes the family, and with it the access token.
+ * - The user is read from the database each time: a disabled, deleted or re-roled user is
+ *   seen as such at the next request.
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { sign, verify } from 'hono/jwt';
 import { AppError } from '../../shared/errors.js';
 import type { ApiKeysStore } from './api-keys.js';
-import { ROLE_RANK, type Role, type UsersStore } from './users-store.js';
+import type { RefreshTokenStore } from './refresh-tokens.js';
+import { ROLE_RANK, type Role, type User, type UsersStore } from './users-store.js';
 import type { Env, Principal } from '../http/types.js';
 
 export const JWT_ALG = 'HS256' as const;
@@ -17,31 +27,83 @@ export interface AuthDeps {
   jwtSecret: string;
   apiKeys: ApiKeysStore;
   users: UsersStore;
+  refreshTokens: RefreshTokenStore;
 }
 
-export async function issueToken(secret: string, username: string, role: Role, ttlS: number): Promise<string> {
+/** The claims of an access token, as issued and as required. */
+export interface AccessClaims {
+  sub: string;
+  role: Role;
+  iat: number;
+  exp: number;
+  typ: 'access';
+  /** users.token_version when issued. */
+  ver: number;
+  /** The refresh-token family of a web session (absent for POST /auth/token). */
+  sid?: string;
+}
+
+/** Signs an access token for `user`, bound to its token version and, for sessions, its family. */
+export async function issueToken(secret: string, user: Pick<User, 'username' | 'role' | 'token_version'>, ttlS: number, sid?: string): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return sign({ sub: username, role, iat: now, exp: now + ttlS, typ: 'access' }, secret, JWT_ALG);
+  const claims: AccessClaims = { sub: user.username, role: user.role, iat: now, exp: now + ttlS, typ: 'access', ver: user.token_version, ...(sid ? { sid } : {}) };
+  return sign({ ...claims }, secret, JWT_ALG);
 }
 
-async function principalFromJwt(deps: AuthDeps, token: string): Promise<Principal> {
+/** The user these (signature-checked) claims still authenticate, or why they no longer do. */
+function holder(deps: AuthDeps, claims: AccessClaims, nowMs: number): User | string {
+  if (nowMs >= claims.exp * 1000) return 'token expired';
+  const user = deps.users.get(claims.sub);
+  if (!user || user.disabled) return 'user disabled';
+  if (user.token_version !== claims.ver) return 'credentials changed';
+  if (claims.sid !== undefined && !deps.refreshTokens.familyActive(claims.sid)) return 'signed out';
+  return user;
+}
+
+/**
+ * Why these (signature-checked) claims no longer authenticate, or null while they do.
+ * Used by open streams, which must close when their credentials end.
+ */
+export function accessRevoked(deps: AuthDeps, claims: AccessClaims, nowMs = Date.now()): string | null {
+  const h = holder(deps, claims, nowMs);
+  return typeof h === 'string' ? h : null;
+}
+
+/** Verifies signature, algorithm, the required claims and that they still hold; 401 otherwise. */
+export async function verifyAccessToken(deps: AuthDeps, token: string): Promise<{ claims: AccessClaims; user: User }> {
+  const invalid = () => new AppError('AUTHENTICATION_FAILED', 'Invalid or expired token');
   let payload: Record<string, unknown>;
   try {
     payload = (await verify(token, deps.jwtSecret, JWT_ALG)) as Record<string, unknown>;
   } catch {
-    throw new AppError('AUTHENTICATION_FAILED', 'Invalid or expired token');
+    throw invalid();
   }
-  if (payload.typ !== 'access' || typeof payload.sub !== 'string') throw new AppError('AUTHENTICATION_FAILED', 'Invalid or expired token');
-  // The account may have been disabled or its role changed since the token was issued.
-  const user = deps.users.get(payload.sub);
-  if (!user || user.disabled) throw new AppError('AUTHENTICATION_FAILED', 'Invalid or expired token');
-  return { kind: 'user', username: user.username, role: user.role };
+  // hono checks exp only when present: a token without one would never expire.
+  if (payload.typ !== 'access' || typeof payload.sub !== 'string' || typeof payload.exp !== 'number' || !Number.isInteger(payload.ver)) throw invalid();
+  if (payload.sid !== undefined && typeof payload.sid !== 'string') throw invalid();
+  const claims = payload as unknown as AccessClaims;
+  const user = holder(deps, claims, Date.now());
+  if (typeof user === 'string') throw invalid();
+  return { claims, user };
 }
 
-function principalFromKey(deps: AuthDeps, key: string): Principal {
+/** An authenticated caller and how to ask, later, whether its credentials still hold. */
+export interface Authenticated {
+  principal: Principal;
+  /** Why the credentials no longer hold (expired, revoked, signed out), or null. */
+  revoked(): string | null;
+}
+
+async function fromJwt(deps: AuthDeps, token: string): Promise<Authenticated> {
+  const { claims, user } = await verifyAccessToken(deps, token);
+  // The role is the stored one: it may have changed since the token was issued.
+  return { principal: { kind: 'user', username: user.username, role: user.role }, revoked: () => accessRevoked(deps, claims) };
+}
+
+function fromKey(deps: AuthDeps, key: string): Authenticated {
   const info = deps.apiKeys.verify(key);
   if (!info) throw new AppError('AUTHENTICATION_FAILED', 'Invalid API key');
-  return { kind: 'edge', keyId: info.id, name: info.name };
+  return { principal: { kind: 'edge', keyId: info.id, name: info.name }, revoked: () => (deps.apiKeys.isActive(info.id) ? null : 'API key revoked') };
 }
 
 export interface AuthOptions {
@@ -51,26 +113,31 @@ export interface AuthOptions {
   query?: boolean;
 }
 
-/** Resolves the caller or answers 401 `Not authenticated`. */
-export async function authenticate(deps: AuthDeps, c: Context, opts: AuthOptions): Promise<Principal> {
+/** Resolves the caller (with a re-check for long-lived connections) or answers 401. */
+export async function authenticateWithRecheck(deps: AuthDeps, c: Context, opts: AuthOptions): Promise<Authenticated> {
   const auth = c.req.header('authorization');
   if (auth) {
     const m = /^Bearer\s+(\S+)$/i.exec(auth);
     if (!m) throw new AppError('AUTHENTICATION_FAILED', 'Authorization header must be: Bearer <token>');
-    return principalFromJwt(deps, m[1]!);
+    return fromJwt(deps, m[1]!);
   }
   const key = c.req.header('x-api-key');
   if (key !== undefined) {
     if (!opts.apiKey) throw new AppError('AUTHENTICATION_FAILED', 'API keys are not accepted here; sign in with POST /auth/token');
-    return principalFromKey(deps, key);
+    return fromKey(deps, key);
   }
   if (opts.query) {
     const token = c.req.query('token');
-    if (token) return principalFromJwt(deps, token);
+    if (token) return fromJwt(deps, token);
     const qkey = c.req.query('api_key');
-    if (qkey && opts.apiKey) return principalFromKey(deps, qkey);
+    if (qkey && opts.apiKey) return fromKey(deps, qkey);
   }
   throw new AppError('AUTHENTICATION_FAILED', 'Not authenticated');
+}
+
+/** Resolves the caller or answers 401 `Not authenticated`. */
+export async function authenticate(deps: AuthDeps, c: Context, opts: AuthOptions): Promise<Principal> {
+  return (await authenticateWithRecheck(deps, c, opts)).principal;
 }
 
 export function requireAuth(deps: AuthDeps, opts: AuthOptions = {}): MiddlewareHandler<Env> {

@@ -9,6 +9,8 @@
  *   legitimate client only ever holds the newest one), so the whole family is revoked and
  *   both holders must sign in again.
  * - Tokens stop working when their user is disabled, at expiry, and at sign-out.
+ * - A revoked family also ends the access tokens issued for it (their `sid` claim,
+ *   cloud/auth/middleware.ts).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../db/open.js';
@@ -52,9 +54,10 @@ export class RefreshTokenStore {
   }
 
   /** Starts a new family (a sign-in). */
-  issue(username: string, now = Date.now()): IssuedRefresh {
+  issue(username: string, now = Date.now()): IssuedRefresh & { familyId: string } {
     this.sweep(now);
-    return this.insert(username, randomBytes(9).toString('base64url'), now);
+    const familyId = randomBytes(9).toString('base64url');
+    return { ...this.insert(username, familyId, now), familyId };
   }
 
   /**
@@ -85,17 +88,22 @@ export class RefreshTokenStore {
     return r;
   }
 
-  /** Signs out the family of a token (if the token is genuine); returns whether it was. */
-  revokeByToken(token: string, now = Date.now()): boolean {
+  /** Signs out the family of a token (if the token is genuine); returns its family when it was. */
+  revokeByToken(token: string, now = Date.now()): string | null {
     const m = /^rt_([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]{16,128})$/.exec(token);
-    if (!m) return false;
+    if (!m) return null;
     const row = this.db.prepare('SELECT * FROM refresh_tokens WHERE id = ?').get(m[1]) as Row | undefined;
-    if (!row) return false;
+    if (!row) return null;
     const given = sha256(m[2]!);
     const stored = Buffer.from(row.token_hash, 'hex');
-    if (stored.length !== given.length || !timingSafeEqual(stored, given)) return false;
+    if (stored.length !== given.length || !timingSafeEqual(stored, given)) return null;
     this.revokeFamily(row.family_id, now);
-    return true;
+    return row.family_id;
+  }
+
+  /** Whether a sign-in (family) is still on: its access tokens die with it. */
+  familyActive(familyId: string): boolean {
+    return this.db.prepare('SELECT 1 FROM refresh_tokens WHERE family_id = ? AND revoked_at IS NULL LIMIT 1').get(familyId) !== undefined;
   }
 
   revokeFamily(familyId: string, now = Date.now()): void {

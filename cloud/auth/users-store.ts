@@ -10,6 +10,8 @@ export interface User {
   role: Role;
   disabled: number;
   created_at: string;
+  /** Raised whenever the user's access tokens must stop working (password reset, disabled). */
+  token_version: number;
 }
 
 export class UsersStore {
@@ -35,20 +37,28 @@ export class UsersStore {
 
   /** Every user, without password hashes. */
   list(): Array<Omit<User, 'password_hash'>> {
-    return this.db.prepare('SELECT username, role, disabled, created_at FROM users ORDER BY username').all() as Array<Omit<User, 'password_hash'>>;
+    return this.db.prepare('SELECT username, role, disabled, created_at, token_version FROM users ORDER BY username').all() as Array<Omit<User, 'password_hash'>>;
   }
 
   setRole(username: string, role: Role): boolean {
     return this.db.prepare('UPDATE users SET role = ? WHERE username = ?').run(role, username).changes > 0;
   }
 
+  /** Disabling also ends the user's access tokens (token_version + 1). */
   setDisabled(username: string, disabled: boolean): boolean {
-    return this.db.prepare('UPDATE users SET disabled = ? WHERE username = ?').run(disabled ? 1 : 0, username).changes > 0;
+    const bump = disabled ? ', token_version = token_version + 1' : '';
+    return this.db.prepare(`UPDATE users SET disabled = ?${bump} WHERE username = ?`).run(disabled ? 1 : 0, username).changes > 0;
   }
 
+  /** A new password ends every access token issued with the old one (token_version + 1). */
   async setPassword(username: string, password: string): Promise<boolean> {
     const hash = await hashPassword(password);
-    return this.db.prepare('UPDATE users SET password_hash = ? WHERE username = ?').run(hash, username).changes > 0;
+    return this.db.prepare('UPDATE users SET password_hash = ?, token_version = token_version + 1 WHERE username = ?').run(hash, username).changes > 0;
+  }
+
+  /** Stores a stronger hash of the same password (cost upgrade at sign-in): tokens stay valid. */
+  rehash(username: string, hash: string): void {
+    this.db.prepare('UPDATE users SET password_hash = ? WHERE username = ?').run(hash, username);
   }
 
   /** Admins that can still sign in (the last one must not be demoted or disabled). */

@@ -111,6 +111,11 @@ const MIGRATIONS: string[] = [
   CREATE INDEX refresh_tokens_user ON refresh_tokens(username);
   CREATE INDEX refresh_tokens_expires ON refresh_tokens(expires_at);
   `,
+  // 3: access tokens carry the user's token version (cloud/auth/middleware.ts); raising it
+  // (password reset, disabling) ends every access token issued before
+  `
+  ALTER TABLE users ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

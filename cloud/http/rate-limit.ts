@@ -1,10 +1,13 @@
 /**
  * Rate limits of the contract, fixed one-minute windows per category and caller:
  * events 1000/min per edge worker, config and exporters 100/min per user, health unlimited.
+ * Unauthenticated callers are counted by address: `auth` counts password sign-ins
+ * (/auth/token, /auth/login), `session` counts refreshes and sign-outs, apart, so failed
+ * sign-ins from an address never starve its users' session refreshes.
  * Every limited response carries X-RateLimit-Limit/-Remaining/-Reset; over the limit the
  * answer is 429 with the contract's body and Retry-After.
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { AppError } from '../../shared/errors.js';
 import { errorBody } from './errors.js';
 import type { Env, Principal } from './types.js';
@@ -14,19 +17,20 @@ export interface RateLimits {
   config: number;
   exporters: number;
   auth: number;
+  session: number;
   windowMs: number;
 }
 
-export const DEFAULT_RATE_LIMITS: RateLimits = { events: 1000, config: 100, exporters: 100, auth: 30, windowMs: 60_000 };
+export const DEFAULT_RATE_LIMITS: RateLimits = { events: 1000, config: 100, exporters: 100, auth: 30, session: 300, windowMs: 60_000 };
 
 /**
- * Limits from the environment: `ANPR_RATE_LIMIT_EVENTS`, `_CONFIG`, `_EXPORTERS`, `_AUTH`
+ * Limits from the environment: `ANPR_RATE_LIMIT_EVENTS`, `_CONFIG`, `_EXPORTERS`, `_AUTH`, `_SESSION`
  * (requests per minute). A site whose edges must drain long backlogs quickly raises the
  * events limit; the contract's figures are the defaults.
  */
 export function rateLimitsFromEnv(env: NodeJS.ProcessEnv): Partial<RateLimits> {
   const out: Partial<RateLimits> = {};
-  for (const k of ['events', 'config', 'exporters', 'auth'] as const) {
+  for (const k of ['events', 'config', 'exporters', 'auth', 'session'] as const) {
     const name = `ANPR_RATE_LIMIT_${k.toUpperCase()}`;
     const v = env[name];
     if (v === undefined || v === '') continue;
@@ -37,7 +41,7 @@ export function rateLimitsFromEnv(env: NodeJS.ProcessEnv): Partial<RateLimits> {
   return out;
 }
 
-export type Category = 'events' | 'config' | 'exporters' | 'auth';
+export type Category = 'events' | 'config' | 'exporters' | 'auth' | 'session';
 
 export class RateLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
@@ -73,6 +77,11 @@ export function principalKey(p: Principal | undefined, ip: string): string {
   return p.kind === 'edge' ? `key:${p.keyId}` : `user:${p.username}`;
 }
 
+/** The contract's 429: error body, `retry_after_seconds` and a Retry-After header. */
+export function tooManyRequests(c: Context<Env>, detail: string, retryS: number, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): Response {
+  return c.json(errorBody(c, 'RATE_LIMIT_EXCEEDED', detail, { retry_after_seconds: retryS, ...extra }), 429, { ...headers, 'Retry-After': String(retryS) });
+}
+
 export function rateLimit(limiter: RateLimiter, category: Category, clientIp: (c: Parameters<MiddlewareHandler<Env>>[0]) => string): MiddlewareHandler<Env> {
   return async (c, next) => {
     const r = limiter.hit(category, principalKey(c.get('principal'), clientIp(c)));
@@ -84,15 +93,7 @@ export function rateLimit(limiter: RateLimiter, category: Category, clientIp: (c
     };
     if (!r.allowed) {
       const retry = Math.max(1, resetS - Math.floor(Date.now() / 1000));
-      return c.json(
-        errorBody(c, 'RATE_LIMIT_EXCEEDED', 'Rate limit exceeded', {
-          retry_after_seconds: retry,
-          limit: r.limit,
-          window_seconds: limiter.limits.windowMs / 1000,
-        }),
-        429,
-        { ...headers, 'Retry-After': String(retry) },
-      );
+      return tooManyRequests(c, 'Rate limit exceeded', retry, { limit: r.limit, window_seconds: limiter.limits.windowMs / 1000 }, headers);
     }
     await next();
     for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);

@@ -1,6 +1,7 @@
 /**
  * Edge API keys over HTTP (admins only), the same store as `anpr apikey`: a created key is
- * in the response once and never again; revoking stops it within the lookup cache time.
+ * in the response once and never again; revoking stops it at once here (and within the
+ * lookup cache time when revoked by `anpr apikey revoke`), open streams included.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
@@ -47,6 +48,8 @@ export function registerApiKeyRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
     const k = ctx.apiKeys.list().find((x) => x.id === id);
     if (!k || k.revoked_at) throw notFound('Active API key');
     ctx.apiKeys.revoke(id);
+    // Its open streams close now (4401), not at the next re-check.
+    ctx.hub.recheck();
     ctx.log.info({ id, by: (c.get('principal') as { username: string }).username }, 'api key revoked');
     return c.body(null, 204);
   });

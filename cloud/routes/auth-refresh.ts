@@ -7,6 +7,11 @@
  * The refresh token comes back in the body (API clients) and in an HttpOnly, SameSite=Strict
  * cookie scoped to /auth (browsers: scripts never see it). Cookie-borne refreshes must be
  * JSON requests, which a cross-site form cannot send without a CORS preflight.
+ *
+ * A session's access tokens carry its refresh family (`sid`): sign-out ends them too, and
+ * the streams opened with them close (4401). Sign-in is throttled like /auth/token (`auth`
+ * limit per address, backoff per account); refresh and sign-out have their own per-address
+ * limit (`session`), so failed sign-ins cannot starve them.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
@@ -14,13 +19,13 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { AppError } from '../../shared/errors.js';
 import { z } from '../../shared/schemas/common.js';
 import type { CloudContext } from '../context.js';
-import { issueToken, requireAuth } from '../auth/middleware.js';
-
+import { issueToken, requireAuth, verifyAccessToken } from '../auth/middleware.js';
+import type { User } from '../auth/users-store.js';
 import { validate, readJson } from '../http/errors.js';
 import { rateLimit } from '../http/rate-limit.js';
 import type { Env } from '../http/types.js';
 import { doc } from '../http/docs.js';
-import { TokenRequest, checkCredentials } from './auth.js';
+import { TokenRequest, answerLocked, checkCredentials } from './auth.js';
 
 export const REFRESH_COOKIE = 'anpr_refresh';
 
@@ -53,11 +58,14 @@ async function jsonOrEmpty(c: Context): Promise<unknown> {
   return readJson(c);
 }
 
-export function registerAuthRefreshRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, clientIp: (c: Context) => string): void {
+export function registerAuthRefreshRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, peerIp: (c: Context) => string): void {
+  const clientIp = ctx.trustedProxies.resolver(peerIp);
   const authLimit = rateLimit(ctx.limiter, 'auth', clientIp);
+  const sessionLimit = rateLimit(ctx.limiter, 'session', clientIp);
   const refreshTtlS = Math.floor(ctx.refreshTokens.ttlMs / 1000);
 
-  const session = async (c: Context<Env>, username: string, role: 'viewer' | 'operator' | 'admin', refresh: { token: string }) => {
+  const session = async (c: Context<Env>, user: User, refresh: { token: string; familyId: string }) => {
+    const { username, role } = user;
     setCookie(c, REFRESH_COOKIE, refresh.token, {
       httpOnly: true,
       sameSite: 'Strict',
@@ -67,7 +75,7 @@ export function registerAuthRefreshRoutes(app: OpenAPIHono<Env>, ctx: CloudConte
     });
     c.header('cache-control', 'no-store');
     return c.json({
-      access_token: await issueToken(ctx.jwtSecret, username, role, ctx.tokenTtlS),
+      access_token: await issueToken(ctx.jwtSecret, user, ctx.tokenTtlS, refresh.familyId),
       token_type: 'bearer' as const,
       expires_in: ctx.tokenTtlS,
       refresh_token: refresh.token,
@@ -76,20 +84,22 @@ export function registerAuthRefreshRoutes(app: OpenAPIHono<Env>, ctx: CloudConte
     });
   };
 
-  app.post('/auth/login', authLimit, async (c) => {
-    const user = await checkCredentials(ctx, validate(TokenRequest, await jsonOrEmpty(c)), clientIp(c));
-    return session(c, user.username, user.role, ctx.refreshTokens.issue(user.username));
-  });
+  app.post('/auth/login', authLimit, (c) =>
+    answerLocked(c, async () => {
+      const user = await checkCredentials(ctx, validate(TokenRequest, await jsonOrEmpty(c)), clientIp(c));
+      return session(c, user, ctx.refreshTokens.issue(user.username));
+    }),
+  );
   doc(app, 'post', '/auth/login', {
     tag: 'Auth',
-    summary: 'Sign in for a session: access token + refresh token (also set as an HttpOnly cookie)',
+    summary: 'Sign in for a session: access token + refresh token (also set as an HttpOnly cookie); 429 + Retry-After while the address or the account is throttled',
     auth: [],
     body: TokenRequest,
     response: SessionTokens,
     errors: [400, 401, 415, 429],
   });
 
-  app.post('/auth/refresh', authLimit, async (c) => {
+  app.post('/auth/refresh', sessionLimit, async (c) => {
     const body = validate(RefreshRequest, await jsonOrEmpty(c));
     const token = body.refresh_token ?? getCookie(c, REFRESH_COOKIE);
     if (!token) throw new AppError('AUTHENTICATION_FAILED', 'No refresh token');
@@ -107,7 +117,7 @@ export function registerAuthRefreshRoutes(app: OpenAPIHono<Env>, ctx: CloudConte
       deleteCookie(c, REFRESH_COOKIE, { path: '/auth' });
       throw new AppError('AUTHENTICATION_FAILED', 'Invalid or expired refresh token');
     }
-    return session(c, user.username, user.role, rotated.next);
+    return session(c, user, { ...rotated.next, familyId: rotated.familyId });
   });
   doc(app, 'post', '/auth/refresh', {
     tag: 'Auth',
@@ -118,14 +128,32 @@ export function registerAuthRefreshRoutes(app: OpenAPIHono<Env>, ctx: CloudConte
     errors: [400, 401, 415, 429],
   });
 
-  app.post('/auth/logout', authLimit, async (c) => {
+  app.post('/auth/logout', sessionLimit, async (c) => {
     const body = validate(RefreshRequest, await jsonOrEmpty(c));
     const token = body.refresh_token ?? getCookie(c, REFRESH_COOKIE);
-    if (token) ctx.refreshTokens.revokeByToken(token);
+    let ended = token ? ctx.refreshTokens.revokeByToken(token) !== null : false;
+    // A client that lost its refresh token still ends its session with the access token.
+    const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    if (bearer) {
+      const sid = (await verifyAccessToken(ctx, bearer).catch(() => null))?.claims.sid;
+      if (sid) {
+        ctx.refreshTokens.revokeFamily(sid);
+        ended = true;
+      }
+    }
+    // Streams opened with this session's access tokens close now, not at the next re-check.
+    if (ended) ctx.hub.recheck();
     deleteCookie(c, REFRESH_COOKIE, { path: '/auth' });
     return c.body(null, 204);
   });
-  doc(app, 'post', '/auth/logout', { tag: 'Auth', summary: 'Sign out: revokes the refresh token and its rotations', auth: [], body: RefreshRequest, status: 204, errors: [400, 415, 429] });
+  doc(app, 'post', '/auth/logout', {
+    tag: 'Auth',
+    summary: 'Sign out: revokes the refresh token and its rotations, and the access tokens issued with them (also by Authorization: Bearer)',
+    auth: [],
+    body: RefreshRequest,
+    status: 204,
+    errors: [400, 415, 429],
+  });
 
   app.get('/auth/me', requireAuth(ctx), (c) => {
     const p = c.get('principal');

@@ -3,11 +3,17 @@
  * camera and exporter connection tests. Viewers (and edges, which sync their config from
  * here) read; admins change. PUT is a partial update: the body is deep-merged into the
  * stored resource and the result must pass the same validation as a create.
+ *
+ * Secrets: admins and edges (which deliver with them) read full values. Everyone else reads
+ * every resource through `redactSecrets` (shared/redact.ts): URL userinfo, credential-like
+ * query values, credential-like fields at any depth and non-allowlisted header values are
+ * masked. A create or update that carries a mask (`********`, `***:***@`, `=***`) is refused
+ * with 400 naming the field, so a mask read back can never overwrite the real secret.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AppError } from '../../shared/errors.js';
-import { redactUrl } from '../../shared/log.js';
+import { SECRET_MASK, maskedFields, redactSecrets } from '../../shared/redact.js';
 import { z, Id, PageQuery, QueryBool, pageOf } from '../../shared/schemas/common.js';
 import { Camera, CameraCreate, Exporter, ExporterCreate, Model, ModelCreate, Sensor, SensorCreate, Zone, ZoneCreate } from '../../shared/schemas/config.js';
 import type { CloudContext } from '../context.js';
@@ -63,31 +69,28 @@ export function deepMerge(base: Record<string, unknown>, patch: Record<string, u
   return out;
 }
 
-const SECRET_MASK = '********';
-
 /**
- * Secrets (exporter credentials, camera passwords) are shown to admins and edges only. A value
- * stored deeper than the schemas now allow is served clamped (shared/schemas/json-bounds.ts):
- * the read never fails on it.
+ * Secrets (exporter credentials, camera passwords, header values) are shown to admins and edges
+ * only. A value stored deeper than the schemas now allow is served clamped
+ * (shared/schemas/json-bounds.ts): the read never fails on it.
  */
 function present(stored: Resource, c: Context<Env>): Resource {
   const r = clampDepth(stored);
   const p = c.get('principal');
   if (p.kind === 'user' && p.role === 'admin') return r;
   if (p.kind === 'edge') return r; // the edge needs its exporters' credentials to deliver
-  // Copies of what is masked only (no structuredClone: it recurses through every value).
-  const out = { ...r } as Record<string, any>;
-  for (const k of ['auth', 'config', 'headers']) if (isObj(out[k])) out[k] = { ...out[k] };
-  if (isObj(out.auth)) for (const k of ['token', 'password']) if (out.auth[k]) out.auth[k] = SECRET_MASK;
-  if (isObj(out.config) && out.config.password) out.config.password = SECRET_MASK;
-  if (isObj(out.headers)) for (const k of Object.keys(out.headers)) if (/^(authorization|x-api-key)$/i.test(k)) out.headers[k] = SECRET_MASK;
-  if (typeof out.rtsp_url === 'string') out.rtsp_url = redactUrl(out.rtsp_url);
-  return out as Resource;
+  return redactSecrets(r, SECRET_MASK);
 }
 
 async function jsonBody(c: Context): Promise<Record<string, unknown>> {
   const body = await readJson(c);
   if (!isObj(body)) throw new AppError('VALIDATION_ERROR', 'Validation error', { errors: [{ field: '(body)', message: 'body must be a JSON object' }] });
+  const masked = maskedFields(body);
+  if (masked.length > 0) {
+    throw new AppError('VALIDATION_ERROR', 'Validation error', {
+      errors: masked.map((field) => ({ field, message: `${field}: is a redaction mask, not a value; send the real secret or leave the field out to keep it` })),
+    });
+  }
   return body;
 }
 
@@ -106,7 +109,7 @@ export function registerConfigRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
       const { items, total } = ctx.config.list(s.kind, q, q.skip, q.limit);
       return c.json({ items: items.map((r) => present(r, c)), total, skip: q.skip, limit: q.limit });
     });
-    doc(app, 'get', base, { tag, summary: `List ${s.kind}`, auth: ['jwt', 'apiKey'], query: listQuery, response: pageOf(s.out, `${s.noun}Page`), errors: [400, 401, 429] });
+    doc(app, 'get', base, { tag, summary: `List ${s.kind} (credentials masked unless the caller is an admin or an edge)`, auth: ['jwt', 'apiKey'], query: listQuery, response: pageOf(s.out, `${s.noun}Page`), errors: [400, 401, 429] });
 
     app.post(base, ...write, limit, async (c) => {
       const body = validate(s.create, await jsonBody(c)) as Record<string, unknown>;
@@ -121,7 +124,7 @@ export function registerConfigRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
       if (!r) throw notFound(s.noun);
       return c.json(present(r, c));
     });
-    doc(app, 'get', `${base}/:id`, { tag, summary: `One ${s.noun.toLowerCase()}`, auth: ['jwt', 'apiKey'], params: z.object({ id: z.string() }), response: s.out, errors: [401, 404] });
+    doc(app, 'get', `${base}/:id`, { tag, summary: `One ${s.noun.toLowerCase()} (credentials masked unless the caller is an admin or an edge)`, auth: ['jwt', 'apiKey'], params: z.object({ id: z.string() }), response: s.out, errors: [401, 404] });
 
     app.put(`${base}/:id`, ...write, limit, async (c) => {
       const id = c.req.param('id');
@@ -138,7 +141,7 @@ export function registerConfigRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
       const saved = ctx.config.replace(s.kind, { ...merged, id, created_at, updated_at: current.updated_at } as Resource);
       return c.json(present(saved, c));
     });
-    doc(app, 'put', `${base}/:id`, { tag, summary: `Update a ${s.noun.toLowerCase()} (partial: fields given are merged)`, params: z.object({ id: z.string() }), body: s.create, response: s.out, errors: [400, 401, 403, 404, 429] });
+    doc(app, 'put', `${base}/:id`, { tag, summary: `Update a ${s.noun.toLowerCase()} (partial: fields given are merged; a redaction mask such as ******** is refused with 400, leave a secret out to keep it)`, params: z.object({ id: z.string() }), body: s.create, response: s.out, errors: [400, 401, 403, 404, 429] });
 
     app.delete(`${base}/:id`, ...write, limit, async (c) => {
       if (!ctx.config.delete(s.kind, c.req.param('id'))) throw notFound(s.noun);

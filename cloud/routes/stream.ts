@@ -1,7 +1,8 @@
 /**
  * `WS /events/stream`: accepted events, live, filtered by camera_id / zone_id. Credentials
  * come in the query (`token` or `api_key`) or headers; each API key may hold at most
- * `maxStreamsPerKey` connections (the contract: one per edge).
+ * `maxStreamsPerKey` connections (the contract: one per edge). A stream is closed with
+ * 4401 and a reason when its credentials end (cloud/stream/hub.ts).
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { upgradeWebSocket } from '@hono/node-server';
@@ -9,7 +10,7 @@ import type { WebSocket } from 'ws';
 import { AppError } from '../../shared/errors.js';
 import { StreamQuery } from '../../shared/schemas/queries.js';
 import type { CloudContext } from '../context.js';
-import { authenticate } from '../auth/middleware.js';
+import { authenticateWithRecheck } from '../auth/middleware.js';
 import { validateQuery } from '../http/errors.js';
 import type { Env } from '../http/types.js';
 import type { Subscriber } from '../stream/hub.js';
@@ -18,7 +19,8 @@ import { doc } from '../http/docs.js';
 export function registerStreamRoutes(app: OpenAPIHono<Env>, ctx: CloudContext): void {
   app.get('/events/stream', async (c) => {
     const q = validateQuery(StreamQuery, c);
-    const p = await authenticate(ctx, c, { apiKey: true, query: true });
+    const auth = await authenticateWithRecheck(ctx, c, { apiKey: true, query: true });
+    const p = auth.principal;
     const who = p.kind === 'edge' ? `key:${p.keyId}` : `user:${p.username}`;
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
       throw new AppError('INVALID_REQUEST', 'This endpoint needs a WebSocket upgrade', { status: 426 });
@@ -32,6 +34,7 @@ export function registerStreamRoutes(app: OpenAPIHono<Env>, ctx: CloudContext): 
         const raw = ws.raw as WebSocket;
         sub = {
           who,
+          revoked: auth.revoked,
           cameraId: q.camera_id,
           zoneId: q.zone_id,
           buffered: () => raw.bufferedAmount,
@@ -56,7 +59,8 @@ export function registerStreamRoutes(app: OpenAPIHono<Env>, ctx: CloudContext): 
   });
   doc(app, 'get', '/events/stream', {
     tag: 'Events',
-    summary: 'WebSocket: live events as {"type":"event","data":Event}; filters camera_id, zone_id; auth by ?token= or ?api_key=',
+    summary:
+      'WebSocket: live events as {"type":"event","data":Event}; filters camera_id, zone_id; auth by ?token= or ?api_key=. Closed with code 4401 and a reason (token expired, signed out, credentials changed, user disabled, API key revoked) when the credentials end: get new ones, then reconnect',
     auth: ['jwt', 'apiKey'],
     query: StreamQuery,
     status: 101,

@@ -2,8 +2,8 @@
  * Users administration (admins only): list, create, change role, disable, reset password.
  * The last active admin can be neither demoted nor disabled, so the service cannot be
  * locked out of its own administration. Disabling or a new password ends the user's
- * sign-ins (refresh tokens); access tokens already stop at the next request, since the
- * auth middleware reads the user on every request.
+ * sign-ins (refresh tokens), raises the token version so every access token issued before
+ * stops at its next request, and closes the user's open streams (4401).
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
@@ -69,7 +69,10 @@ export function registerUserRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cli
     if (patch.role !== undefined) ctx.users.setRole(username, patch.role);
     if (patch.disabled !== undefined) ctx.users.setDisabled(username, patch.disabled);
     if (patch.password !== undefined) await ctx.users.setPassword(username, patch.password);
-    if (patch.disabled || patch.password !== undefined) ctx.refreshTokens.revokeUser(username);
+    if (patch.disabled || patch.password !== undefined) {
+      ctx.refreshTokens.revokeUser(username);
+      ctx.hub.recheck();
+    }
     ctx.log.info({ username, role: patch.role, disabled: patch.disabled, password_changed: patch.password !== undefined, by: (c.get('principal') as { username: string }).username }, 'user changed');
     return c.json(out(ctx.users.get(username)!));
   });

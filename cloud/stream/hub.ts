@@ -3,8 +3,19 @@
  * and sent to every subscriber whose camera/zone filter matches. A subscriber that cannot
  * keep up (more than `maxBufferedBytes` waiting in its socket) is disconnected with 1013
  * rather than allowed to grow the server's memory without bound.
+ *
+ * A stream lives no longer than its credentials: every `recheckMs` (the API-key cache time)
+ * each subscriber's credentials are checked again, and a subscriber whose token expired,
+ * whose key was revoked, whose user was disabled or got a new password, or whose session
+ * signed out is closed with CREDENTIALS_CLOSE_CODE (4401) and the reason. Changes made
+ * through this service call `recheck()` at once; changes made by another process (`anpr
+ * apikey revoke`) are seen within `recheckMs`.
  */
 import type { Logger } from '../../shared/log.js';
+import { CACHE_MS } from '../auth/api-keys.js';
+
+/** WebSocket close code: the credentials ended; get new ones (sign in or refresh), then reconnect. */
+export const CREDENTIALS_CLOSE_CODE = 4401;
 
 export interface Subscriber {
   cameraId?: string;
@@ -15,25 +26,60 @@ export interface Subscriber {
   close(code: number, reason: string): void;
   /** Who, for logs and per-key connection limits. */
   who: string;
+  /** Why the subscriber's credentials no longer hold, or null while they do. */
+  revoked(): string | null;
 }
 
 export class StreamHub {
   private readonly subs = new Set<Subscriber>();
   private readonly maxBufferedBytes: number;
   private readonly log: Logger;
+  private readonly recheckMs: number;
+  private timer: NodeJS.Timeout | undefined;
   dropped = 0;
 
-  constructor(log: Logger, maxBufferedBytes = 1 << 20) {
+  constructor(log: Logger, maxBufferedBytes = 1 << 20, recheckMs = CACHE_MS) {
     this.log = log;
     this.maxBufferedBytes = maxBufferedBytes;
+    this.recheckMs = recheckMs;
   }
 
   add(s: Subscriber): void {
     this.subs.add(s);
+    // The timer runs only while someone is subscribed.
+    this.timer ??= setInterval(() => this.recheck(), this.recheckMs).unref();
   }
 
   remove(s: Subscriber): void {
     this.subs.delete(s);
+    if (this.subs.size === 0) this.stopTimer();
+  }
+
+  private stopTimer(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Closes (4401) every subscriber whose credentials no longer hold; returns how many. */
+  recheck(): number {
+    let n = 0;
+    for (const s of this.subs) {
+      let why: string | null;
+      try {
+        why = s.revoked();
+      } catch (e) {
+        // The database is busy or gone: keep the stream; the next round asks again.
+        this.log.warn({ who: s.who, err: e }, 'stream credential check failed');
+        continue;
+      }
+      if (why === null) continue;
+      n++;
+      this.log.info({ who: s.who, reason: why }, 'stream closed: credentials ended');
+      this.subs.delete(s);
+      s.close(CREDENTIALS_CLOSE_CODE, why);
+    }
+    if (this.subs.size === 0) this.stopTimer();
+    return n;
   }
 
   count(who?: string): number {
@@ -63,5 +109,6 @@ export class StreamHub {
   closeAll(): void {
     for (const s of this.subs) s.close(1001, 'server shutting down');
     this.subs.clear();
+    this.stopTimer();
   }
 }

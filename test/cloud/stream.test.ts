@@ -1,6 +1,8 @@
 import t from 'tap';
 import WebSocket from 'ws';
-import { startTestCloud, event, type TestCloud } from './helpers.js';
+import { sign } from 'hono/jwt';
+import { startTestCloud, event, ADMIN_PASSWORD, type TestCloud } from './helpers.js';
+import { CACHE_MS } from '../../cloud/auth/api-keys.js';
 
 function connect(c: TestCloud, query: string): Promise<{ ws: WebSocket; messages: any[]; next: (n?: number) => Promise<any[]> }> {
   return new Promise((resolve, reject) => {
@@ -94,4 +96,73 @@ t.test('a subscriber that stops reading is disconnected instead of growing serve
   t.ok([1013, 1006].includes(await closed), 'closed as too slow (or cut)');
   await fast.next(i);
   t.equal(fast.messages.length, i, 'the fast subscriber received everything');
+});
+
+/** The close code and reason, or a failure when the server keeps the stream open too long. */
+function closing(ws: WebSocket, withinMs: number): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`stream still open after ${withinMs} ms`)), withinMs);
+    ws.once('close', (code, reason) => {
+      clearTimeout(timer);
+      resolve({ code, reason: reason.toString() });
+    });
+  });
+}
+
+t.test('streams close (4401 + reason) when their credentials end', async (t) => {
+  const c = await startTestCloud(t, { maxStreamsPerKey: 5 });
+  // The bound: one re-check period (the key cache time) plus slack for a loaded machine.
+  const bound = CACHE_MS * 3;
+
+  t.test('API key revoked over HTTP: closed at once', async (t) => {
+    const { key, info } = c.ctx.apiKeys.create('gate-revoked');
+    const s = await connect(c, `api_key=${key}`);
+    const closed = closing(s.ws, bound);
+    t.equal((await c.req(`/api-keys/${info.id}`, { method: 'DELETE', token: c.adminToken })).status, 204);
+    t.same(await closed, { code: 4401, reason: 'API key revoked' });
+  });
+
+  t.test('API key revoked by another process (anpr apikey revoke): closed within the cache time', async (t) => {
+    const { key, info } = c.ctx.apiKeys.create('gate-cli');
+    const s = await connect(c, `api_key=${key}`);
+    const closed = closing(s.ws, bound);
+    // What `anpr apikey revoke` does from its own process: a row update, no call into this one.
+    c.ctx.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(new Date().toISOString(), info.id);
+    t.same(await closed, { code: 4401, reason: 'API key revoked' });
+  });
+
+  t.test('user disabled: closed', async (t) => {
+    const tok = await c.addUser('watcher', 'watcher-password', 'viewer');
+    const s = await connect(c, `token=${tok}`);
+    const closed = closing(s.ws, bound);
+    t.equal((await c.req('/users/watcher', { method: 'PATCH', token: c.adminToken, json: { disabled: true } })).status, 200);
+    t.same(await closed, { code: 4401, reason: 'user disabled' });
+  });
+
+  t.test('password reset: closed', async (t) => {
+    const tok = await c.addUser('reset-me', 'first-password', 'viewer');
+    const s = await connect(c, `token=${tok}`);
+    const closed = closing(s.ws, bound);
+    t.equal((await c.req('/users/reset-me', { method: 'PATCH', token: c.adminToken, json: { password: 'second-password' } })).status, 200);
+    t.same(await closed, { code: 4401, reason: 'credentials changed' });
+  });
+
+  t.test('signed out: the session\'s stream closes', async (t) => {
+    const session = await (await c.req('/auth/login', { method: 'POST', json: { username: 'admin', password: ADMIN_PASSWORD } })).json();
+    const s = await connect(c, `token=${session.access_token}`);
+    const other = await connect(c, `token=${c.adminToken}`);
+    t.teardown(() => other.ws.close());
+    const closed = closing(s.ws, bound);
+    t.equal((await c.req('/auth/logout', { method: 'POST', json: { refresh_token: session.refresh_token } })).status, 204);
+    t.same(await closed, { code: 4401, reason: 'signed out' });
+    await ingest(c, 'after-logout');
+    t.equal((await other.next(1))[0].data.event_id, 'after-logout', 'a stream of another sign-in stays open');
+  });
+
+  t.test('token expired: closed within one re-check period of its exp', async (t) => {
+    const now = Math.floor(Date.now() / 1000);
+    const short = await sign({ sub: 'admin', role: 'admin', typ: 'access', iat: now, exp: now + 2, ver: 0 }, c.ctx.jwtSecret, 'HS256');
+    const s = await connect(c, `token=${short}`);
+    t.same(await closing(s.ws, 2000 + bound), { code: 4401, reason: 'token expired' });
+  });
 });

@@ -78,13 +78,21 @@ let refreshing: Promise<boolean> | null = null;
 export function refresh(): Promise<boolean> {
   refreshing ??= (async () => {
     const run = async () => {
-      const r = await fetch('/auth/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', credentials: 'same-origin' });
-      if (!r.ok) {
-        setSession(null);
+      for (let attempt = 0; ; attempt++) {
+        const r = await fetch('/auth/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', credentials: 'same-origin' });
+        if (r.ok) {
+          setSession(await r.json());
+          return true;
+        }
+        // Throttled (429) says nothing about the sign-in: wait as told and try again.
+        if (r.status === 429 && attempt < 3) {
+          const s = Math.min(30, Math.max(1, Number(r.headers.get('retry-after')) || 1));
+          await new Promise((res) => setTimeout(res, s * 1000));
+          continue;
+        }
+        if (r.status === 401 || r.status === 400) setSession(null);
         return false;
       }
-      setSession(await r.json());
-      return true;
     };
     try {
       const locks = (navigator as Navigator & { locks?: { request(name: string, fn: () => Promise<boolean>): Promise<boolean> } }).locks;

@@ -1,5 +1,5 @@
 /** Live view: events as they arrive on the /events/stream WebSocket; reconnects by itself. */
-import { api, imageUrl, token } from '../api.js';
+import { api, imageUrl, refresh, token } from '../api.js';
 import { clear, confBadge, fmtTime, h } from '../dom.js';
 import type { ApiEvent } from '../types.js';
 import { cameraNames } from '../lookups.js';
@@ -106,8 +106,12 @@ export async function renderLive(root: HTMLElement): Promise<() => void> {
         // ignore a malformed message
       }
     };
-    ws.onclose = () => {
+    ws.onclose = async (e) => {
       ws = null;
+      if (stopped) return;
+      // 4401: the stream's credentials ended. A refresh gets new ones, or signs out when the
+      // sign-in itself is over; reconnecting with the old token would only be refused.
+      if (e.code === 4401) await refresh();
       if (stopped) return;
       // Exponential backoff with full jitter, at most 15 s.
       const delay = Math.round(Math.random() * Math.min(15_000, 1000 * 2 ** attempt++)) + 250;
