@@ -77,7 +77,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     db: data.db,
     dbFile: data.dbFile,
     dataDir: data.dir,
-    events: new EventsStore(data.db),
+    events: new EventsStore(data.db, data.dbFile, log),
     config: new ConfigStore(data.db),
     users: data.users,
     apiKeys: data.apiKeys,

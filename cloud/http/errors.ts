@@ -25,6 +25,8 @@ export function errorHandler(log: Logger) {
     if (err instanceof AppError) {
       const extra: Record<string, unknown> = { ...(err.extra ?? {}) };
       if (err.errors) extra.errors = err.errors;
+      // A retryable refusal (429, 503) says when to retry in the header as well as the body.
+      if (typeof extra.retry_after_seconds === 'number') c.header('Retry-After', String(extra.retry_after_seconds));
       if (err.status >= 500) log.error({ err, request_id: c.get('requestId') }, 'request failed');
       return c.json(errorBody(c, err.code, err.message, extra), err.status as 400);
     }

@@ -175,7 +175,7 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
     multipart: z.object({ event: z.string().openapi({ description: 'The event as JSON text' }), frame: z.any().optional(), crop: z.any().optional() }),
     status: 202,
     response: IngestAccepted,
-    errors: [400, 401, 409, 413, 415, 429],
+    errors: [400, 401, 409, 413, 415, 429, 503],
   });
 
   app.get('/events', jwtOnly, eventsLimit, async (c) => {

@@ -9,6 +9,7 @@
 import type { Db } from '../db/open.js';
 import { computeStats, dimensionFilter, recentRate, type Interval, type Stats } from './event-stats.js';
 import { EventWriter } from './event-writer.js';
+import { silentLogger, type Logger } from '../../shared/log.js';
 import { plateContains, plateRecorder } from './plate-dictionary.js';
 
 export { bucketStart, type Interval, type Stats } from './event-stats.js';
@@ -48,18 +49,21 @@ export class EventsStore {
   private readonly stmts;
   private readonly recordPlate: (plateText: string) => void;
 
-  constructor(db: Db, dbFile: string = db.name) {
+  constructor(db: Db, dbFile: string = db.name, logger: Logger = silentLogger) {
     this.db = db;
     this.recordPlate = plateRecorder(db);
-    this.writer = new EventWriter(dbFile);
     this.stmts = {
       get: db.prepare('SELECT * FROM events WHERE event_id = ?'),
       exists: db.prepare('SELECT 1 FROM events WHERE event_id = ?').pluck(),
       count: db.prepare('SELECT COUNT(*) FROM events').pluck(),
     };
+    this.writer = new EventWriter(dbFile, (id) => this.get(id), logger);
   }
 
-  /** Resolves once the row is durable, or says it was already there. */
+  /**
+   * Resolves once the row is durable, or says it was already there; rejects with 503
+   * SERVICE_UNAVAILABLE when the writer thread died before committing it (event-writer.ts).
+   */
   insert(row: EventRow): Promise<'inserted' | 'duplicate'> {
     return this.writer.insert(row);
   }
