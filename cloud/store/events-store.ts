@@ -77,6 +77,12 @@ export class EventsStore {
     return this.stmts.get.get(eventId) as StoredEvent | undefined;
   }
 
+  /** Whether the stored event `eventId` points at the image `rel` (the startup image sweep). */
+  ownsImage(eventId: string, rel: string): boolean {
+    const row = this.get(eventId);
+    return row !== undefined && (row.frame_path === rel || row.crop_path === rel);
+  }
+
   exists(eventId: string): boolean {
     return this.stmts.exists.get(eventId) !== undefined;
   }
