@@ -21,6 +21,8 @@ const insert = db.prepare(
 );
 const recordPlate = plateRecorder(db);
 
+// Run as BEGIN IMMEDIATE: the write lock is taken (waiting up to busy_timeout) before
+// anything is read, so the service connection's writes can never make a batch fail.
 const commit = db.transaction((rows: EventRow[]) => {
   const results: Array<'inserted' | 'duplicate'> = [];
   const inserted: EventRow[] = [];
@@ -46,7 +48,7 @@ parentPort!.on('message', (msg: WriterRequest | 'close') => {
   }
   let reply: WriterReply;
   try {
-    reply = { id: msg.id, results: commit(msg.rows) };
+    reply = { id: msg.id, results: commit.immediate(msg.rows) };
   } catch (e) {
     reply = { id: msg.id, error: (e as Error).message };
   }

@@ -184,7 +184,9 @@ export class EventsStore {
       this.db.prepare('UPDATE events SET plate_text = ?, body = ? WHERE seq = ?').run(plateText, text, row.seq);
       this.recordPlate(plateText);
       return { ...row, plate_text: plateText, body: text };
-    })();
+      // IMMEDIATE: a read-then-write transaction must hold the write lock from BEGIN, or a
+      // commit of the writer thread in between fails it with SQLITE_BUSY (docs/cloud-durability.md).
+    }).immediate();
   }
 }
 
