@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { mkdir, open, opendir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { AppError } from '../../shared/errors.js';
 
@@ -139,7 +139,7 @@ export class ImageStore {
   async sweep(owned: (eventId: string, rel: string) => boolean): Promise<SweepResult> {
     const res: SweepResult = { removed: [], kept: 0, unknown: [] };
     const visit = async (dir: string, rel: string[]): Promise<void> => {
-      for await (const ent of await opendir(dir)) {
+      for (const ent of await readdir(dir, { withFileTypes: true })) {
         const abs = join(dir, ent.name);
         const relPath = join(...rel, ent.name);
         if (ent.isDirectory()) {

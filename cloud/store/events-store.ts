@@ -55,6 +55,7 @@ export class EventsStore {
     this.stmts = {
       get: db.prepare('SELECT * FROM events WHERE event_id = ?'),
       exists: db.prepare('SELECT 1 FROM events WHERE event_id = ?').pluck(),
+      images: db.prepare('SELECT frame_path, crop_path FROM events WHERE event_id = ?'),
       count: db.prepare('SELECT COUNT(*) FROM events').pluck(),
     };
     this.writer = new EventWriter(dbFile, (id) => this.get(id), logger);
@@ -79,7 +80,7 @@ export class EventsStore {
 
   /** Whether the stored event `eventId` points at the image `rel` (the startup image sweep). */
   ownsImage(eventId: string, rel: string): boolean {
-    const row = this.get(eventId);
+    const row = this.stmts.images.get(eventId) as { frame_path: string | null; crop_path: string | null } | undefined;
     return row !== undefined && (row.frame_path === rel || row.crop_path === rel);
   }
 
