@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const ALL = ['cloud', 'outbox', 'recognition', 'capture-latency', 'live', 'outbox-outage'];
 const DEFAULT = ['cloud', 'outbox', 'recognition', 'capture-latency'];
-ALL.push('crash-ingest'); // kill -9 of the cloud during ingest, 50 times (minutes): runs only when named
+ALL.push('crash-ingest', 'image-sweep'); // durability (docs/cloud-durability.md): run only when named; crash-ingest takes minutes
 const names = process.argv.slice(2).length ? process.argv.slice(2) : DEFAULT;
 const unknown = names.filter((n) => !ALL.includes(n));
 if (unknown.length) {

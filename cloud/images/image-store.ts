@@ -150,13 +150,16 @@ export class ImageStore {
         const m = rel.length === 3 ? IMAGE_NAME.exec(ent.name) : null;
         const orphan = ent.name.endsWith('.tmp') || (rel.length === 0 && ent.name.startsWith('.health-')) || (m !== null && !owned(m[1]!, relPath));
         if (orphan) {
-          await rm(abs, { force: true });
+          doomed.push(abs);
           res.removed.push(relPath);
         } else if (m) res.kept++;
         else res.unknown.push(relPath);
       }
     };
+    const doomed: string[] = [];
     await visit(this.root, []);
+    // Removed many at a time: one at a time, each removal waits a round trip to the pool.
+    for (let i = 0; i < doomed.length; i += 64) await Promise.all(doomed.slice(i, i + 64).map((f) => rm(f, { force: true })));
     return res;
   }
 }
