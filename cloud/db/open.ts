@@ -44,3 +44,18 @@ export function openDb(file: string): Db {
   migrate(db);
   return db;
 }
+
+/** Seconds a client is told to wait before retrying a write the database refused. */
+export const STORAGE_RETRY_AFTER_S = 1;
+
+/**
+ * A write the database refused for a passing reason — locked past busy_timeout, disk full,
+ * I/O error — as a retryable 503 (its transaction rolled back: nothing was written), else
+ * undefined. `code` is SQLite's extended code (SqliteError.code).
+ */
+export function storageUnavailable(code: string | undefined): AppError | undefined {
+  if (!code || !/^SQLITE_(BUSY|LOCKED|FULL|IOERR)/.test(code)) return undefined;
+  return new AppError('SERVICE_UNAVAILABLE', `The database cannot write now (${code}); nothing was stored, retry later`, {
+    extra: { retry_after_seconds: STORAGE_RETRY_AFTER_S },
+  });
+}

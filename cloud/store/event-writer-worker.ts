@@ -11,7 +11,8 @@ import { plateRecorder } from './plate-dictionary.js';
 import type { EventRow } from './events-store.js';
 
 export type WriterRequest = { id: number; rows: EventRow[] };
-export type WriterReply = { id: number; results: Array<'inserted' | 'duplicate'> } | { id: number; error: string };
+/** A failed batch was rolled back; `code` is SQLite's (SQLITE_BUSY, SQLITE_FULL, …) when it has one. */
+export type WriterReply = { id: number; results: Array<'inserted' | 'duplicate'> } | { id: number; error: string; code?: string };
 
 const db = openDb((workerData as { dbFile: string }).dbFile);
 const rollups = new RollupWriter(db);
@@ -50,7 +51,7 @@ parentPort!.on('message', (msg: WriterRequest | 'close') => {
   try {
     reply = { id: msg.id, results: commit.immediate(msg.rows) };
   } catch (e) {
-    reply = { id: msg.id, error: (e as Error).message };
+    reply = { id: msg.id, error: (e as Error).message, code: (e as { code?: string }).code };
   }
   parentPort!.postMessage(reply);
 });

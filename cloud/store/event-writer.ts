@@ -15,10 +15,13 @@
  *   the same event_id is then a 202 or a 409, never a second copy). Rows still queued were
  *   never sent and go to a fresh thread, started for them as the edge's inference host
  *   does (edge/inference/host.ts).
+ * - A batch the database refuses (busy past busy_timeout, disk full, I/O error) is rolled
+ *   back and each of its rows rejected with the same retryable 503.
  */
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../shared/errors.js';
 import { silentLogger, type Logger } from '../../shared/log.js';
+import { STORAGE_RETRY_AFTER_S, storageUnavailable } from '../db/open.js';
 import type { EventRow } from './events-store.js';
 import type { WriterReply, WriterRequest } from './event-writer-worker.js';
 
@@ -33,7 +36,7 @@ interface Pending {
 export type StoredLookup = (eventId: string) => EventRow | undefined;
 
 /** Seconds a client is told to wait before retrying a refused insert. */
-export const WRITER_RETRY_AFTER_S = 1;
+export const WRITER_RETRY_AFTER_S = STORAGE_RETRY_AFTER_S;
 
 const sameRow = (a: EventRow, b: EventRow) =>
   a.created_at === b.created_at && a.body === b.body && a.frame_path === b.frame_path && a.crop_path === b.crop_path && a.ts === b.ts;
@@ -99,7 +102,10 @@ export class EventWriter {
   private done(m: WriterReply): void {
     const batch = this.inflight ?? [];
     this.inflight = null;
-    if ('error' in m) batch.forEach((p) => p.reject(new Error(m.error)));
+    if ('error' in m) {
+      this.log.error({ err: m.error, code: m.code, rows: batch.length }, 'event batch failed and was rolled back');
+      batch.forEach((p) => p.reject(storageUnavailable(m.code) ?? new Error(m.error)));
+    }
     else batch.forEach((p, i) => p.resolve(m.results[i]!));
     if (this.queue.length) this.send();
     else this.worker?.unref();

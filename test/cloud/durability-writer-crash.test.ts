@@ -135,3 +135,31 @@ t.test('the thread dies after its commit but before its reply is read: the inser
   t.equal(store.get('done-1')!.body, '{}', 'the first one is what is stored');
   t.equal(await within(store.insert(row('next', Date.now())), 20_000, 'next'), 'inserted', 'a new thread serves the next insert');
 });
+
+t.test('the database locked past busy_timeout: the ingest is refused with a retryable 503, its images removed, and the retry is stored', async (t) => {
+  const c = await startTestCloud(t);
+  const images = join(c.dataDir, 'images');
+  // The key's first use (its last_used_at write) and an event to correct, before the lock.
+  t.equal((await ingest(c, 'before')).status, 202);
+  const before = walk(images).sort();
+  // Another connection (an admin command, say) holds the write lock for longer than 5 s.
+  const other = new Database(join(c.dataDir, 'anpr.db'));
+  t.teardown(() => other.close());
+  other.exec('BEGIN IMMEDIATE');
+  let held = true;
+  t.teardown(() => held && other.exec('ROLLBACK'));
+  const r = await within(ingest(c, 'locked-1'), 30_000, 'locked-1');
+  t.equal(r.status, 503, `refused, not a 500 (got ${r.status})`);
+  t.equal(r.headers.get('retry-after'), '1', 'Retry-After');
+  t.equal(((await r.json()) as { error_code: string }).error_code, 'SERVICE_UNAVAILABLE');
+  t.notOk(c.ctx.events.exists('locked-1'), 'not stored');
+  t.same(walk(images).sort(), before, 'its images removed');
+  // A write on the service connection (a plate correction) is refused the same way.
+  const fix = await c.req('/events/before', { method: 'PATCH', token: c.adminToken, json: { plate_text: 'XYZ789' } });
+  t.equal(fix.status, 503, `a correction while locked is a 503 too (got ${fix.status})`);
+  t.equal(fix.headers.get('retry-after'), '1');
+  t.equal(c.ctx.events.get('before')!.plate_text, 'ABC123', 'and changed nothing');
+  other.exec('ROLLBACK');
+  held = false;
+  t.equal((await within(ingest(c, 'locked-1'), 30_000, 'retry')).status, 202, 'the retry is stored');
+});
