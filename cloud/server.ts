@@ -93,7 +93,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     db: data.db,
     dbFile: data.dbFile,
     dataDir: data.dir,
-    events: new EventsStore(data.db),
+    events: new EventsStore(data.db, data.dbFile, log),
     config: new ConfigStore(data.db),
     users: data.users,
     apiKeys: data.apiKeys,
@@ -119,6 +119,10 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     publicUrl,
     onClose: [],
   };
+  // Before listening: an image written for an event not yet committed would look orphaned.
+  const swept = await ctx.images.sweep((id, rel) => ctx.events.ownsImage(id, rel));
+  if (swept.removed.length) log.warn({ removed: swept.removed.length, kept: swept.kept }, 'removed image files a crash left behind');
+  if (swept.unknown.length) log.warn({ files: swept.unknown.slice(0, 20), count: swept.unknown.length }, 'files in the image directory that the service did not write; left alone');
   const app = buildApp(ctx);
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const server = await new Promise<ReturnType<typeof serve>>((res, rej) => {

@@ -82,7 +82,8 @@ export class RefreshTokenStore {
       }
       this.db.prepare('UPDATE refresh_tokens SET used_at = ? WHERE id = ?').run(now, row.id);
       return { username: row.username, familyId: row.family_id, next: this.insert(row.username, row.family_id, now) };
-    })();
+      // IMMEDIATE: reads then writes beside the events writer thread (docs/cloud-durability.md).
+    }).immediate();
     if (r === 'invalid') throw invalid();
     if (r === 'reused') throw new AppError('AUTHENTICATION_FAILED', 'Refresh token reuse detected; every session of this sign-in was ended');
     return r;

@@ -1,8 +1,13 @@
 /**
  * Opens the cloud's SQLite database and brings its schema up to date.
  *
- * One process owns the file and is its only writer (the service); `anpr apikey` and the
- * other admin commands open it briefly and rely on busy_timeout to wait for the writer.
+ * One process owns the file (the service), with two writing connections: the events writer
+ * thread (ingest: cloud/store/event-writer-worker.ts) and the service's own connection
+ * (corrections, config, users, API keys, refresh tokens). `anpr apikey` and the other admin
+ * commands open it briefly. WAL lets one write at a time; busy_timeout makes the others wait.
+ * A transaction that reads before it writes must be `.immediate()`: a deferred one is not
+ * retried by busy_timeout and fails with SQLITE_BUSY when the other connection committed
+ * or holds the lock in between. docs/cloud-durability.md lists which write goes where.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -38,4 +43,19 @@ export function openDb(file: string): Db {
   db.pragma('temp_store = MEMORY');
   migrate(db);
   return db;
+}
+
+/** Seconds a client is told to wait before retrying a write the database refused. */
+export const STORAGE_RETRY_AFTER_S = 1;
+
+/**
+ * A write the database refused for a passing reason — locked past busy_timeout, disk full,
+ * I/O error — as a retryable 503 (its transaction rolled back: nothing was written), else
+ * undefined. `code` is SQLite's extended code (SqliteError.code).
+ */
+export function storageUnavailable(code: string | undefined): AppError | undefined {
+  if (!code || !/^SQLITE_(BUSY|LOCKED|FULL|IOERR)/.test(code)) return undefined;
+  return new AppError('SERVICE_UNAVAILABLE', `The database cannot write now (${code}); nothing was stored, retry later`, {
+    extra: { retry_after_seconds: STORAGE_RETRY_AFTER_S },
+  });
 }

@@ -7,6 +7,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { AppError, ErrorCode, fieldErrors, type FieldError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
+import { storageUnavailable } from '../db/open.js';
 import type { Env } from './types.js';
 import type { ZodType } from 'zod';
 import { MAX_BODY_DEPTH, jsonTooDeep } from '../../shared/schemas/json-bounds.js';
@@ -23,9 +24,13 @@ export function errorBody(c: Context<Env>, code: string, detail: string, extra: 
 
 export function errorHandler(log: Logger) {
   return (err: Error, c: Context<Env>) => {
+    // The database locked past busy_timeout, full or failing: a retryable 503, not a 500.
+    if (!(err instanceof AppError)) err = storageUnavailable((err as { code?: string }).code) ?? err;
     if (err instanceof AppError) {
       const extra: Record<string, unknown> = { ...(err.extra ?? {}) };
       if (err.errors) extra.errors = err.errors;
+      // A retryable refusal (429, 503) says when to retry in the header as well as the body.
+      if (typeof extra.retry_after_seconds === 'number') c.header('Retry-After', String(extra.retry_after_seconds));
       if (err.status >= 500) log.error({ err, request_id: c.get('requestId') }, 'request failed');
       return c.json(errorBody(c, err.code, err.message, extra), err.status as 400);
     }

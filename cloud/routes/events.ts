@@ -117,10 +117,16 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
       const ts = ev.timestamp ? Date.parse(ev.timestamp) : now;
       const when = new Date(ts);
       const saved: string[] = [];
-      const frame_path = frame ? ctx.images.save(ev.event_id, 'frame', frame, types.frame!, when) : null;
-      if (frame_path) saved.push(frame_path);
-      const crop_path = crop ? ctx.images.save(ev.event_id, 'crop', crop, types.crop!, when) : null;
-      if (crop_path) saved.push(crop_path);
+      const removeSaved = () => Promise.all(saved.map((p) => ctx.images.remove(p)));
+      let frame_path: string | null = null;
+      let crop_path: string | null = null;
+      try {
+        if (frame) saved.push((frame_path = await ctx.images.save(ev.event_id, 'frame', frame, types.frame!, when)));
+        if (crop) saved.push((crop_path = await ctx.images.save(ev.event_id, 'crop', crop, types.crop!, when)));
+      } catch (e) {
+        await removeSaved();
+        throw e;
+      }
       const meta = ev.metadata as Record<string, unknown>;
       const row: EventRow = {
         event_id: ev.event_id,
@@ -139,11 +145,11 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
       try {
         result = await ctx.events.insert(row);
       } catch (e) {
-        for (const p of saved) ctx.images.remove(p);
+        await removeSaved();
         throw e;
       }
       if (result === 'duplicate') {
-        for (const p of saved) ctx.images.remove(p);
+        await removeSaved();
         throw new AppError('DUPLICATE_RESOURCE', `Event with ID ${ev.event_id} already exists`);
       }
       if (ctx.hub.count() > 0) ctx.hub.publish(toApiEvent(row, baseUrlOf(c)));
@@ -158,7 +164,7 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
     multipart: z.object({ event: z.string().openapi({ description: 'The event as JSON text' }), frame: z.any().optional(), crop: z.any().optional() }),
     status: 202,
     response: IngestAccepted,
-    errors: [400, 401, 409, 413, 415, 429],
+    errors: [400, 401, 409, 413, 415, 429, 503],
   });
 
   app.get('/events', jwtOnly, eventsLimit, async (c) => {

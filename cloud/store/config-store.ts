@@ -52,7 +52,8 @@ export class ConfigStore {
       const res: Resource = { id, ...fields, created_at: now, updated_at: now };
       this.write(kind, res, true);
       return res;
-    })();
+      // IMMEDIATE: reads then writes beside the events writer thread (see events-store.ts).
+    }).immediate();
   }
 
   replace(kind: ConfigKind, res: Resource): Resource {

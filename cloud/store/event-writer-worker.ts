@@ -11,7 +11,8 @@ import { plateRecorder } from './plate-dictionary.js';
 import type { EventRow } from './events-store.js';
 
 export type WriterRequest = { id: number; rows: EventRow[] };
-export type WriterReply = { id: number; results: Array<'inserted' | 'duplicate'> } | { id: number; error: string };
+/** A failed batch was rolled back; `code` is SQLite's (SQLITE_BUSY, SQLITE_FULL, …) when it has one. */
+export type WriterReply = { id: number; results: Array<'inserted' | 'duplicate'> } | { id: number; error: string; code?: string };
 
 const db = openDb((workerData as { dbFile: string }).dbFile);
 const rollups = new RollupWriter(db);
@@ -21,6 +22,8 @@ const insert = db.prepare(
 );
 const recordPlate = plateRecorder(db);
 
+// Run as BEGIN IMMEDIATE: the write lock is taken (waiting up to busy_timeout) before
+// anything is read, so the service connection's writes can never make a batch fail.
 const commit = db.transaction((rows: EventRow[]) => {
   const results: Array<'inserted' | 'duplicate'> = [];
   const inserted: EventRow[] = [];
@@ -46,9 +49,9 @@ parentPort!.on('message', (msg: WriterRequest | 'close') => {
   }
   let reply: WriterReply;
   try {
-    reply = { id: msg.id, results: commit(msg.rows) };
+    reply = { id: msg.id, results: commit.immediate(msg.rows) };
   } catch (e) {
-    reply = { id: msg.id, error: (e as Error).message };
+    reply = { id: msg.id, error: (e as Error).message, code: (e as { code?: string }).code };
   }
   parentPort!.postMessage(reply);
 });

@@ -9,6 +9,7 @@
 import type { Db } from '../db/open.js';
 import { computeStats, dimensionFilter, recentRate, type Interval, type Stats } from './event-stats.js';
 import { EventWriter } from './event-writer.js';
+import { silentLogger, type Logger } from '../../shared/log.js';
 import { plateContains, plateRecorder } from './plate-dictionary.js';
 
 export { bucketStart, type Interval, type Stats } from './event-stats.js';
@@ -48,18 +49,22 @@ export class EventsStore {
   private readonly stmts;
   private readonly recordPlate: (plateText: string) => void;
 
-  constructor(db: Db, dbFile: string = db.name) {
+  constructor(db: Db, dbFile: string = db.name, logger: Logger = silentLogger) {
     this.db = db;
     this.recordPlate = plateRecorder(db);
-    this.writer = new EventWriter(dbFile);
     this.stmts = {
       get: db.prepare('SELECT * FROM events WHERE event_id = ?'),
       exists: db.prepare('SELECT 1 FROM events WHERE event_id = ?').pluck(),
+      images: db.prepare('SELECT frame_path, crop_path FROM events WHERE event_id = ?'),
       count: db.prepare('SELECT COUNT(*) FROM events').pluck(),
     };
+    this.writer = new EventWriter(dbFile, (id) => this.get(id), logger);
   }
 
-  /** Resolves once the row is durable, or says it was already there. */
+  /**
+   * Resolves once the row is durable, or says it was already there; rejects with 503
+   * SERVICE_UNAVAILABLE when the writer thread died before committing it (event-writer.ts).
+   */
   insert(row: EventRow): Promise<'inserted' | 'duplicate'> {
     return this.writer.insert(row);
   }
@@ -71,6 +76,12 @@ export class EventsStore {
 
   get(eventId: string): StoredEvent | undefined {
     return this.stmts.get.get(eventId) as StoredEvent | undefined;
+  }
+
+  /** Whether the stored event `eventId` points at the image `rel` (the startup image sweep). */
+  ownsImage(eventId: string, rel: string): boolean {
+    const row = this.stmts.images.get(eventId) as { frame_path: string | null; crop_path: string | null } | undefined;
+    return row !== undefined && (row.frame_path === rel || row.crop_path === rel);
   }
 
   exists(eventId: string): boolean {
@@ -174,7 +185,9 @@ export class EventsStore {
       this.db.prepare('UPDATE events SET plate_text = ?, body = ? WHERE seq = ?').run(plateText, text, row.seq);
       this.recordPlate(plateText);
       return { ...row, plate_text: plateText, body: text };
-    })();
+      // IMMEDIATE: a read-then-write transaction must hold the write lock from BEGIN, or a
+      // commit of the writer thread in between fails it with SQLITE_BUSY (docs/cloud-durability.md).
+    }).immediate();
   }
 }
 
