@@ -107,6 +107,8 @@ export class EdgeDaemon {
   private readonly log: Logger;
   private readonly decider = new Decider();
   private cameras = new Map<string, CameraRun>();
+  /** Cameras whose start threw (reported in /status and /healthz), by id. */
+  private failedCameras = new Map<string, { key: string; url: string; error: string }>();
   private workers = new Map<string, { key: string; worker: DeliveryWorker }>();
   private sync: CloudConfigSync | null = null;
   private ops: OpsHttp | null = null;
@@ -212,7 +214,21 @@ export class EdgeDaemon {
       if (!want || captureKey(want) !== run.key) await this.stopCamera(id);
       else if (JSON.stringify(recognitionSettings(want, next.regions)) !== run.recKey) await this.reconfigureCamera(run, want);
     }
-    for (const [id, cam] of cams) if (!this.cameras.has(id)) this.startCamera(cam);
+    for (const [id, f] of this.failedCameras) {
+      const want = cams.get(id);
+      if (!want || captureKey(want) !== f.key) this.failedCameras.delete(id);
+    }
+    for (const [id, cam] of cams) {
+      if (this.cameras.has(id) || this.failedCameras.has(id)) continue;
+      // One camera that cannot be started never stops the others from starting.
+      try {
+        this.startCamera(cam);
+      } catch (e) {
+        const error = redactUrl((e as Error).message).slice(0, 300);
+        this.failedCameras.set(id, { key: captureKey(cam), url: redactUrl(cam.rtsp_url), error });
+        this.log.error({ camera: id, error }, 'camera could not be started; not retried until its configuration changes');
+      }
+    }
   }
 
   private exporterNames(cfg: EdgeConfig): string[] {
@@ -537,7 +553,10 @@ export class EdgeDaemon {
       config_source: this.sync?.source ?? 'file',
       config_sync_error: this.sync?.lastError ?? null,
       config_synced_at: this.sync?.lastSyncAt ?? null,
-      cameras: [...this.cameras.values()].map((r) => ({ ...r.capture.status(), url: redactUrl(r.cfg.rtsp_url) })),
+      cameras: [
+        ...[...this.cameras.values()].map((r) => ({ ...r.capture.status(), url: redactUrl(r.cfg.rtsp_url) })),
+        ...[...this.failedCameras].map(([id, f]) => ({ cameraId: id, state: 'failed' as const, frames: 0, dropped: 0, restarts: 0, fps: 0, lastFrameAt: null, decodeLagMs: 0, lastError: f.error, pid: null, url: f.url })),
+      ],
       exporters: [...this.workers.values()].map(({ worker }) => ({ name: worker.exporter.name, delivered: worker.delivered, failures: worker.failures, last_error: worker.lastError })),
       outbox: this.outbox.db.open ? { events_committed_since_start: this.eventsCommitted, image_bytes: this.outbox.imageBytesOnDisk, by_exporter: this.outbox.depth() } : null,
       save_queue: { pending: this.saveQueue.depth, bytes: this.saveQueue.bytes, dropped: this.saveQueue.dropped, last_error: this.saveQueue.lastError },
@@ -552,6 +571,7 @@ export class EdgeDaemon {
       const s = r.capture.status();
       if (s.state !== 'running') problems.push(`camera ${r.cfg.id}: ${s.state}${s.lastError ? ` (${s.lastError})` : ''}`);
     }
+    for (const [id, f] of this.failedCameras) problems.push(`camera ${id}: failed (${f.error})`);
     return { ok: true, status: problems.length ? 'degraded' : 'ok', problems };
   }
 
