@@ -126,11 +126,18 @@ export const EdgeConfig = z
       .describe('Retry pacing for every exporter'),
     http: z
       .object({
-        host: z.string().default('127.0.0.1').describe('Bind address of /healthz, /metrics, /status (default 127.0.0.1; keep it local)'),
+        host: z.string().default('127.0.0.1').describe('Bind address of /healthz, /metrics, /status (default 127.0.0.1; keep it local: beyond loopback every route but /healthz needs the token)'),
         port: z.number().int().min(0).max(65535).default(8089).describe('Port, 0 = any free one (default 8089)'),
+        token_file: z
+          .string()
+          .min(1)
+          .max(1024)
+          .nullable()
+          .default(null)
+          .describe('File holding the bearer token that POST routes (and, beyond loopback, /status and /metrics) require; created (0600) when missing; $ANPR_EDGE_OPS_TOKEN overrides it (default null: <data_dir>/ops-token)'),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8089 })
+      .default({ host: '127.0.0.1', port: 8089, token_file: null })
       .describe('Local operations HTTP'),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Log level (default info)'),
   })

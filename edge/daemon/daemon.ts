@@ -30,6 +30,7 @@ import { buildEventBody, encodeImages } from './event-builder.js';
 import { describeModels, modelSetKey, recognizerOptions, type CloudModel } from './models.js';
 import { Metrics } from './metrics.js';
 import { startOpsHttp, type OpsHttp } from './ops-http.js';
+import { ensureOpsToken } from './ops-token.js';
 import { notifyReady, notifyStopping, startWatchdog } from '../../shared/systemd-notify.js';
 
 export interface EdgeDaemonOptions {
@@ -163,7 +164,7 @@ export class EdgeDaemon {
     this.registerGauges();
     await this.applyConfig(cfg);
     if (this.o.http !== false) {
-      this.ops = await startOpsHttp(this, cfg.http.host, cfg.http.port);
+      this.ops = await startOpsHttp(this, { host: cfg.http.host, port: cfg.http.port, token: ensureOpsToken(cfg) });
       this.log.info({ url: this.ops.url }, 'ops HTTP listening');
     }
     notifyReady(`${this.cameras.size} cameras`);
@@ -573,6 +574,11 @@ export class EdgeDaemon {
     }
     for (const [id, f] of this.failedCameras) problems.push(`camera ${id}: failed (${f.error})`);
     return { ok: true, status: problems.length ? 'degraded' : 'ok', problems };
+  }
+
+  /** Names of the exporters delivering now: the only ones retry/replay may name. */
+  exportersInForce(): string[] {
+    return [...this.workers.keys()];
   }
 
   /** Outbox maintenance through the one writer (used by `anpr outbox retry|replay`). */

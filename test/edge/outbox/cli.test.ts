@@ -60,4 +60,11 @@ t.test('with the edge running, retry goes through the daemon (the one writer) an
   t.match((await run('replay', '--config', file, '--exporter', 'cloud')).stdout, /queued 1 events for cloud \(through the running daemon\)/);
   await waitFor(() => d.outbox.stats().byExporter.cloud.pending === 0, 'replayed');
   t.equal(cloud.accepted.length, 1, 'the replay was a 409 at the cloud: still exactly once');
+
+  // The CLI reads the daemon's token like the daemon does; a wrong one, or a junk exporter, changes nothing.
+  const before = JSON.stringify(d.outbox.stats().byExporter);
+  const wrongToken = promisify(execFile)(process.execPath, [anpr, 'outbox', 'replay', '--config', file, '--exporter', 'cloud'], { env: { ...process.env, ANPR_EDGE_OPS_TOKEN: 'not-the-token-0123456789' } });
+  await t.rejects(wrongToken, /AUTHENTICATION_FAILED/);
+  await t.rejects(run('replay', '--config', file, '--exporter', 'junk'), /VALIDATION_ERROR.*unknown exporter 'junk'/);
+  t.equal(JSON.stringify(d.outbox.stats().byExporter), before, 'outbox unchanged');
 });
