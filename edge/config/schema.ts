@@ -139,6 +139,18 @@ export const EdgeConfig = z
       .strict()
       .default({ host: '127.0.0.1', port: 8089, token_file: null })
       .describe('Local operations HTTP'),
+    watchdog: z
+      .object({
+        stall_s: z
+          .number()
+          .min(1)
+          .max(3600)
+          .default(120)
+          .describe('A camera loop holding one frame longer than this is wedged: /healthz says down (503) and the systemd watchdog is no longer petted, so systemd restarts the daemon; 1-3600 s (default 120, above the 30 s inference timeout)'),
+      })
+      .strict()
+      .default({ stall_s: 120 })
+      .describe('Liveness: when the daemon counts as wedged (a camera without a stream does not)'),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Log level (default info)'),
   })
   .strict();

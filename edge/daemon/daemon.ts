@@ -74,6 +74,8 @@ interface CameraRun {
   /** Serialises a frame's push + commits with a recognizer swap of this camera. */
   lock: Promise<void>;
   ended: boolean;
+  /** When the loop took the frame it is working on; null while it waits for one (see stuckCameras). */
+  busySince: number | null;
 }
 
 /** A camera's recognition settings (edge file or the cloud's `metadata.recognition`) as the recognizer takes them. */
@@ -114,6 +116,8 @@ export class EdgeDaemon {
   private sync: CloudConfigSync | null = null;
   private ops: OpsHttp | null = null;
   private stopWatchdog: () => void = () => {};
+  /** Whether the last watchdog check passed (a change is logged once). */
+  private petting = true;
   private stopping = false;
   private applying: Promise<void> = Promise.resolve();
   readonly startedAt = Date.now();
@@ -168,7 +172,7 @@ export class EdgeDaemon {
       this.log.info({ url: this.ops.url }, 'ops HTTP listening');
     }
     notifyReady(`${this.cameras.size} cameras`);
-    this.stopWatchdog = startWatchdog(() => this.outbox.db.open);
+    this.stopWatchdog = startWatchdog(() => this.watchdogOk());
     this.log.info({ cameras: [...this.cameras.keys()], exporters: [...this.workers.keys()] }, 'edge running');
   }
 
@@ -325,7 +329,7 @@ export class EdgeDaemon {
       logger: this.log,
     });
     capture.start();
-    const run: CameraRun = { cfg: cam, key: captureKey(cam), recKey, capture, loop: Promise.resolve(), recognizer, rec, lock: Promise.resolve(), ended: false };
+    const run: CameraRun = { cfg: cam, key: captureKey(cam), recKey, capture, loop: Promise.resolve(), recognizer, rec, lock: Promise.resolve(), ended: false, busySince: null };
     this.runs.add(run);
     run.loop = this.cameraLoop(run).finally(() => this.runs.delete(run));
     this.cameras.set(cam.id, run);
@@ -354,6 +358,7 @@ export class EdgeDaemon {
     for (;;) {
       const frame = await run.capture.nextFrame();
       if (!frame) break;
+      run.busySince = Date.now();
       await this.withLock(run, async () => {
         const t0 = performance.now();
         let reads: ConfirmedRead[] = [];
@@ -367,7 +372,7 @@ export class EdgeDaemon {
         this.metrics.observe('anpr_stage_latency_ms', 'Latency of a pipeline stage, ms', { ...labels, stage: 'recognize' }, performance.now() - t0);
         this.metrics.inc('anpr_frames_analysed_total', 'Frames the recognizer processed', labels);
         for (const [i, r] of reads.entries()) await this.commitRead(cam, r, i);
-      });
+      }).finally(() => (run.busySince = null));
     }
     await this.withLock(run, async () => {
       run.ended = true;
@@ -565,9 +570,31 @@ export class EdgeDaemon {
     };
   }
 
+  /**
+   * Cameras whose loop has held one frame for longer than `watchdog.stall_s`: wedged (a recognizer,
+   * a lock or a commit that never finishes). A camera waiting for frames (its stream is down) is
+   * not stuck: its supervisor restarts ffmpeg, and a daemon restart would not help it.
+   */
+  stuckCameras(now = Date.now()): Array<{ camera: string; stuckMs: number }> {
+    const limit = this.config.watchdog.stall_s * 1000;
+    return [...this.runs].filter((r) => r.busySince !== null && now - r.busySince > limit).map((r) => ({ camera: r.cfg.id, stuckMs: now - r.busySince! }));
+  }
+
+  /** Whether the systemd watchdog may be petted: the outbox is usable and no camera loop is wedged. */
+  private watchdogOk(): boolean {
+    const stuck = this.outbox.db.open ? this.stuckCameras() : [];
+    const ok = this.outbox.db.open && stuck.length === 0;
+    if (!ok && this.petting) this.log.error({ stuck, outboxOpen: this.outbox.db.open }, 'daemon wedged: no longer petting the systemd watchdog (systemd restarts it)');
+    if (ok && !this.petting) this.log.info('daemon live again: petting the systemd watchdog');
+    this.petting = ok;
+    return ok;
+  }
+
   health(): { ok: boolean; status: 'ok' | 'degraded' | 'down'; problems: string[] } {
     const problems: string[] = [];
     if (!this.outbox?.db.open) return { ok: false, status: 'down', problems: ['outbox closed'] };
+    const stuck = this.stuckCameras();
+    if (stuck.length) return { ok: false, status: 'down', problems: stuck.map((s) => `camera ${s.camera}: one frame in analysis for ${Math.round(s.stuckMs / 1000)} s (wedged)`) };
     for (const r of this.cameras.values()) {
       const s = r.capture.status();
       if (s.state !== 'running') problems.push(`camera ${r.cfg.id}: ${s.state}${s.lastError ? ` (${s.lastError})` : ''}`);
