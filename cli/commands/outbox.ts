@@ -11,6 +11,8 @@ interface Located {
   dataDir: string;
   /** The running daemon's ops HTTP, and the token its POST routes want. */
   ops: { url: string; token: string | null } | null;
+  /** Exporter names the config file delivers to (none with --data-dir). */
+  configured: string[];
 }
 
 /** Where the daemon listens, as a client reaches it (a wildcard bind is reached on loopback). */
@@ -25,11 +27,12 @@ async function locate(p: Parsed): Promise<Located> {
     const { loadEdgeConfig } = await import('../../edge/config/load.js');
     const { readOpsToken } = await import('../../edge/daemon/ops-token.js');
     const cfg = loadEdgeConfig(file);
-    return { dataDir: cfg.data_dir, ops: cfg.http.port ? { url: opsUrl(cfg.http.host, cfg.http.port), token: readOpsToken(cfg) } : null };
+    const configured = [...(cfg.cloud?.deliver_events ? ['cloud'] : []), ...cfg.exporters.filter((e) => e.enabled).map((e) => e.name)];
+    return { dataDir: cfg.data_dir, ops: cfg.http.port ? { url: opsUrl(cfg.http.host, cfg.http.port), token: readOpsToken(cfg) } : null, configured };
   }
   const dir = str(p, 'data-dir');
   if (!dir) throw new AppError('INVALID_REQUEST', 'give --config FILE or --data-dir DIR');
-  return { dataDir: dir, ops: null };
+  return { dataDir: dir, ops: null, configured: [] };
 }
 
 /** Changes go through the running daemon (the outbox's one writer) when it answers. */
@@ -128,11 +131,14 @@ const replay: Command = {
     const since = str(p, 'since');
     const sinceMs = since ? Date.parse(since) : 0;
     if (Number.isNaN(sinceMs)) throw new AppError('INVALID_REQUEST', `--since must be an ISO date-time, got '${since}'`);
-    const { dataDir, ops } = await locate(p);
+    const { dataDir, ops, configured } = await locate(p);
     const r = await viaDaemon(ops, `/outbox/replay?exporter=${encodeURIComponent(ex)}&since_ms=${sinceMs}`);
     if (r) return void console.log(`queued ${r.queued} events for ${ex} (through the running daemon)`);
     const ob = await openOutbox(dataDir);
     try {
+      // Offline too, only a real exporter: one the config names or the outbox already delivers to (a typo would queue every event for nobody).
+      const known = new Set([...configured, ...Object.keys(ob.stats().byExporter)]);
+      if (!known.has(ex)) throw new AppError('VALIDATION_ERROR', `unknown exporter '${ex}' (known: ${[...known].join(', ') || 'none'})`);
       console.log(`queued ${ob.replay(ex, sinceMs)} events for ${ex}`);
     } finally {
       ob.close();

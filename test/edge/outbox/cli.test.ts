@@ -29,6 +29,9 @@ t.test('anpr outbox status | retry | replay on a stopped edge', async (t) => {
   const after = JSON.parse((await run('status', '--data-dir', dir, '--json')).stdout);
   t.equal(after.byExporter.cloud.pending, 2);
   await t.rejects(run('status', '--data-dir', tempDir(t)), /no outbox/);
+  // A typo'd exporter would queue every event for nobody: refused, nothing written.
+  await t.rejects(run('replay', '--data-dir', dir, '--exporter', 'junk'), /VALIDATION_ERROR.*unknown exporter 'junk' \(known: cloud\)/);
+  t.same(Object.keys(JSON.parse((await run('status', '--data-dir', dir, '--json')).stdout).byExporter), ['cloud']);
 });
 
 t.test('with the edge running, retry goes through the daemon (the one writer) and the dead letter is delivered', async (t) => {
