@@ -34,7 +34,12 @@ export function readOpsToken(cfg: Pick<EdgeConfig, 'data_dir' | 'http'>, env = p
   if (e) return e;
   const path = opsTokenPath(cfg);
   if (!existsSync(path)) return null;
-  const v = readFileSync(path, 'utf8').trim();
+  let v: string;
+  try {
+    v = readFileSync(path, 'utf8').trim();
+  } catch (e) {
+    throw new AppError('FORBIDDEN', `cannot read the ops token ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): run as a user who can (e.g. sudo -u anpr), or set ${OPS_TOKEN_ENV}`);
+  }
   if (v.length < MIN_LENGTH) throw new AppError('CONFIG_INVALID', `the ops token in ${path} is shorter than ${MIN_LENGTH} characters`);
   return v;
 }

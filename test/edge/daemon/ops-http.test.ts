@@ -147,4 +147,7 @@ t.test('the token: created once (0600) in data_dir, read by clients, overridden 
   t.equal(readOpsToken(cfg, {}), a);
   t.equal(readOpsToken(cfg, { [OPS_TOKEN_ENV]: 'from-env-0123456789' }), 'from-env-0123456789');
   t.throws(() => readOpsToken(cfg, { [OPS_TOKEN_ENV]: 'short' }), /at least 16/);
+  // A token file the client cannot read: a clear error naming the fix, not a stack trace.
+  const unreadable = parseEdgeConfig({ edge_id: 'tok', data_dir: tempDir(t), http: { token_file: tempDir(t) } });
+  t.throws(() => readOpsToken(unreadable, {}), { code: 'FORBIDDEN', message: /cannot read the ops token .*EISDIR.*ANPR_EDGE_OPS_TOKEN/ });
 });
