@@ -9,7 +9,8 @@ const command: Command = {
     config: { type: 'string', short: 'c', arg: 'FILE', description: 'Edge config, YAML or JSON (see docs/edge.md)' },
     'log-level': { type: 'string', arg: 'LEVEL', description: 'Log level (overrides the config)' },
   },
-  details: 'Local operations HTTP (default 127.0.0.1:8089): /healthz, /metrics, /status.\nStop with SIGTERM or Ctrl-C; open tracks are flushed into the outbox first.',
+  details:
+    'Local operations HTTP (default 127.0.0.1:8089): /healthz, /metrics, /status; changes (anpr outbox retry|replay) need the ops token\n(<data_dir>/ops-token or $ANPR_EDGE_OPS_TOKEN; docs/edge.md).\nStop with SIGTERM or Ctrl-C; open tracks are flushed into the outbox first.',
   async run(p) {
     const file = str(p, 'config');
     if (!file) throw new AppError('INVALID_REQUEST', '--config FILE is required');

@@ -1,31 +1,59 @@
 import type { Command, Parsed } from '../command.js';
 import { str } from '../command.js';
-import { AppError } from '../../shared/errors.js';
+import { AppError, ErrorCode } from '../../shared/errors.js';
 
 const common = {
   config: { type: 'string' as const, short: 'c', arg: 'FILE', description: 'Edge config (finds data_dir and the running daemon)' },
   'data-dir': { type: 'string' as const, arg: 'DIR', description: 'Outbox directory, instead of --config' },
 };
 
-async function locate(p: Parsed): Promise<{ dataDir: string; opsUrl: string | null }> {
+interface Located {
+  dataDir: string;
+  /** The running daemon's ops HTTP, and the token its POST routes want. */
+  ops: { url: string; token: string | null } | null;
+  /** Exporter names the config file delivers to (none with --data-dir). */
+  configured: string[];
+}
+
+/** Where the daemon listens, as a client reaches it (a wildcard bind is reached on loopback). */
+function opsUrl(host: string, port: number): string {
+  const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}`;
+}
+
+async function locate(p: Parsed): Promise<Located> {
   const file = str(p, 'config');
   if (file) {
     const { loadEdgeConfig } = await import('../../edge/config/load.js');
+    const { readOpsToken } = await import('../../edge/daemon/ops-token.js');
     const cfg = loadEdgeConfig(file);
-    return { dataDir: cfg.data_dir, opsUrl: cfg.http.port ? `http://${cfg.http.host}:${cfg.http.port}` : null };
+    const configured = [...(cfg.cloud?.deliver_events ? ['cloud'] : []), ...cfg.exporters.filter((e) => e.enabled).map((e) => e.name)];
+    return { dataDir: cfg.data_dir, ops: cfg.http.port ? { url: opsUrl(cfg.http.host, cfg.http.port), token: readOpsToken(cfg) } : null, configured };
   }
   const dir = str(p, 'data-dir');
   if (!dir) throw new AppError('INVALID_REQUEST', 'give --config FILE or --data-dir DIR');
-  return { dataDir: dir, opsUrl: null };
+  return { dataDir: dir, ops: null, configured: [] };
 }
 
 /** Changes go through the running daemon (the outbox's one writer) when it answers. */
-async function viaDaemon(opsUrl: string | null, path: string): Promise<Record<string, number> | null> {
-  if (!opsUrl) return null;
+async function viaDaemon(ops: Located['ops'], path: string): Promise<Record<string, number> | null> {
+  if (!ops) return null;
   try {
     const { request } = await import('undici');
-    const res = await request(`${opsUrl}${path}`, { method: 'POST', headersTimeout: 3000 });
-    if (res.statusCode !== 200) throw new AppError('INTERNAL_ERROR', `daemon said HTTP ${res.statusCode}: ${await res.body.text()}`);
+    const headers: Record<string, string> = ops.token ? { authorization: `Bearer ${ops.token}` } : {};
+    const res = await request(`${ops.url}${path}`, { method: 'POST', headers, headersTimeout: 3000 });
+    if (res.statusCode !== 200) {
+      // The daemon's contract error body: its code and detail are the CLI's (a refusal is not a reason to write the outbox directly).
+      const text = await res.body.text();
+      let b: { error_code?: string; detail?: string } = {};
+      try {
+        b = JSON.parse(text) as typeof b;
+      } catch {
+        /* not JSON: shown as it is */
+      }
+      const code = b.error_code && b.error_code in ErrorCode ? (b.error_code as ErrorCode) : 'INTERNAL_ERROR';
+      throw new AppError(code, `the running daemon refused (HTTP ${res.statusCode}): ${b.detail ?? text.slice(0, 200)}`);
+    }
     return (await res.body.json()) as Record<string, number>;
   } catch (e) {
     if (e instanceof AppError) throw e;
@@ -76,9 +104,9 @@ const retry: Command = {
   summary: 'Re-queue dead letters and retry pending deliveries now',
   options: { ...common, exporter: { type: 'string', arg: 'NAME', description: 'Only this exporter (default all)' } },
   async run(p) {
-    const { dataDir, opsUrl } = await locate(p);
+    const { dataDir, ops } = await locate(p);
     const ex = str(p, 'exporter');
-    const r = await viaDaemon(opsUrl, `/outbox/retry${ex ? `?exporter=${encodeURIComponent(ex)}` : ''}`);
+    const r = await viaDaemon(ops, `/outbox/retry${ex ? `?exporter=${encodeURIComponent(ex)}` : ''}`);
     if (r) return void console.log(`re-queued ${r.revived} deliveries (through the running daemon)`);
     const ob = await openOutbox(dataDir);
     try {
@@ -103,11 +131,14 @@ const replay: Command = {
     const since = str(p, 'since');
     const sinceMs = since ? Date.parse(since) : 0;
     if (Number.isNaN(sinceMs)) throw new AppError('INVALID_REQUEST', `--since must be an ISO date-time, got '${since}'`);
-    const { dataDir, opsUrl } = await locate(p);
-    const r = await viaDaemon(opsUrl, `/outbox/replay?exporter=${encodeURIComponent(ex)}&since_ms=${sinceMs}`);
+    const { dataDir, ops, configured } = await locate(p);
+    const r = await viaDaemon(ops, `/outbox/replay?exporter=${encodeURIComponent(ex)}&since_ms=${sinceMs}`);
     if (r) return void console.log(`queued ${r.queued} events for ${ex} (through the running daemon)`);
     const ob = await openOutbox(dataDir);
     try {
+      // Offline too, only a real exporter: one the config names or the outbox already delivers to (a typo would queue every event for nobody).
+      const known = new Set([...configured, ...Object.keys(ob.stats().byExporter)]);
+      if (!known.has(ex)) throw new AppError('VALIDATION_ERROR', `unknown exporter '${ex}' (known: ${[...known].join(', ') || 'none'})`);
       console.log(`queued ${ob.replay(ex, sinceMs)} events for ${ex}`);
     } finally {
       ob.close();

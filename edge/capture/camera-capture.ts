@@ -12,6 +12,9 @@
  *   as dropped) while the consumer is busy.
  * - Credentials never reach a log line or an error: every command line and stderr line goes
  *   through `redactUrl`.
+ * - `start()` never throws. A source ffmpeg can never be started with (spawn refuses it
+ *   synchronously, e.g. a NUL byte in the URL) puts the capture in state `failed`, logged once,
+ *   never retried: the caller's other cameras are not affected.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -32,7 +35,7 @@ export interface CaptureOptions extends SourceSpec {
   logger?: Logger;
 }
 
-export type CaptureState = 'idle' | 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped';
+export type CaptureState = 'idle' | 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'failed';
 
 export interface CaptureStatus {
   cameraId: string;
@@ -80,7 +83,7 @@ export class CameraCapture extends EventEmitter {
     this.log = (opts.logger ?? silentLogger).child({ camera: opts.cameraId });
   }
 
-  /** Starts capturing; restarts forever until `stop()`. */
+  /** Starts capturing; restarts forever until `stop()` (or until the source proves unstartable: state `failed`). Never throws. */
   start(): void {
     if (this.state !== 'idle' && this.state !== 'stopped') return;
     this.spawnOnce();
@@ -97,7 +100,7 @@ export class CameraCapture extends EventEmitter {
       this.decodeLagMs = Date.now() - f.ts;
       return Promise.resolve(f);
     }
-    if (this.state === 'stopped' || this.state === 'stopping') return Promise.resolve(null);
+    if (this.state === 'stopped' || this.state === 'stopping' || this.state === 'failed') return Promise.resolve(null);
     return new Promise((resolve) => {
       this.waiter = resolve;
     });
@@ -131,7 +134,7 @@ export class CameraCapture extends EventEmitter {
 
   /** Stops the process (`q`, SIGTERM, SIGKILL) and any pending restart. */
   async stop(): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'idle') {
+    if (this.state === 'stopped' || this.state === 'idle' || this.state === 'failed') {
       this.state = 'stopped';
       return;
     }
@@ -148,13 +151,21 @@ export class CameraCapture extends EventEmitter {
   }
 
   private spawnOnce(): void {
-    const args = ffmpegArgs(this.o);
+    let args: string[];
+    let child: ChildProcess;
+    try {
+      args = ffmpegArgs(this.o);
+      this.log.info({ cmd: safeCommandLine(this.o.ffmpegPath, args) }, 'starting ffmpeg');
+      child = spawn(this.o.ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    } catch (e) {
+      // Thrown synchronously: these arguments can never be run, so a restart would fail the same way.
+      this.fail(`cannot start ffmpeg: ${redactUrl((e as Error).message).replace(/[\u0000-\u001f\u007f]/g, '\uFFFD').slice(0, 300)}`);
+      return;
+    }
     this.state = 'starting';
     this.runStartedAt = Date.now();
     this.stderrTail = [];
-    this.log.info({ cmd: safeCommandLine(this.o.ffmpegPath, args) }, 'starting ffmpeg');
     const assembler = new FrameAssembler(this.o.width, this.o.height, (data) => this.onFrame(data));
-    const child = spawn(this.o.ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     let resolveExit!: () => void;
     this.exited = new Promise((r) => (resolveExit = r));
@@ -186,6 +197,17 @@ export class CameraCapture extends EventEmitter {
       this.scheduleRestart(why);
     });
     this.armHeartbeat();
+  }
+
+  /** The source can never be captured: stop for good (no restart), wake a waiting consumer. */
+  private fail(why: string): void {
+    this.state = 'failed';
+    this.lastError = why;
+    this.clearHeartbeat();
+    this.log.error({ error: why }, 'camera failed; not retried until its configuration changes');
+    const w = this.waiter;
+    this.waiter = null;
+    w?.(null);
   }
 
   private onFrame(data: Buffer): void {

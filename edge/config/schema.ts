@@ -11,11 +11,15 @@ import { CameraRecognition, HwAccelMode, roiOutsideFrame } from '../../shared/sc
 /** The per-camera recognition settings: the same field schemas as the cloud's `metadata.recognition`. */
 const R = CameraRecognition.shape;
 
+/** NUL and other control characters: ffmpeg (spawn) cannot take them in an argument. */
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
 /** A camera source: rtsp(s)://, http(s):// (MJPEG or any stream ffmpeg reads), or a file path. */
 const SourceUrl = z
   .string()
   .min(1)
   .max(2048)
+  .refine((v) => !CONTROL_CHARS.test(v), 'must not contain control characters (NUL, newline, ...)')
   .refine((v) => !/\s/.test(v) && (/^(rtsps?|https?|file):/i.test(v) || v.startsWith('/') || v.startsWith('.')), 'expected rtsp://, rtsps://, http(s)://, file: or a path')
   .describe('Stream URL: rtsp://[user:password@]host[:port]/path (RTSP over TCP), http(s):// (MJPEG), or a video file path (looped); credentials are never logged');
 
@@ -36,7 +40,7 @@ export const EdgeCamera = z
       .default({ width: 1280, height: 720 })
       .describe('Size frames are fitted into before analysis, aspect ratio kept with black bars (default 1280x720)'),
     hwaccel: HwAccelMode.default('none').describe('Hardware decoding: none, nvdec (NVIDIA on x86: -hwaccel cuda) or jetson (JetPack ffmpeg: -c:v h264_nvv4l2dec) (default none)'),
-    ffmpeg_input_args: z.array(z.string().max(256)).max(32).default([]).describe('Extra ffmpeg input options before -i (default none, ≤32)'),
+    ffmpeg_input_args: z.array(z.string().max(256).refine((v) => !CONTROL_CHARS.test(v), 'must not contain control characters')).max(32).default([]).describe('Extra ffmpeg input options before -i (default none, ≤32)'),
     heartbeat_s: z.number().min(1).max(300).default(10).describe('No frame for this many seconds = camera dead, ffmpeg restarted, 1-300 (default 10)'),
     regions: R.regions,
     roi: R.roi,
@@ -122,12 +126,31 @@ export const EdgeConfig = z
       .describe('Retry pacing for every exporter'),
     http: z
       .object({
-        host: z.string().default('127.0.0.1').describe('Bind address of /healthz, /metrics, /status (default 127.0.0.1; keep it local)'),
+        host: z.string().default('127.0.0.1').describe('Bind address of /healthz, /metrics, /status (default 127.0.0.1; keep it local: beyond loopback every route but /healthz needs the token)'),
         port: z.number().int().min(0).max(65535).default(8089).describe('Port, 0 = any free one (default 8089)'),
+        token_file: z
+          .string()
+          .min(1)
+          .max(1024)
+          .nullable()
+          .default(null)
+          .describe('File holding the bearer token that POST routes (and, beyond loopback, /status and /metrics) require; created (0600) when missing; $ANPR_EDGE_OPS_TOKEN overrides it (default null: <data_dir>/ops-token)'),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8089 })
+      .default({ host: '127.0.0.1', port: 8089, token_file: null })
       .describe('Local operations HTTP'),
+    watchdog: z
+      .object({
+        stall_s: z
+          .number()
+          .min(1)
+          .max(3600)
+          .default(120)
+          .describe('A camera loop holding one frame longer than this is wedged: /healthz says down (503) and the systemd watchdog is no longer petted, so systemd restarts the daemon; 1-3600 s (default 120, above the 30 s inference timeout)'),
+      })
+      .strict()
+      .default({ stall_s: 120 })
+      .describe('Liveness: when the daemon counts as wedged (a camera without a stream does not)'),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Log level (default info)'),
   })
   .strict();

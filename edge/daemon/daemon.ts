@@ -30,6 +30,7 @@ import { buildEventBody, encodeImages } from './event-builder.js';
 import { describeModels, modelSetKey, recognizerOptions, type CloudModel } from './models.js';
 import { Metrics } from './metrics.js';
 import { startOpsHttp, type OpsHttp } from './ops-http.js';
+import { ensureOpsToken } from './ops-token.js';
 import { notifyReady, notifyStopping, startWatchdog } from '../../shared/systemd-notify.js';
 
 export interface EdgeDaemonOptions {
@@ -73,6 +74,8 @@ interface CameraRun {
   /** Serialises a frame's push + commits with a recognizer swap of this camera. */
   lock: Promise<void>;
   ended: boolean;
+  /** When the loop took the frame it is working on; null while it waits for one (see stuckCameras). */
+  busySince: number | null;
 }
 
 /** A camera's recognition settings (edge file or the cloud's `metadata.recognition`) as the recognizer takes them. */
@@ -107,10 +110,14 @@ export class EdgeDaemon {
   private readonly log: Logger;
   private readonly decider = new Decider();
   private cameras = new Map<string, CameraRun>();
+  /** Cameras whose start threw (reported in /status and /healthz), by id. */
+  private failedCameras = new Map<string, { key: string; url: string; error: string }>();
   private workers = new Map<string, { key: string; worker: DeliveryWorker }>();
   private sync: CloudConfigSync | null = null;
   private ops: OpsHttp | null = null;
   private stopWatchdog: () => void = () => {};
+  /** Whether the last watchdog check passed (a change is logged once). */
+  private petting = true;
   private stopping = false;
   private applying: Promise<void> = Promise.resolve();
   readonly startedAt = Date.now();
@@ -161,11 +168,11 @@ export class EdgeDaemon {
     this.registerGauges();
     await this.applyConfig(cfg);
     if (this.o.http !== false) {
-      this.ops = await startOpsHttp(this, cfg.http.host, cfg.http.port);
+      this.ops = await startOpsHttp(this, { host: cfg.http.host, port: cfg.http.port, token: ensureOpsToken(cfg) });
       this.log.info({ url: this.ops.url }, 'ops HTTP listening');
     }
     notifyReady(`${this.cameras.size} cameras`);
-    this.stopWatchdog = startWatchdog(() => this.outbox.db.open);
+    this.stopWatchdog = startWatchdog(() => this.watchdogOk());
     this.log.info({ cameras: [...this.cameras.keys()], exporters: [...this.workers.keys()] }, 'edge running');
   }
 
@@ -212,7 +219,21 @@ export class EdgeDaemon {
       if (!want || captureKey(want) !== run.key) await this.stopCamera(id);
       else if (JSON.stringify(recognitionSettings(want, next.regions)) !== run.recKey) await this.reconfigureCamera(run, want);
     }
-    for (const [id, cam] of cams) if (!this.cameras.has(id)) this.startCamera(cam);
+    for (const [id, f] of this.failedCameras) {
+      const want = cams.get(id);
+      if (!want || captureKey(want) !== f.key) this.failedCameras.delete(id);
+    }
+    for (const [id, cam] of cams) {
+      if (this.cameras.has(id) || this.failedCameras.has(id)) continue;
+      // One camera that cannot be started never stops the others from starting.
+      try {
+        this.startCamera(cam);
+      } catch (e) {
+        const error = redactUrl((e as Error).message).slice(0, 300);
+        this.failedCameras.set(id, { key: captureKey(cam), url: redactUrl(cam.rtsp_url), error });
+        this.log.error({ camera: id, error }, 'camera could not be started; not retried until its configuration changes');
+      }
+    }
   }
 
   private exporterNames(cfg: EdgeConfig): string[] {
@@ -308,7 +329,7 @@ export class EdgeDaemon {
       logger: this.log,
     });
     capture.start();
-    const run: CameraRun = { cfg: cam, key: captureKey(cam), recKey, capture, loop: Promise.resolve(), recognizer, rec, lock: Promise.resolve(), ended: false };
+    const run: CameraRun = { cfg: cam, key: captureKey(cam), recKey, capture, loop: Promise.resolve(), recognizer, rec, lock: Promise.resolve(), ended: false, busySince: null };
     this.runs.add(run);
     run.loop = this.cameraLoop(run).finally(() => this.runs.delete(run));
     this.cameras.set(cam.id, run);
@@ -337,6 +358,7 @@ export class EdgeDaemon {
     for (;;) {
       const frame = await run.capture.nextFrame();
       if (!frame) break;
+      run.busySince = Date.now();
       await this.withLock(run, async () => {
         const t0 = performance.now();
         let reads: ConfirmedRead[] = [];
@@ -350,7 +372,7 @@ export class EdgeDaemon {
         this.metrics.observe('anpr_stage_latency_ms', 'Latency of a pipeline stage, ms', { ...labels, stage: 'recognize' }, performance.now() - t0);
         this.metrics.inc('anpr_frames_analysed_total', 'Frames the recognizer processed', labels);
         for (const [i, r] of reads.entries()) await this.commitRead(cam, r, i);
-      });
+      }).finally(() => (run.busySince = null));
     }
     await this.withLock(run, async () => {
       run.ended = true;
@@ -537,7 +559,10 @@ export class EdgeDaemon {
       config_source: this.sync?.source ?? 'file',
       config_sync_error: this.sync?.lastError ?? null,
       config_synced_at: this.sync?.lastSyncAt ?? null,
-      cameras: [...this.cameras.values()].map((r) => ({ ...r.capture.status(), url: redactUrl(r.cfg.rtsp_url) })),
+      cameras: [
+        ...[...this.cameras.values()].map((r) => ({ ...r.capture.status(), url: redactUrl(r.cfg.rtsp_url) })),
+        ...[...this.failedCameras].map(([id, f]) => ({ cameraId: id, state: 'failed' as const, frames: 0, dropped: 0, restarts: 0, fps: 0, lastFrameAt: null, decodeLagMs: 0, lastError: f.error, pid: null, url: f.url })),
+      ],
       exporters: [...this.workers.values()].map(({ worker }) => ({ name: worker.exporter.name, delivered: worker.delivered, failures: worker.failures, last_error: worker.lastError })),
       outbox: this.outbox.db.open ? { events_committed_since_start: this.eventsCommitted, image_bytes: this.outbox.imageBytesOnDisk, by_exporter: this.outbox.depth() } : null,
       save_queue: { pending: this.saveQueue.depth, bytes: this.saveQueue.bytes, dropped: this.saveQueue.dropped, last_error: this.saveQueue.lastError },
@@ -545,14 +570,42 @@ export class EdgeDaemon {
     };
   }
 
+  /**
+   * Cameras whose loop has held one frame for longer than `watchdog.stall_s`: wedged (a recognizer,
+   * a lock or a commit that never finishes). A camera waiting for frames (its stream is down) is
+   * not stuck: its supervisor restarts ffmpeg, and a daemon restart would not help it.
+   */
+  stuckCameras(now = Date.now()): Array<{ camera: string; stuckMs: number }> {
+    const limit = this.config.watchdog.stall_s * 1000;
+    return [...this.runs].filter((r) => r.busySince !== null && now - r.busySince > limit).map((r) => ({ camera: r.cfg.id, stuckMs: now - r.busySince! }));
+  }
+
+  /** Whether the systemd watchdog may be petted: the outbox is usable and no camera loop is wedged. */
+  private watchdogOk(): boolean {
+    const stuck = this.outbox.db.open ? this.stuckCameras() : [];
+    const ok = this.outbox.db.open && stuck.length === 0;
+    if (!ok && this.petting) this.log.error({ stuck, outboxOpen: this.outbox.db.open }, 'daemon wedged: no longer petting the systemd watchdog (systemd restarts it)');
+    if (ok && !this.petting) this.log.info('daemon live again: petting the systemd watchdog');
+    this.petting = ok;
+    return ok;
+  }
+
   health(): { ok: boolean; status: 'ok' | 'degraded' | 'down'; problems: string[] } {
     const problems: string[] = [];
     if (!this.outbox?.db.open) return { ok: false, status: 'down', problems: ['outbox closed'] };
+    const stuck = this.stuckCameras();
+    if (stuck.length) return { ok: false, status: 'down', problems: stuck.map((s) => `camera ${s.camera}: one frame in analysis for ${Math.round(s.stuckMs / 1000)} s (wedged)`) };
     for (const r of this.cameras.values()) {
       const s = r.capture.status();
       if (s.state !== 'running') problems.push(`camera ${r.cfg.id}: ${s.state}${s.lastError ? ` (${s.lastError})` : ''}`);
     }
+    for (const [id, f] of this.failedCameras) problems.push(`camera ${id}: failed (${f.error})`);
     return { ok: true, status: problems.length ? 'degraded' : 'ok', problems };
+  }
+
+  /** Names of the exporters delivering now: the only ones retry/replay may name. */
+  exportersInForce(): string[] {
+    return [...this.workers.keys()];
   }
 
   /** Outbox maintenance through the one writer (used by `anpr outbox retry|replay`). */

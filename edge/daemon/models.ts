@@ -8,12 +8,14 @@
  * `metadata.enabled === false`:
  * - `ocr`: the engines to run, named by `metadata.engine` or else `name` (fast-plate-ocr,
  *   paddle-ocr, tesseract); none listed = every installed engine. An unknown engine fails the load.
- * - `plate_detector`: a dedicated plate-detector ONNX model at `weights_path` (relative paths
- *   are under `models.dir`) instead of the text detector.
+ * - `plate_detector`: a dedicated plate-detector ONNX model instead of the text detector. Trusted
+ *   only as far as it is checked: `weights_path` is a file inside the models dir (`models.dir`,
+ *   default models/cache/) and `sha256` is required; the file is loaded only when it matches
+ *   (else the load fails and the recognizer in force keeps serving).
  * - `detector`, `classifier`: kept in the set (a change still reloads); the vehicle detector is
  *   used whenever installed.
  */
-import { isAbsolute, join } from 'node:path';
+import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import type { EdgeConfig } from '../config/schema.js';
 import type { RecognizerOptions } from '../recognize/index.js';
@@ -49,10 +51,15 @@ export function recognizerOptions(cfg: EdgeConfig, cloud: CloudModel[], logger?:
   const on = cloud.filter((m) => meta(m).enabled !== false);
   const engines = on.filter((m) => m.type === 'ocr').map((m) => String(meta(m).engine ?? m.name));
   if (engines.length) opts.engines = [...new Set(engines)];
-  const plate = on.find((m) => m.type === 'plate_detector' && typeof m.weights_path === 'string');
+  const plate = on.find((m) => m.type === 'plate_detector');
   if (plate) {
-    const p = plate.weights_path as string;
-    opts.plateDetectorModel = isAbsolute(p) || !cfg.models.dir ? p : join(cfg.models.dir, p);
+    const file = plate.weights_path;
+    const sha256 = plate.sha256;
+    if (typeof file !== 'string' || !file) throw new AppError('CONFIG_INVALID', `plate_detector '${String(plate.name)}': weights_path is required`);
+    if (typeof sha256 !== 'string' || !sha256) {
+      throw new AppError('CONFIG_INVALID', `plate_detector '${String(plate.name)}': sha256 is required (the edge loads no model it cannot verify)`);
+    }
+    opts.plateDetectorModel = { file, sha256 };
   }
   return opts;
 }

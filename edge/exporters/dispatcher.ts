@@ -7,6 +7,8 @@
  *   and never sooner than a peer's Retry-After.
  * - Permanent failures are dead-lettered per event and never block the lane.
  * - A thrown exception counts as transient (a bug must not lose events).
+ * - An attempt with no answer within `attemptTimeoutMs` is aborted (its AbortSignal fires: the
+ *   exporter closes the request) and retried; it never stays open beside its retry.
  */
 import type { Logger } from '../../shared/log.js';
 import { silentLogger } from '../../shared/log.js';
@@ -109,12 +111,21 @@ export class DeliveryWorker {
     let result: DeliveryResult;
     try {
       const images = { frame: this.outbox.readImage(h.framePath), crop: this.outbox.readImage(h.cropPath) };
+      const abort = new AbortController();
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<DeliveryResult>((r) => {
-        timer = setTimeout(() => r({ status: 'retry', error: `no acknowledgement within ${this.attemptTimeoutMs} ms` }), this.attemptTimeoutMs);
+        timer = setTimeout(() => {
+          const error = `no acknowledgement within ${this.attemptTimeoutMs} ms`;
+          abort.abort(new Error(error));
+          // Also resolved here: an exporter that ignores the signal cannot hold the lane.
+          r({ status: 'retry', error });
+        }, this.attemptTimeoutMs);
       });
-      result = await Promise.race([this.exporter.deliver(h, images), timeout]);
-      clearTimeout(timer);
+      try {
+        result = await Promise.race([this.exporter.deliver(h, images, { signal: abort.signal }), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
     } catch (e) {
       result = { status: 'retry', error: (e as Error).message ?? String(e) };
     }

@@ -8,7 +8,7 @@ import type { MqttClient, IClientOptions } from 'mqtt';
 import type { Logger } from '../../shared/log.js';
 import { redactUrl, silentLogger } from '../../shared/log.js';
 import type { OutboxEvent } from '../outbox/outbox.js';
-import type { DeliveryResult, EventImages, Exporter } from './types.js';
+import type { DeliverOptions, DeliveryResult, EventImages, Exporter } from './types.js';
 
 export interface MqttExporterOptions {
   name?: string;
@@ -66,8 +66,10 @@ export class MqttExporter implements Exporter {
     client.on('offline', () => this.log.warn('mqtt offline'));
   }
 
-  deliver(event: OutboxEvent, images: EventImages): Promise<DeliveryResult> {
+  deliver(event: OutboxEvent, images: EventImages, opts: DeliverOptions = {}): Promise<DeliveryResult> {
     const client = this.client;
+    const signal = opts.signal;
+    if (signal?.aborted) return Promise.resolve({ status: 'retry', error: 'delivery aborted' });
     if (!client) throw new Error('exporter not started');
     if (!client.connected) return Promise.resolve({ status: 'retry', error: 'mqtt broker not connected' });
     const topic = renderTopic(this.o.topic ?? 'anpr/{edge_id}/{camera_id}/events', {
@@ -78,10 +80,18 @@ export class MqttExporter implements Exporter {
     const payload: Record<string, unknown> = { ...event.body };
     if (this.o.includeImages) payload.crop_jpeg_base64 = images.crop?.toString('base64') ?? null;
     return new Promise((resolve) => {
-      client.publish(topic, JSON.stringify(payload), { qos: 1 }, (err) => {
+      const done = (err?: Error) => {
+        signal?.removeEventListener('abort', onAbort);
         // The callback of a QoS 1 publish fires on PUBACK, or with an error.
         resolve(err ? { status: 'retry', error: redactUrl(err.message) } : { status: 'delivered' });
-      });
+      };
+      const onAbort = () => {
+        resolve({ status: 'retry', error: `delivery aborted: ${String((signal?.reason as Error | undefined)?.message ?? 'timeout')}` });
+        // Given up: mqtt.js must not keep resending it on its own (the outbox retries it as a new attempt).
+        for (const [id, o] of Object.entries(client.outgoing)) if (o.cb === done) client.removeOutgoingMessage(Number(id));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      client.publish(topic, JSON.stringify(payload), { qos: 1 }, done);
     });
   }
 

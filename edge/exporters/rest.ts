@@ -6,7 +6,7 @@
 import { Agent, request, FormData } from 'undici';
 import { redactUrl } from '../../shared/log.js';
 import type { OutboxEvent } from '../outbox/outbox.js';
-import { parseRetryAfter, type DeliveryResult, type EventImages, type Exporter } from './types.js';
+import { parseRetryAfter, type DeliverOptions, type DeliveryResult, type EventImages, type Exporter } from './types.js';
 
 export interface HttpTarget {
   url: string;
@@ -23,12 +23,14 @@ export function classifyHttp(status: number, body: string, retryAfter: string | 
   return { status: 'dead', error };
 }
 
-export async function postForm(agent: Agent, t: HttpTarget, path: string, form: FormData | string, extraHeaders: Record<string, string> = {}): Promise<DeliveryResult> {
+/** One POST; an aborted `signal` closes the request at once and resolves `retry`. */
+export async function postForm(agent: Agent, t: HttpTarget, path: string, form: FormData | string, extraHeaders: Record<string, string> = {}, signal?: AbortSignal): Promise<DeliveryResult> {
   const url = new URL(path, t.url.endsWith('/') ? t.url : t.url + '/').toString();
   try {
     const res = await request(url, {
       method: 'POST',
       dispatcher: agent,
+      signal,
       headers: { ...(typeof form === 'string' ? { 'content-type': 'application/json' } : {}), ...t.headers, ...extraHeaders },
       body: form,
       headersTimeout: t.timeoutMs ?? 15_000,
@@ -61,11 +63,11 @@ export class CloudRestExporter implements Exporter {
     this.agent = new Agent({ keepAliveTimeout: 10_000, connections: 8 });
   }
 
-  deliver(event: OutboxEvent, images: EventImages): Promise<DeliveryResult> {
+  deliver(event: OutboxEvent, images: EventImages, opts: DeliverOptions = {}): Promise<DeliveryResult> {
     if (!this.agent) throw new Error('exporter not started');
     return postForm(this.agent, { url: this.opts.url, timeoutMs: this.opts.timeoutMs }, 'events/ingest', multipartEvent(event, images), {
       'x-api-key': this.opts.apiKey,
-    });
+    }, opts.signal);
   }
 
   async stop(): Promise<void> {

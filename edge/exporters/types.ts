@@ -17,10 +17,19 @@ export type DeliveryResult =
   /** Permanent for this event: dead-letter it, keep going with the next one. */
   | { status: 'dead'; error: string };
 
+export interface DeliverOptions {
+  /**
+   * Aborted when the dispatcher gives up on this attempt (no acknowledgement in time): the
+   * exporter must let go of it (close the request) and resolve `retry`, so an abandoned attempt
+   * never stays open beside its retry.
+   */
+  signal?: AbortSignal;
+}
+
 export interface Exporter {
   readonly name: string;
   start(): Promise<void>;
-  deliver(event: OutboxEvent, images: EventImages): Promise<DeliveryResult>;
+  deliver(event: OutboxEvent, images: EventImages, opts?: DeliverOptions): Promise<DeliveryResult>;
   stop(): Promise<void>;
 }
 

@@ -5,7 +5,7 @@
 import { Agent } from 'undici';
 import type { OutboxEvent } from '../outbox/outbox.js';
 import { postForm } from './rest.js';
-import type { DeliveryResult, EventImages, Exporter } from './types.js';
+import type { DeliverOptions, DeliveryResult, EventImages, Exporter } from './types.js';
 
 export interface WebhookOptions {
   name: string;
@@ -28,7 +28,7 @@ export class WebhookExporter implements Exporter {
     this.agent = new Agent({ keepAliveTimeout: 10_000, connections: 4 });
   }
 
-  deliver(event: OutboxEvent, images: EventImages): Promise<DeliveryResult> {
+  deliver(event: OutboxEvent, images: EventImages, opts: DeliverOptions = {}): Promise<DeliveryResult> {
     if (!this.agent) throw new Error('exporter not started');
     const headers: Record<string, string> = { ...this.o.headers };
     const a = this.o.auth;
@@ -41,7 +41,7 @@ export class WebhookExporter implements Exporter {
     }
     const u = new URL(this.o.url);
     const base = `${u.protocol}//${u.host}/`;
-    return postForm(this.agent, { url: base, timeoutMs: this.o.timeoutMs }, u.pathname.slice(1) + u.search, JSON.stringify(payload), headers);
+    return postForm(this.agent, { url: base, timeoutMs: this.o.timeoutMs }, u.pathname.slice(1) + u.search, JSON.stringify(payload), headers, opts.signal);
   }
 
   async stop(): Promise<void> {

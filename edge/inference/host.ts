@@ -3,6 +3,12 @@
  * thread (see session-worker.ts); requests are served in order, so one frame's models never
  * fight each other for the two cores. A crashed worker fails every pending request; the next
  * request starts a fresh worker, which first reloads every model still in use.
+ *
+ * Liveness: a worker that answers nothing for `runTimeoutMs` while a run is its oldest pending
+ * request (`loadTimeoutMs` for a load) is taken as wedged: every pending request fails with
+ * SERVICE_UNAVAILABLE, the worker is terminated and the next request starts a fresh one (as
+ * after a crash). A camera loop therefore never waits on inference forever. (A native call
+ * that ignores termination may leave its thread behind; the fresh worker serves regardless.)
  */
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../shared/errors.js';
@@ -11,7 +17,7 @@ import { resolveProviders } from './providers.js';
 import type { LoadResult, WorkerRequest, WorkerResponse } from './session-worker.js';
 import type { LoadOptions, ModelHandle, ModelSource, Provider, TensorLike } from './types.js';
 
-type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; op: WorkerRequest['op'] };
 
 /** Distributes requests (without their id) over the union of WorkerRequest variants. */
 type RequestBody = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
@@ -21,6 +27,12 @@ export interface InferenceHostOptions {
   /** Default provider preference for models loaded without their own. */
   providers?: Provider[];
   intraOpThreads?: number;
+  /** A run with no answer for this long restarts the worker (default 30 s). */
+  runTimeoutMs?: number;
+  /** A model load with no answer for this long restarts the worker (default 10 min: TensorRT builds engines at load). */
+  loadTimeoutMs?: number;
+  /** The worker module (default ./session-worker.ts); tests pass a stand-in speaking the same protocol. */
+  workerEntry?: URL;
 }
 
 export class InferenceHost {
@@ -30,6 +42,9 @@ export class InferenceHost {
   private readonly log: Logger;
   private readonly warned = new Set<string>();
   private closed = false;
+  /** When the worker last answered (or was given work while idle). */
+  private progressAt = 0;
+  private stallTimer?: NodeJS.Timeout;
   /** Models in use, by key: replayed into a replacement worker. */
   private readonly loaded = new Map<string, Extract<RequestBody, { op: 'load' }>>();
 
@@ -40,7 +55,7 @@ export class InferenceHost {
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const w = new Worker(new URL('../../shared/worker-boot.js', import.meta.url), {
-      workerData: { entry: new URL('./session-worker.ts', import.meta.url).href },
+      workerData: { entry: (this.opts.workerEntry ?? new URL('./session-worker.ts', import.meta.url)).href },
       // The worker must not keep a finished CLI alive; pending requests hold it via ref().
       stdout: false,
       stderr: false,
@@ -50,14 +65,16 @@ export class InferenceHost {
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);
+      this.progressAt = Date.now();
       if (this.pending.size === 0) w.unref();
       if (msg.ok) p.resolve(msg.result);
       else p.reject(new AppError('INTERNAL_ERROR', `inference failed: ${msg.error.message}`));
     });
     const fail = (err: Error) => {
-      if (this.worker === w) this.worker = undefined;
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
+      // A worker already retired (timed out, closed) has had its requests failed; the pending ones are its successor's.
+      if (this.worker !== w) return;
+      this.worker = undefined;
+      this.failPending(err);
     };
     w.on('error', (e) => {
       this.log.error({ err: e }, 'inference worker crashed');
@@ -68,6 +85,7 @@ export class InferenceHost {
       fail(new AppError('SERVICE_UNAVAILABLE', `inference worker exited with code ${code}`));
     });
     this.worker = w;
+    this.watchStalls();
     if (this.loaded.size > 0) {
       this.log.warn({ models: [...this.loaded.values()].map((l) => l.key) }, 'restarting the inference worker and reloading its models');
       // Queued ahead of the request that started this worker; the worker serves in order.
@@ -82,8 +100,9 @@ export class InferenceHost {
     if (this.closed) return Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'inference host is closed'));
     const w = this.ensureWorker();
     const id = this.nextId++;
+    if (this.pending.size === 0) this.progressAt = Date.now();
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, op: body.op });
       w.ref();
       w.postMessage({ ...body, id } as WorkerRequest, transfer);
     });
@@ -121,6 +140,32 @@ export class InferenceHost {
     };
   }
 
+  private failPending(err: Error): void {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of all) p.reject(err);
+  }
+
+  /** Restarts a worker whose oldest request went unanswered past its limit (see the module's guarantees). */
+  private watchStalls(): void {
+    if (this.stallTimer) return;
+    const run = this.opts.runTimeoutMs ?? 30_000;
+    const load = this.opts.loadTimeoutMs ?? 600_000;
+    this.stallTimer = setInterval(() => {
+      const head = this.pending.values().next().value;
+      const w = this.worker;
+      if (!head || !w) return;
+      const limit = head.op === 'load' ? load : run;
+      const waited = Date.now() - this.progressAt;
+      if (waited <= limit) return;
+      this.log.error({ op: head.op, waitedMs: waited, pending: this.pending.size }, 'inference worker answered nothing in time; restarting it');
+      this.worker = undefined;
+      this.failPending(new AppError('SERVICE_UNAVAILABLE', `inference timed out: no answer within ${limit} ms (${head.op}); the worker is restarted`));
+      void w.terminate().catch(() => {});
+    }, Math.max(20, Math.min(1000, run / 4)));
+    this.stallTimer.unref();
+  }
+
   private warnOnce(key: string, msg: string): void {
     if (this.warned.has(key)) return;
     this.warned.add(key);
@@ -130,8 +175,10 @@ export class InferenceHost {
   /** Stops the worker; pending requests fail. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.stallTimer) clearInterval(this.stallTimer);
     const w = this.worker;
     this.worker = undefined;
+    this.failPending(new AppError('SERVICE_UNAVAILABLE', 'inference host is closed'));
     if (w) await w.terminate();
   }
 }

@@ -6,12 +6,15 @@
  * local mirror or downloads them, and installs a file only after its sha256 matched.
  *
  * Guarantees: a file in the models dir was verified when it was installed (written to a
- * temporary name, hashed, then renamed); a checksum mismatch installs nothing.
+ * temporary name, hashed, then renamed); a checksum mismatch installs nothing. A model named
+ * from outside the manifest (the cloud's plate detector) is read only from inside the models
+ * dir (no absolute path, no `..`, no symlink out) and only when its sha256 matches the one it
+ * was given; the verified bytes are what is loaded, so the file cannot change in between.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, realpathSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { AppError, fieldErrors } from '../../shared/errors.js';
@@ -87,7 +90,7 @@ export class ModelStore {
     readonly manifest: Manifest,
     opts: StoreOptions = {},
   ) {
-    this.modelsDir = resolve(opts.modelsDir ?? process.env.ANPR_MODELS_DIR ?? DEFAULT_MODELS_DIR);
+    this.modelsDir = modelsDirOf(opts.modelsDir);
     this.mirror = opts.mirror ? resolve(opts.mirror) : undefined;
   }
 
@@ -197,6 +200,33 @@ export class ModelStore {
     }
     return results;
   }
+}
+
+/** The models dir in force: the configured one, else $ANPR_MODELS_DIR, else models/cache/. */
+export function modelsDirOf(dir?: string | null): string {
+  return resolve(dir ?? process.env.ANPR_MODELS_DIR ?? DEFAULT_MODELS_DIR);
+}
+
+/**
+ * The bytes of `file` (a path relative to `modelsDir`), only when the file lies inside the
+ * models dir and its sha256 is `expected`. Errors: CONFIG_INVALID (a path that leaves the dir, a
+ * malformed checksum), MODEL_MISSING, CHECKSUM_MISMATCH.
+ */
+export async function readVerifiedModel(modelsDir: string, file: string, expected: string): Promise<Uint8Array> {
+  if (!/^[0-9a-f]{64}$/.test(expected)) throw new AppError('CONFIG_INVALID', `model '${file}': sha256 must be 64 lower-case hex digits`);
+  if (isAbsolute(file) || file.split(/[\\/]/).includes('..') || /[\u0000-\u001f]/.test(file)) {
+    throw new AppError('CONFIG_INVALID', `model '${file.slice(0, 200)}': weights_path must be a path inside the models directory (${modelsDir}), without '..'`);
+  }
+  const path = resolve(modelsDir, file);
+  if (!existsSync(path)) throw new AppError('MODEL_MISSING', `model '${file}' is not in the models directory ${modelsDir}`);
+  // A symlink inside the dir must not lead out of it.
+  const root = realpathSync(modelsDir);
+  const real = realpathSync(path);
+  if (!real.startsWith(root + sep)) throw new AppError('CONFIG_INVALID', `model '${file}' leads outside the models directory ${modelsDir}`);
+  const bytes = new Uint8Array(await readFile(real));
+  const got = sha256(bytes);
+  if (got !== expected) throw new AppError('CHECKSUM_MISMATCH', `model '${file}': sha256 ${got}, expected ${expected}; not loaded`);
+  return bytes;
 }
 
 async function download(url: string): Promise<Uint8Array> {

@@ -19,7 +19,7 @@ import { OnnxPlateDetector } from '../detect/onnx-plate-detector.js';
 import type { PlateLocator, VehicleDetector } from '../detect/types.js';
 import { InferenceHost, type Provider } from '../inference/index.js';
 import { decodeImage } from '../inference/image.js';
-import { ModelStore } from '../inference/model-store.js';
+import { ModelStore, readVerifiedModel } from '../inference/model-store.js';
 import { FastPlateOcrReader } from '../read/fast-plate-ocr.js';
 import { PaddleOcrReader } from '../read/paddle-ocr.js';
 import { TesseractReader } from '../read/tesseract.js';
@@ -56,8 +56,11 @@ export interface RecognizerOptions {
   vehicles?: boolean;
   /** Plate search: the frame/ROI (default) or inside vehicle boxes. */
   plateSearch?: 'frame' | 'vehicles';
-  /** A dedicated plate-detector ONNX model (open-image-models layout) instead of the text detector. */
-  plateDetectorModel?: string;
+  /**
+   * A dedicated plate-detector ONNX model (open-image-models layout) instead of the text detector:
+   * a file inside the models dir, loaded only when its sha256 matches (see readVerifiedModel).
+   */
+  plateDetectorModel?: { file: string; sha256: string };
   /** Text-detector settings (scales, thresholds, plate geometry). */
   textDetector?: TextPlateLocatorOptions;
   /** Regions read by every engine per frame (default 2). */
@@ -115,7 +118,7 @@ export async function createRecognizer(opts: RecognizerOptions = {}): Promise<Fu
     else log.info('FastestDet not installed; plate search covers the region of interest');
   }
   const locator: PlateLocator = opts.plateDetectorModel
-    ? new OnnxPlateDetector(host, opts.plateDetectorModel)
+    ? new OnnxPlateDetector(host, await readVerifiedModel(store.modelsDir, opts.plateDetectorModel.file, opts.plateDetectorModel.sha256))
     : new TextPlateLocator(host, await store.require('ppocr-det'), opts.textDetector);
 
   try {

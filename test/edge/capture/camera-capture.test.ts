@@ -131,3 +131,20 @@ t.test('a camera whose ffmpeg dies is recovered while another camera keeps deliv
   t.pass('the other camera never stopped');
   t.equal(b.status().restarts, 0);
 });
+
+t.test('a URL spawn refuses (NUL byte) fails the capture once: start() does not throw, nothing is retried, credentials stay out', async (t) => {
+  const { logger, text } = captureLogs();
+  const cap = new CameraCapture({ cameraId: 'cam-nul', url: 'rtsp://user:secret@127.0.0.1:1/a\u0000b', width: 80, height: 60, fps: 5, backoff: fast, logger });
+  t.teardown(() => cap.stop());
+  t.doesNotThrow(() => cap.start());
+  const s = cap.status();
+  t.equal(s.state, 'failed');
+  t.match(s.lastError, /cannot start ffmpeg/);
+  t.notMatch(s.lastError, /secret|\u0000/);
+  t.equal(await cap.nextFrame(), null, 'a consumer is released, not left waiting');
+  t.equal(cap.status().restarts, 0);
+  t.equal(text().match(/camera failed/g)?.length, 1, 'logged once');
+  t.notMatch(text(), /secret/);
+  await cap.stop();
+  t.equal(cap.status().state, 'stopped');
+});

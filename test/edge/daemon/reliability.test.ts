@@ -70,10 +70,20 @@ t.test('kill -9 of the edge at random moments while events flow: every committed
   const key = await createApiKey(cloudDir, 'edge-k');
   const dataDir = join(dir, 'edge-k');
   const cfg = writeConfig('edge-k', `http://127.0.0.1:${port}`, key, dataDir);
+  const committedSoFar = () => {
+    try {
+      return edgeEvents(dataDir).length;
+    } catch {
+      return 0; // no outbox yet
+    }
+  };
   for (let round = 0; round < 3; round++) {
     const edge = startEdgeProcess(cfg, 2);
     t.teardown(() => edge.kill('SIGKILL'));
-    await sleep(2500 + Math.random() * 2500);
+    // Killed while events flow: once this run has committed some (a loaded machine starts slowly), at a random moment after.
+    const before = committedSoFar();
+    await waitFor(() => committedSoFar() >= before + 2, `round ${round}: events committed`, 60_000, 100);
+    await sleep(Math.random() * 2500);
     await edge.kill('SIGKILL');
     t.equal(edge.child.signalCode, 'SIGKILL', `round ${round}: killed`);
   }

@@ -105,3 +105,57 @@ t.test('broker restarted mid-stream: nothing lost', async (t) => {
 t.test('topic templates cannot be broken by data', async (t) => {
   t.equal(renderTopic('anpr/{edge_id}/{camera_id}/events', { edge_id: 'e', camera_id: 'a/b+#' }), 'anpr/e/a_b__/events');
 });
+
+t.test('an aborted publish (no PUBACK in time) resolves retry at once and leaves mqtt.js no copy to resend', async (t) => {
+  const { createServer } = await import('node:net');
+  // A broker that acknowledges the status topic and never an event.
+  let publishes = 0;
+  const server = createServer((s) => {
+    let buf = Buffer.alloc(0);
+    s.on('data', (b) => {
+      buf = Buffer.concat([buf, b]);
+      for (;;) {
+        let len = 0, mul = 1, i = 1;
+        for (; i < buf.length; i++) {
+          len += (buf[i] & 0x7f) * mul;
+          mul *= 128;
+          if (!(buf[i] & 0x80)) break;
+        }
+        if (i >= buf.length || buf.length < i + 1 + len) return;
+        const packet = buf.subarray(0, i + 1 + len);
+        const body = packet.subarray(i + 1);
+        buf = buf.subarray(i + 1 + len);
+        const type = packet[0] >> 4;
+        if (type === 1) s.write(Buffer.from([0x20, 0x02, 0x00, 0x00])); // CONNECT → CONNACK accepted
+        if (type === 12) s.write(Buffer.from([0xd0, 0x00])); // PINGREQ → PINGRESP
+        if (type === 3) {
+          const topic = body.subarray(2, 2 + body.readUInt16BE(0)).toString();
+          const id = body.subarray(2 + topic.length, 4 + topic.length);
+          if (topic.endsWith('/status')) s.write(Buffer.concat([Buffer.from([0x40, 0x02]), id])); // PUBACK
+          else publishes++;
+        }
+      }
+    });
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const ex = new MqttExporter({ url: `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`, edgeId: 'edge-ab' });
+  await ex.start();
+  t.teardown(() => ex.stop());
+  const client = (ex as unknown as { client: MqttClient }).client;
+  await waitFor(() => client.connected, 'connected');
+  const outbox = new Outbox({ dataDir: tempDir(t), exporters: ['mqtt'] });
+  t.teardown(() => outbox.close());
+  outbox.add(sampleEvent(1, 'gate-1', 'edge-ab'));
+  const head = outbox.heads('mqtt')[0];
+  const abort = new AbortController();
+  const result = ex.deliver(head, { frame: null, crop: null }, { signal: abort.signal });
+  await waitFor(() => publishes === 1, 'the publish reached the broker');
+  await waitFor(() => Object.keys(client.outgoing).length === 1, 'the status publish acknowledged');
+  t.equal(Object.keys(client.outgoing).length, 1, 'mqtt.js holds the event for a resend until PUBACK');
+  abort.abort(new Error('no acknowledgement within 300 ms'));
+  const bounded = await Promise.race([result, sleep(20_000).then(() => ({ status: 'still waiting' }))]);
+  t.match(bounded, { status: 'retry', error: /aborted.*no acknowledgement/ });
+  t.equal(Object.keys(client.outgoing).length, 0, 'dropped from the resend store: the outbox owns the retry');
+});

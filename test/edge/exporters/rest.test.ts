@@ -138,3 +138,36 @@ t.test('HTTP classification and Retry-After parsing', async (t) => {
   t.equal(parseRetryAfter(new Date(Date.now() + 5000).toUTCString())! > 3000, true);
   t.equal(parseRetryAfter('soon'), undefined);
 });
+
+for (const kind of ['cloud', 'webhook'] as const) {
+  t.test(`${kind}: an attempt that times out is aborted, its request closed before the retry is sent`, async (t) => {
+    const { createServer } = await import('node:http');
+    // A peer that takes requests and never answers them.
+    const requests: Array<{ closed: boolean }> = [];
+    const server = createServer((req) => {
+      const r = { closed: false };
+      requests.push(r);
+      req.socket.once('close', () => (r.closed = true));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.teardown(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const outbox = new Outbox({ dataDir: tempDir(t), exporters: [kind] });
+    // The exporter's own HTTP timeout is far longer than the dispatcher's: only the abort can close the request.
+    const ex = kind === 'cloud' ? new CloudRestExporter({ url, apiKey: 'k-123', name: kind, timeoutMs: 120_000 }) : new WebhookExporter({ name: kind, url: `${url}/hook`, timeoutMs: 120_000 });
+    await ex.start();
+    const w = new DeliveryWorker(outbox, ex, { backoff: { initialMs: 10, maxMs: 20 }, pollMs: 50, attemptTimeoutMs: 300 });
+    t.teardown(async () => {
+      await w.stop();
+      await ex.stop();
+      outbox.close();
+    });
+    outbox.add(sampleEvent(1));
+    w.start();
+    // Without the abort each request would stay open for the exporter's 120 s timeout.
+    await waitFor(() => requests.length >= 3 && requests.slice(0, -1).every((r) => r.closed), 'two retries, the abandoned attempts closed');
+    t.ok(requests.filter((r) => !r.closed).length <= 1, 'at most the attempt in flight is open');
+    t.equal(outbox.stats().byExporter[kind].pending, 1, 'still pending, retried, not lost');
+    t.match(w.lastError, /no acknowledgement within 300 ms/);
+  });
+}

@@ -86,3 +86,21 @@ t.test('a dead worker is replaced and its models reloaded before the next run', 
   t.ok(Math.abs((out.y.data as Float32Array)[0] - 0.25) < 1e-6, 'the same handle works again');
   t.ok(lines.some((l) => /reloading its models/.test(l.msg)));
 });
+
+t.test('a run that never answers times out and restarts the worker; the models are reloaded and serve again', async (t) => {
+  const { logger, lines } = capture();
+  const host = new InferenceHost({ logger, runTimeoutMs: 300, workerEntry: new URL('./wedged-worker.ts', import.meta.url) });
+  t.teardown(() => host.close());
+  const m = await host.load('m', 'unused');
+  const x = (v: number) => ({ x: { type: 'float32' as const, dims: [1], data: new Float32Array([v]) } });
+  t.equal((await m.run(x(1))).x.data[0], 1);
+  // A liveness bound far above the timeout: before the fix the wedged run never settled.
+  const bounded = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('no answer within 20 s')), 20_000).unref())]);
+  const wedged = m.run(x(13));
+  const queued = m.run(x(2));
+  await t.rejects(bounded(wedged), { code: 'SERVICE_UNAVAILABLE', message: /inference timed out/ });
+  await t.rejects(bounded(queued), { code: 'SERVICE_UNAVAILABLE' }, 'the requests queued behind it fail too, not hang');
+  t.equal((await bounded(m.run(x(3)))).x.data[0], 3, 'the same handle works on a fresh worker (its model reloaded)');
+  t.ok(lines.some((l) => /answered nothing in time; restarting/.test(l.msg)));
+  t.ok(lines.some((l) => /reloading its models/.test(l.msg)));
+});

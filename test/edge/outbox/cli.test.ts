@@ -29,6 +29,9 @@ t.test('anpr outbox status | retry | replay on a stopped edge', async (t) => {
   const after = JSON.parse((await run('status', '--data-dir', dir, '--json')).stdout);
   t.equal(after.byExporter.cloud.pending, 2);
   await t.rejects(run('status', '--data-dir', tempDir(t)), /no outbox/);
+  // A typo'd exporter would queue every event for nobody: refused, nothing written.
+  await t.rejects(run('replay', '--data-dir', dir, '--exporter', 'junk'), /VALIDATION_ERROR.*unknown exporter 'junk' \(known: cloud\)/);
+  t.same(Object.keys(JSON.parse((await run('status', '--data-dir', dir, '--json')).stdout).byExporter), ['cloud']);
 });
 
 t.test('with the edge running, retry goes through the daemon (the one writer) and the dead letter is delivered', async (t) => {
@@ -60,4 +63,11 @@ t.test('with the edge running, retry goes through the daemon (the one writer) an
   t.match((await run('replay', '--config', file, '--exporter', 'cloud')).stdout, /queued 1 events for cloud \(through the running daemon\)/);
   await waitFor(() => d.outbox.stats().byExporter.cloud.pending === 0, 'replayed');
   t.equal(cloud.accepted.length, 1, 'the replay was a 409 at the cloud: still exactly once');
+
+  // The CLI reads the daemon's token like the daemon does; a wrong one, or a junk exporter, changes nothing.
+  const before = JSON.stringify(d.outbox.stats().byExporter);
+  const wrongToken = promisify(execFile)(process.execPath, [anpr, 'outbox', 'replay', '--config', file, '--exporter', 'cloud'], { env: { ...process.env, ANPR_EDGE_OPS_TOKEN: 'not-the-token-0123456789' } });
+  await t.rejects(wrongToken, /AUTHENTICATION_FAILED/);
+  await t.rejects(run('replay', '--config', file, '--exporter', 'junk'), /VALIDATION_ERROR.*unknown exporter 'junk'/);
+  t.equal(JSON.stringify(d.outbox.stats().byExporter), before, 'outbox unchanged');
 });
