@@ -67,18 +67,21 @@ export function buildApp(ctx: CloudContext): OpenAPIHono<Env> {
   app.notFound((c) => c.json(errorBody(c, 'RESOURCE_NOT_FOUND', 'Not found'), 404));
 
   registerHealthRoutes(app, ctx);
-  registerAuthRoutes(app, ctx, clientIp);
+  // Every route sees the same client address: the socket peer, or the forwarded client when the
+  // peer is a configured trusted proxy (ANPR_TRUSTED_PROXIES).
+  const ip = ctx.trustedProxies.resolver(clientIp);
+  registerAuthRoutes(app, ctx, clientIp); // resolves the forwarded client itself
   registerStreamRoutes(app, ctx);
-  registerAuthRefreshRoutes(app, ctx, clientIp);
+  registerAuthRefreshRoutes(app, ctx, clientIp); // likewise
   // Before the event routes: /events/export must not be taken for /events/:id.
-  registerExportRoutes(app, ctx, clientIp);
-  registerEventRoutes(app, ctx, clientIp);
-  registerCorrectionRoutes(app, ctx, clientIp);
-  registerConfigRoutes(app, ctx, clientIp);
-  registerSnapshotRoutes(app, ctx, clientIp);
-  registerUserRoutes(app, ctx, clientIp);
-  registerApiKeyRoutes(app, ctx, clientIp);
-  registerRecognizeRoutes(app, ctx, clientIp);
+  registerExportRoutes(app, ctx, ip);
+  registerEventRoutes(app, ctx, ip);
+  registerCorrectionRoutes(app, ctx, ip);
+  registerConfigRoutes(app, ctx, ip);
+  registerSnapshotRoutes(app, ctx, ip);
+  registerUserRoutes(app, ctx, ip);
+  registerApiKeyRoutes(app, ctx, ip);
+  registerRecognizeRoutes(app, ctx, ip);
   registerWebRoutes(app, ctx);
   registerDocsRoutes(app, ctx);
   return app;
