@@ -85,7 +85,13 @@ export class ApiKeysStore {
       // last_used_at at most once a minute per key: no write per request.
       if ((this.lastUsedWrites.get(info.id) ?? 0) < now - 60_000) {
         this.lastUsedWrites.set(info.id, now);
-        this.db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(new Date(now).toISOString(), info.id);
+        try {
+          this.db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(new Date(now).toISOString(), info.id);
+        } catch {
+          // Bookkeeping only: a database busy past busy_timeout must not refuse the request the
+          // key authorises (an ingest would turn into a 503). The next use writes it again.
+          this.lastUsedWrites.delete(info.id);
+        }
       }
     }
     return info;
