@@ -163,3 +163,19 @@ t.test('the database locked past busy_timeout: the ingest is refused with a retr
   held = false;
   t.equal((await within(ingest(c, 'locked-1'), 30_000, 'retry')).status, 202, 'the retry is stored');
 });
+
+t.test("a key's last_used_at write is bookkeeping: a database locked past busy_timeout does not refuse the request it authorises", async (t) => {
+  const c = await startTestCloud(t);
+  const key = c.ctx.apiKeys.create('first-use-while-locked').key; // never used: its first use writes last_used_at
+  const other = new Database(join(c.dataDir, 'anpr.db'));
+  t.teardown(() => other.close());
+  other.exec('BEGIN IMMEDIATE');
+  let held = true;
+  t.teardown(() => held && other.exec('ROLLBACK'));
+  const r = await within(c.req('/config/cameras', { key }), 30_000, 'read while locked');
+  t.equal(r.status, 200, `a read (WAL) is answered while another connection holds the write lock (got ${r.status})`);
+  other.exec('ROLLBACK');
+  held = false;
+  const again = await c.req('/config/cameras', { key });
+  t.equal(again.status, 200);
+});
