@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createLogger, type Logger } from '../shared/log.js';
-import { VERSION } from '../cli/commands/version.js';
+import { VERSION } from '../shared/version.js';
 import { openDb } from './db/open.js';
 import { EventsStore } from './store/events-store.js';
 import { ConfigStore } from './store/config-store.js';
