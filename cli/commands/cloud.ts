@@ -22,7 +22,7 @@ const command: Command = {
     '                                         or NORMAL (faster; survives a crash, not a power cut)',
     '  ANPR_MODELS_MIRROR / ANPR_MODELS_DIR   models for POST /recognize (loaded on its first use)',
     '',
-    'The back-office web app is served at / (built by npm run build:web, or on first request).',
+    'The back-office web app is served at / from web/dist, read-only (written by npm run build).',
   ].join('\n'),
   async run(p) {
     const { startCloud } = await import('../../cloud/server.js');
