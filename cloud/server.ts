@@ -62,7 +62,21 @@ export function openCloudData(dataDir: string) {
 export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
   const log = opts.logger ?? createLogger({ name: 'anpr-cloud' });
   const env = opts.env ?? process.env;
+  // Settings first: a bad one stops the start before the data dir, its database or the writer
+  // thread are opened (a failed start used to leave the writer thread and the database open).
+  const limiter = new RateLimiter({
+    ...DEFAULT_RATE_LIMITS,
+    ...rateLimitsFromEnv(env),
+    ...Object.fromEntries(Object.entries(opts.rateLimits ?? {}).filter(([, v]) => v !== undefined)),
+  });
   const data = openCloudData(opts.dataDir);
+  let jwtSecret: string;
+  try {
+    jwtSecret = loadJwtSecret(data.dir, env);
+  } catch (e) {
+    data.db.close();
+    throw e;
+  }
 
   if (data.users.count() === 0) {
     const username = env.ANPR_ADMIN_USER || 'admin';
@@ -83,12 +97,8 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     apiKeys: data.apiKeys,
     images: new ImageStore(data.dir, opts.maxImageBytes ?? 5 * 1024 * 1024),
     hub: new StreamHub(log.child({ component: 'stream' })),
-    limiter: new RateLimiter({
-      ...DEFAULT_RATE_LIMITS,
-      ...rateLimitsFromEnv(env),
-      ...Object.fromEntries(Object.entries(opts.rateLimits ?? {}).filter(([, v]) => v !== undefined)),
-    }),
-    jwtSecret: loadJwtSecret(data.dir, env),
+    limiter,
+    jwtSecret,
     tokenTtlS: opts.tokenTtlS ?? 3600,
     log,
     version: VERSION,

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startTestCloud, makeJpeg, event, ADMIN_PASSWORD } from './helpers.js';
 
 t.test('health: public summary, detailed with metrics for signed-in users, 503 when storage fails', async (t) => {
@@ -107,7 +107,11 @@ t.test('rate limits can be set from the environment; a bad value stops the start
   const c = await startTestCloud(t, { env: { ANPR_ADMIN_PASSWORD: ADMIN_PASSWORD, ANPR_RATE_LIMIT_EVENTS: '3000' }, rateLimits: { events: undefined } });
   const r = await c.req('/events/ingest', { method: 'POST', key: c.apiKey, json: event('e1') });
   t.equal(r.headers.get('x-ratelimit-limit'), '3000');
-  await t.rejects(startTestCloud(t, { env: { ANPR_RATE_LIMIT_CONFIG: 'lots' } }), { code: 'CONFIG_INVALID' });
+  // A refused start opens nothing: no data dir, no database, no writer thread left running.
+  const dir = join(mkdtempSync(join(tmpdir(), 'anpr-refused-')), 'data');
+  t.teardown(() => rmSync(dirname(dir), { recursive: true, force: true }));
+  await t.rejects(startTestCloud(t, { env: { ANPR_RATE_LIMIT_CONFIG: 'lots' } }, dir), { code: 'CONFIG_INVALID' });
+  t.notOk(existsSync(dir), 'the refused start created nothing');
 });
 
 t.test('docs: OpenAPI generated from the schemas covers every route; Swagger UI served locally', async (t) => {
