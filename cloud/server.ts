@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createLogger, type Logger } from '../shared/log.js';
-import { VERSION } from '../cli/commands/version.js';
+import { VERSION } from '../shared/version.js';
 import { openDb } from './db/open.js';
 import { EventsStore } from './store/events-store.js';
 import { ConfigStore } from './store/config-store.js';
@@ -78,7 +78,20 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
   const maxJsonBytes = parseByteLimit('the JSON body limit (ANPR_MAX_JSON_BYTES)', opts.maxJsonBytes ?? (env.ANPR_MAX_JSON_BYTES || DEFAULT_MAX_JSON_BYTES));
   const publicUrlSetting = opts.publicUrl ?? (env.ANPR_PUBLIC_URL || undefined);
   const publicUrl = publicUrlSetting === undefined ? undefined : parsePublicUrl(publicUrlSetting);
+  const limiter = new RateLimiter({
+    ...DEFAULT_RATE_LIMITS,
+    ...rateLimitsFromEnv(env),
+    ...Object.fromEntries(Object.entries(opts.rateLimits ?? {}).filter(([, v]) => v !== undefined)),
+  });
+  const trustedProxies = opts.trustedProxies ? new TrustedProxies(opts.trustedProxies) : TrustedProxies.parse(env.ANPR_TRUSTED_PROXIES);
   const data = openCloudData(opts.dataDir);
+  let jwtSecret: string;
+  try {
+    jwtSecret = loadJwtSecret(data.dir, env);
+  } catch (e) {
+    data.db.close();
+    throw e;
+  }
 
   if (data.users.count() === 0) {
     const username = env.ANPR_ADMIN_USER || 'admin';
@@ -99,12 +112,8 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     apiKeys: data.apiKeys,
     images: new ImageStore(data.dir, opts.maxImageBytes ?? 5 * 1024 * 1024),
     hub: new StreamHub(log.child({ component: 'stream' })),
-    limiter: new RateLimiter({
-      ...DEFAULT_RATE_LIMITS,
-      ...rateLimitsFromEnv(env),
-      ...Object.fromEntries(Object.entries(opts.rateLimits ?? {}).filter(([, v]) => v !== undefined)),
-    }),
-    jwtSecret: loadJwtSecret(data.dir, env),
+    limiter,
+    jwtSecret,
     tokenTtlS: opts.tokenTtlS ?? 3600,
     log,
     version: VERSION,
@@ -112,7 +121,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     maxStreamsPerKey: opts.maxStreamsPerKey ?? 1,
     refreshTokens: new RefreshTokenStore(data.db, (opts.refreshTtlS ?? 14 * 86_400) * 1000),
     loginThrottle: new LoginThrottle(opts.loginThrottle),
-    trustedProxies: opts.trustedProxies ? new TrustedProxies(opts.trustedProxies) : TrustedProxies.parse(env.ANPR_TRUSTED_PROXIES),
+    trustedProxies,
     modelsMirror: opts.modelsMirror ?? (env.ANPR_MODELS_MIRROR || undefined),
     modelsDir: opts.modelsDir ?? (env.ANPR_MODELS_DIR || undefined),
     maxJsonBytes,

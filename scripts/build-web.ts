@@ -3,9 +3,10 @@
  * esbuild bundles the TypeScript and the CSS; nothing is fetched from any network, and the
  * page needs no CDN or external font at run time.
  *
- *   npm run build:web          (also run by `anpr cloud` when web/dist is missing or stale)
+ *   npm run build:web          (part of `npm run build`; the test runner's `before` runs it when stale)
  *
- * The output replaces web/dist in one rename, so a running service never serves half a build.
+ * Never run by the service, which serves web/dist read-only. The output replaces web/dist in one
+ * rename, so a running service never serves half a build.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the ANPR edge and/or cloud as systemd services on a Debian gate box.
 #   sudo scripts/install-systemd.sh [edge|cloud|both] [--prefix /opt/anpr] [--no-start]
-# Creates the `anpr` system user, copies the checkout to the prefix (npm ci there), installs the
-# units, an example /etc/anpr/edge.yaml (never overwritten) and enables the services.
+# Creates the `anpr` system user, builds here (scripts/setup.sh: npm ci, npm run build), copies
+# the checkout with its build (dist/, web/dist) to the prefix and installs the production
+# dependencies there (npm ci --omit=dev: no tsx, no esbuild, no TypeScript: the services run the
+# compiled dist/ and serve web/dist read-only), installs the units, an example
+# /etc/anpr/edge.yaml (never overwritten) and enables the services.
 set -euo pipefail
 what="${1:-edge}"; shift || true
 prefix=/opt/anpr; start=1
@@ -18,6 +21,7 @@ case "$what" in edge|cloud|both) ;; *) echo "usage: $0 [edge|cloud|both] [--pref
 src="$(cd "$(dirname "$0")/.." && pwd)"
 
 bash "$src/scripts/setup.sh"
+[ -f "$src/dist/.built" ] || { echo "install: no build in $src/dist (npm run build failed?)" >&2; exit 1; }
 id anpr >/dev/null 2>&1 || useradd --system --home-dir /var/lib/anpr --no-create-home --shell /usr/sbin/nologin --user-group anpr
 getent group video >/dev/null && usermod -aG video anpr || true
 
@@ -25,7 +29,7 @@ if [ "$src" != "$prefix" ]; then
   mkdir -p "$prefix"
   # The checkout without data, tests' temp files or a foreign node_modules.
   tar -C "$src" --exclude=./node_modules --exclude=./data --exclude=./.git -cf - . | tar -C "$prefix" -xf -
-  (cd "$prefix" && npm ci --omit=dev --no-audit --no-fund)
+  (cd "$prefix" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --no-audit --no-fund)
 fi
 chown -R root:root "$prefix"
 

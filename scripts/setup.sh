@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine: system tools from Debian's
-# packages, then the npm dependencies. Idempotent: a second run installs nothing.
+# packages, the npm dependencies, then the build (`npm run build`: dist/ and web/dist).
+# Idempotent: a second run installs nothing and rebuilds only what changed.
+#   ANPR_SETUP_BROWSER=1   also install Chromium (the web app's browser tests need it; the demo does not)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# GStreamer's RTSP server (the demo's synthetic camera) is tested with Debian's python3: a pyenv or
+# venv python3 first on PATH lacks Debian's gi module, and testing that one re-ran apt-get every time.
+py=python3
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+
 need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
-command -v mosquitto >/dev/null 2>&1 && [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
-# GStreamer's RTSP server serves the demo's synthetic camera (ffmpeg cannot serve RTSP). Test Debian's
-# python3: a pyenv or venv python3 first on PATH lacks Debian's gi module.
-"$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3 )" -c 'import gi; gi.require_version("GstRtspServer", "1.0"); from gi.repository import GstRtspServer' >/dev/null 2>&1 \
+# Debian's mosquitto lives in /usr/sbin, which a non-root PATH lacks: test the file, not PATH.
+[ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+"$py" -c 'import gi; gi.require_version("GstRtspServer", "1.0"); from gi.repository import GstRtspServer' >/dev/null 2>&1 \
   || need+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-libav)
-if [ "${ANPR_SETUP_BROWSER:-1}" = 1 ]; then
+if [ "${ANPR_SETUP_BROWSER:-0}" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fi
-command -v fc-list >/dev/null 2>&1 && fc-list | grep -qi dejavu || need+=(fonts-dejavu-core)
+[ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need[*]}"
@@ -26,9 +32,15 @@ fi
 stamp=node_modules/.anpr-lock-stamp
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   echo "setup: installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund
+  # onnxruntime-node's install script would download GPU libraries; the CPU build ships in the
+  # package. Its documented switch is this variable (an .npmrc key makes npm warn on every command).
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
   cp package-lock.json "$stamp"
 fi
 
-# The back-office web app's assets (content-hashed bundle served by `anpr cloud`).
-npm run --silent build:web
+# The compiled service (dist/) and the back-office app (web/dist): the services run these and
+# never compile or bundle at run time.
+if [ ! -f dist/.built ] || [ -n "$(find cli cloud edge shared web/src bin package.json tsconfig.json tsconfig.build.json -newer dist/.built -print -quit)" ]; then
+  echo "setup: building (npm run build)"
+  npm run --silent build
+fi

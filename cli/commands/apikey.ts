@@ -1,20 +1,13 @@
 import type { Command } from '../command.js';
 import { positional, str, type Parsed } from '../command.js';
 import { AppError } from '../../shared/errors.js';
+import { withCloudData, type CloudData } from '../cloud-data.js';
 
 const dataDir = { type: 'string' as const, default: './data/cloud', description: 'The cloud data dir', arg: 'DIR' };
 
-type Keys = ReturnType<typeof import('../../cloud/server.js').openCloudData>['apiKeys'];
-
-/** Runs `fn` with the data dir's key store open, and closes the database after. */
-async function withKeys<T>(p: Parsed, fn: (keys: Keys) => T): Promise<T> {
-  const { openCloudData } = await import('../../cloud/server.js');
-  const d = openCloudData(str(p, 'data-dir')!);
-  try {
-    return fn(d.apiKeys);
-  } finally {
-    d.db.close();
-  }
+/** Runs `fn` with the data dir's key store open; a dir without a cloud database is refused. */
+function withKeys<T>(p: Parsed, fn: (keys: CloudData['apiKeys']) => T): Promise<T> {
+  return withCloudData(str(p, 'data-dir')!, (d) => fn(d.apiKeys));
 }
 
 const command: Command = {

@@ -29,7 +29,7 @@ const command: Command = {
     '  ANPR_PUBLIC_URL                        base of image URLs, e.g. https://anpr.example.com (default: relative)',
     '  ANPR_MAX_JSON_BYTES                    largest JSON request body (default 65536; larger is 413)',
     '',
-    'The back-office web app is served at / (built by npm run build:web, or on first request).',
+    'The back-office web app is served at / from web/dist, read-only (written by npm run build).',
   ].join('\n'),
   async run(p) {
     const { startCloud } = await import('../../cloud/server.js');

@@ -6,7 +6,7 @@ const command: Command = {
   summary: 'Run the whole system locally: cloud, edge and MQTT broker fed by a synthetic RTSP camera; prints events live',
   options: {
     'data-dir': { type: 'string', arg: 'DIR', default: './data/demo', description: 'Where the demo keeps its clip, cloud and edge data' },
-    mirror: { type: 'string', arg: 'DIR', description: 'Model mirror to use besides the npm-shipped models (e.g. ../shared/models)' },
+    mirror: { type: 'string', arg: 'DIR', description: 'A local folder of further model files (by checksum), besides the shipped models' },
     duration: { type: 'string', arg: 'S', description: 'Stop after S seconds (default: run until Ctrl-C)' },
     'max-events': { type: 'string', arg: 'N', description: 'Stop after N events reached the cloud' },
     port: { type: 'string', arg: 'PORT', description: 'Cloud port (default: any free port)' },

@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from '../command.js';
-
-/** The package version, read once from package.json. */
-export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+import { VERSION } from '../../shared/version.js';
 
 const command: Command = {
   name: 'version',

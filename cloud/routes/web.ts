@@ -1,17 +1,22 @@
 /**
  * The back-office web app: `/` serves web/dist/index.html (no-cache) and `/assets/*` the
- * content-hashed bundles (cached for a year, immutable). When the build is missing or older
- * than its sources, the first request builds it (scripts/build-web.ts), so `npm ci && anpr
- * cloud` works without a separate step; `npm run build:web` does it ahead of time.
+ * content-hashed bundles (cached for a year, immutable).
+ *
+ * Read-only: the service never builds or writes the app. `npm run build` (run by
+ * scripts/setup.sh and the installer) writes web/dist ahead of time, so the service runs under
+ * systemd's `ProtectSystem=strict` and needs no bundler. With no build, `/` answers 503 saying
+ * which command to run.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import type { CloudContext } from '../context.js';
 import { errorBody } from '../http/errors.js';
 import type { Env } from '../http/types.js';
-import { WEB_DIST, buildWeb, needsBuild } from '../../scripts/build-web.js';
+
+/** web/dist of this checkout; from dist/cloud/routes the same path reaches it through dist/web (a link). */
+export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
 const TYPES: Record<string, string> = {
   js: 'text/javascript; charset=utf-8',
@@ -24,7 +29,7 @@ const TYPES: Record<string, string> = {
 /** Only what the page needs: no third-party origin can be loaded or framed. */
 const CSP = "default-src 'self'; img-src 'self' blob: data:; connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
-/** Reads a build file; a build in another process may be swapping web/dist this instant. */
+/** Reads a build file; `npm run build` in another process may be swapping web/dist this instant. */
 async function readBuilt(...parts: string[]): Promise<Buffer> {
   for (let i = 0; ; i++) {
     try {
@@ -37,35 +42,17 @@ async function readBuilt(...parts: string[]): Promise<Buffer> {
 }
 
 export function registerWebRoutes(app: OpenAPIHono<Env>, ctx: CloudContext): void {
-  let ready: Promise<void> | null = null;
   const cache = new Map<string, Buffer>();
-  const ensureBuilt = () => {
-    ready ??= (async () => {
-      if (!needsBuild()) return;
-      const t0 = Date.now();
-      const r = await buildWeb();
-      ctx.log.info({ js: r.js, css: r.css, ms: Date.now() - t0 }, 'web app built');
-    })().catch((e) => {
-      ready = null;
-      throw e;
-    });
-    return ready;
-  };
-
-  const unavailable = (c: Context<Env>, e: unknown) => {
-    ctx.log.error({ err: e }, 'web app build failed');
-    if (existsSync(join(WEB_DIST, 'index.html'))) return null;
-    return c.json(errorBody(c, 'SERVICE_UNAVAILABLE', 'The web app is not built; run npm run build:web'), 503);
-  };
+  if (!existsSync(join(WEB_DIST, 'index.html'))) ctx.log.warn({ dir: WEB_DIST }, 'the web app is not built; run npm run build');
 
   app.get('/', async (c) => {
+    let html: Buffer;
     try {
-      await ensureBuilt();
-    } catch (e) {
-      const r = unavailable(c, e);
-      if (r) return r;
+      html = await readBuilt('index.html');
+    } catch {
+      return c.json(errorBody(c, 'SERVICE_UNAVAILABLE', 'The web app is not built; run npm run build'), 503);
     }
-    return c.html((await readBuilt('index.html')).toString('utf8'), 200, {
+    return c.html(html.toString('utf8'), 200, {
       'cache-control': 'no-cache',
       'content-security-policy': CSP,
       'x-content-type-options': 'nosniff',
@@ -79,12 +66,6 @@ export function registerWebRoutes(app: OpenAPIHono<Env>, ctx: CloudContext): voi
     const m = /^[A-Za-z0-9_-]+-[A-Za-z0-9]{6,}\.([a-z0-9]+)$/.exec(file);
     const type = m && TYPES[m[1]!];
     if (!type) return c.notFound();
-    try {
-      await ensureBuilt();
-    } catch (e) {
-      const r = unavailable(c, e);
-      if (r) return r;
-    }
     let body = cache.get(file);
     if (!body) {
       try {

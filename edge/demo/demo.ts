@@ -77,7 +77,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     const stamp = Date.now();
     const edgeKey = await cloud.createApiKey(`demo-edge-${stamp}`);
     const viewerKey = await cloud.createApiKey(`demo-viewer-${stamp}`);
-    print(`demo: cloud at ${cloud.url} (API docs ${cloud.url}/docs)${cloud.admin ? `; admin sign-in ${cloud.admin}` : ''}`);
+    print(`demo: cloud at ${cloud.url} (API docs ${cloud.url}/docs)`);
+    // How to sign in, on every run: the generated password is printed on the first run only.
+    const adminName = process.env.ANPR_ADMIN_USER || 'admin';
+    print(
+      cloud.admin
+        ? `demo: web app sign-in ${cloud.admin} (shown once; keep it)`
+        : `demo: web app sign-in as ${adminName} with the password shown on the first run; lost it? anpr user reset-password ${adminName} --data-dir ${join(dataDir, 'cloud')}`,
+    );
 
     const broker = await startBroker(0);
     cleanups.push(() => broker.close());

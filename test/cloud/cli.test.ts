@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, type AddressInfo } from 'node:net';
 
+import { waitFor } from '../fixtures/wait.js';
+import { CACHE_MS } from '../../cloud/auth/api-keys.js';
+
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL('../../bin/anpr.js', import.meta.url));
 
@@ -27,19 +30,19 @@ async function startCloudProcess(t: Test, dir: string, env: Record<string, strin
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // Resolves on the log line that says it listens, or when the process exits first.
+  const up = new Promise<void>((resolve) => {
+    const seen = () => /cloud service listening/.test(out) && resolve();
+    child.stdout.on('data', (d) => ((out += d), seen()));
+    child.stderr.on('data', (d) => ((out += d), seen()));
+    void exited.then(() => resolve());
+  });
   t.teardown(() => {
     child.kill('SIGKILL');
   });
   const url = `http://127.0.0.1:${port}`;
-  let gone = false;
-  void exited.then(() => (gone = true));
-  for (let i = 0; i < 1200 && !gone; i++) {
-    if (/cloud service listening/.test(out)) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await up;
   return { child, url, output: () => out, exited };
 }
 
@@ -66,7 +69,11 @@ t.test('anpr cloud: first start prints a generated admin password once; apikey c
   t.equal(list[0].name, 'gate-1');
   t.notMatch(JSON.stringify(list), key, 'list never shows the key');
   await run(process.execPath, [bin, 'apikey', 'revoke', 'gate-1', '--data-dir', dir]);
-  await new Promise((r) => setTimeout(r, 5200));
+  // The service caches key lookups for CACHE_MS: wait until it refuses the key (an empty body
+  // is 400 while the key is valid and stores nothing), then check a real event.
+  const refused = async () =>
+    (await fetch(`${p1.url}/events/ingest`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: '{}' })).status === 401;
+  await waitFor(refused, 'the revoked key refused', CACHE_MS + 20_000, 100);
   t.equal((await ingest(key, 'cli-2')).status, 401, 'revoked key refused by the running service');
   const again = await run(process.execPath, [bin, 'apikey', 'revoke', 'gate-1', '--data-dir', dir]).catch((e) => e);
   t.equal(again.code, 1);
@@ -98,10 +105,7 @@ t.test('under systemd (NOTIFY_SOCKET), anpr cloud reports READY=1, pets the watc
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const notifySocket = await startNotifySocket(t, dir);
   const sock = notifySocket.path;
-  const until = async (what: string, ms: number) => {
-    for (let i = 0; i < ms / 50 && !notifySocket.received().includes(what); i++) await new Promise((r) => setTimeout(r, 50));
-    return notifySocket.received().includes(what);
-  };
+  const until = (what: string, ms: number) => waitFor(() => notifySocket.received().includes(what), what, ms).then(() => true, () => false);
   const p = await startCloudProcess(t, join(dir, 'data'), { ANPR_ADMIN_PASSWORD: 'pw-123456', NOTIFY_SOCKET: sock, WATCHDOG_USEC: '2000000' });
   t.ok(await until('READY=1', 30_000), 'READY=1 once listening');
   t.match(notifySocket.received(), /STATUS=listening on http:\/\/127\.0\.0\.1:\d+/);

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { CameraCapture } from '../../../edge/capture/camera-capture.js';
@@ -104,7 +105,15 @@ t.test('stop escalates q -> SIGTERM -> SIGKILL for a process that ignores both',
     cameraId: 'cam-x', url: clip, width: 32, height: 24, fps: 5, ffmpegPath: makeStubbornFfmpeg(dir), stopGraceMs: 300, heartbeatMs: 60_000,
   });
   cap.start();
-  await new Promise((r) => setTimeout(r, 200));
+  // Wait until the stub ignores SIGTERM (its trap is set: bit 15 of SigIgn), so the escalation is really needed.
+  const ignoresTerm = (pid: number | null | undefined) => {
+    try {
+      return !!pid && (parseInt(/SigIgn:\s*([0-9a-f]+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!, 16) & (1 << 14)) !== 0;
+    } catch {
+      return false;
+    }
+  };
+  await waitFor(() => ignoresTerm(cap.status().pid), 'the stubborn ffmpeg ignoring SIGTERM');
   const pid = cap.status().pid!;
   t.ok(isAlive(pid));
   await cap.stop();
