@@ -1,5 +1,6 @@
 import t from 'tap';
 import { connect, type MqttClient } from 'mqtt';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Outbox } from '../../../edge/outbox/outbox.js';
 import { DeliveryWorker } from '../../../edge/exporters/dispatcher.js';
 import { MqttExporter, renderTopic } from '../../../edge/exporters/mqtt.js';
@@ -172,7 +173,7 @@ t.test('an aborted publish (no PUBACK in time) resolves retry at once and leaves
   await waitFor(() => Object.keys(client.outgoing).length === 1, 'the status publish acknowledged');
   t.equal(Object.keys(client.outgoing).length, 1, 'mqtt.js holds the event for a resend until PUBACK');
   abort.abort(new Error('no acknowledgement within 300 ms'));
-  const bounded = await Promise.race([result, sleep(20_000).then(() => ({ status: 'still waiting' }))]);
+  const bounded = await Promise.race([result, sleep(20_000, undefined, { ref: false }).then(() => ({ status: 'still waiting' }))]);
   t.match(bounded, { status: 'retry', error: /aborted.*no acknowledgement/ });
   t.equal(Object.keys(client.outgoing).length, 0, 'dropped from the resend store: the outbox owns the retry');
 });
