@@ -80,14 +80,14 @@ const isPlain = (v: unknown): v is Record<string, unknown> => {
 };
 
 /** A copy of `value` with every secret masked (see the guarantees above). */
-export function redactSecrets<T>(value: T, mask = LOG_MASK): T {
+export function redactSecrets<T>(value: T, mask = LOG_MASK, maxDepth = MAX_DEPTH): T {
   const seen = new WeakSet<object>();
   const walk = (v: unknown, key: string | undefined, depth: number): unknown => {
     if (typeof v === 'string') return key !== undefined && isSecretKey(key) && v !== '' ? mask : redactUrl(v);
     if (typeof v === 'number' || typeof v === 'bigint') return key !== undefined && isSecretKey(key) ? mask : v;
     if (typeof v !== 'object' || v === null) return v;
     if (!Array.isArray(v) && !isPlain(v)) return v; // Errors, Buffers, Dates: their serializers decide
-    if (seen.has(v) || depth >= MAX_DEPTH) return '[…]';
+    if (seen.has(v) || depth >= maxDepth) return '[…]';
     seen.add(v);
     let out: unknown;
     if (Array.isArray(v)) out = v.map((x) => walk(x, key, depth + 1));

@@ -23,7 +23,7 @@ import { rateLimit, type Category } from '../http/rate-limit.js';
 import type { Env } from '../http/types.js';
 import { doc } from '../http/docs.js';
 import type { ConfigKind, Resource } from '../store/config-store.js';
-import { clampDepth } from '../../shared/schemas/json-bounds.js';
+import { MAX_JSON_DEPTH, clampDepth } from '../../shared/schemas/json-bounds.js';
 import { probeStream } from '../probes/camera-probe.js';
 import { probeExporter } from '../probes/exporter-probe.js';
 
@@ -79,7 +79,7 @@ function present(stored: Resource, c: Context<Env>): Resource {
   const p = c.get('principal');
   if (p.kind === 'user' && p.role === 'admin') return r;
   if (p.kind === 'edge') return r; // the edge needs its exporters' credentials to deliver
-  return redactSecrets(r, SECRET_MASK);
+  return redactSecrets(r, SECRET_MASK, MAX_JSON_DEPTH + 1); // clamped above: every stored level is shown
 }
 
 async function jsonBody(c: Context): Promise<Record<string, unknown>> {

@@ -6,6 +6,7 @@
  * same transaction maintains the rollups and plate sketches of event-stats.ts, so
  * `stats` never scans the events table. Reads run here, on the service's connection.
  */
+import { clampDepth } from '../../shared/schemas/json-bounds.js';
 import type { Db } from '../db/open.js';
 import { computeStats, dimensionFilter, recentRate, type Interval, type Stats } from './event-stats.js';
 import { EventWriter } from './event-writer.js';
@@ -181,7 +182,8 @@ export class EventsStore {
         history: [...(prev?.history ?? []), { from: row.plate_text, to: plateText, by, at: new Date(now).toISOString(), reason }],
       };
       body.correction = correction;
-      const text = JSON.stringify(body);
+      // A body stored before depth bounds existed is kept clamped: stringify would overflow on it.
+      const text = JSON.stringify(clampDepth(body));
       this.db.prepare('UPDATE events SET plate_text = ?, body = ? WHERE seq = ?').run(plateText, text, row.seq);
       this.recordPlate(plateText);
       return { ...row, plate_text: plateText, body: text };

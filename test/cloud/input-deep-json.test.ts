@@ -96,6 +96,9 @@ t.test('a value stored too deep (before the bounds) is listed, clamped, for view
   const exp = await c.req('/events/export?format=json', { token: c.adminToken });
   t.ok(exp.status < 500, `GET /events/export: ${exp.status}`);
   await exp.text();
+  const fix = await c.req('/events/evt-deep', { method: 'PATCH', token: c.adminToken, json: { plate_text: 'XYZ789' } });
+  t.equal(fix.status, 200, `PATCH /events/:id corrects it (${fix.status})`);
+  t.equal((await c.req('/events/evt-deep', { token: c.adminToken })).status, 200, 'and it still reads');
   // A PUT that fixes the value is taken; one that keeps it too deep is a 400.
   t.equal((await c.req(`/config/cameras/${cam.id}`, { method: 'PUT', token: c.adminToken, json: { name: 'renamed' } })).status, 400, 'still too deep: 400');
   const fixed = await c.req(`/config/cameras/${cam.id}`, { method: 'PUT', token: c.adminToken, json: { metadata: { a: 'shallow' } } });
