@@ -3,33 +3,15 @@
  * on the live stream's 4401 close (credentials ended) instead of reconnecting forever.
  */
 import t from 'tap';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { chromiumSkip, openPage, signIn } from '../fixtures/browser.js';
 import { startTestCloud, ADMIN_PASSWORD } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `needs Debian's chromium at ${CHROMIUM} (apt-get install chromium)`;
+const skip = chromiumSkip;
 
 t.test('a throttled refresh does not sign the user out', { skip }, async (t) => {
-  const { chromium } = await import('playwright-core');
   const c = await startTestCloud(t);
-  const profile = mkdtempSync(join(tmpdir(), 'anpr-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  t.teardown(async () => {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  await page.goto(`${c.url}/#/live`);
-  await page.waitForSelector('#login-user');
-  await page.fill('#login-user', 'admin');
-  await page.fill('#login-pass', ADMIN_PASSWORD);
-  await page.click('form.login-card button[type=submit]');
-  await page.waitForSelector('[data-testid=role]');
+  const page = await openPage(t);
+  await signIn(page, `${c.url}/#/live`, 'admin', ADMIN_PASSWORD, '[data-testid=role]');
 
   // A reload holds no access token: the app must refresh. The first refresh is throttled.
   const answers: number[] = [];
@@ -60,24 +42,9 @@ t.test('a throttled refresh does not sign the user out', { skip }, async (t) => 
 });
 
 t.test('the live view signs out when its stream closes with 4401 and the sign-in is over', { skip }, async (t) => {
-  const { chromium } = await import('playwright-core');
   const c = await startTestCloud(t);
-  const profile = mkdtempSync(join(tmpdir(), 'anpr-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  t.teardown(async () => {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  await page.goto(`${c.url}/#/live`);
-  await page.waitForSelector('#login-user');
-  await page.fill('#login-user', 'admin');
-  await page.fill('#login-pass', ADMIN_PASSWORD);
-  await page.click('form.login-card button[type=submit]');
-  await page.waitForSelector('.pill-ok:has-text("Live")');
+  const page = await openPage(t);
+  await signIn(page, `${c.url}/#/live`, 'admin', ADMIN_PASSWORD, '.pill-ok:has-text("Live")');
   t.equal(c.ctx.hub.count(), 1, 'the live view holds a stream');
 
   // An admin elsewhere resets this user's password: the stream closes (4401), the session is over.

@@ -4,35 +4,15 @@
  * it (elementFromPoint finds the link itself), and tapping it opens its page.
  */
 import t from 'tap';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { chromiumSkip, openPage, signIn } from '../../fixtures/browser.js';
 import { startTestCloud, ADMIN_PASSWORD } from '../helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `needs Debian's chromium at ${CHROMIUM} (apt-get install chromium)`;
+const skip = chromiumSkip;
 
 t.test('every nav item is reachable at 390 px', { skip }, async (t) => {
-  const { chromium } = await import('playwright-core');
   const c = await startTestCloud(t);
-  const profile = mkdtempSync(join(tmpdir(), 'anpr-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 1,
-  });
-  t.teardown(async () => {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  await page.goto(`${c.url}/#/live`);
-  await page.waitForSelector('#login-user');
-  await page.fill('#login-user', 'admin');
-  await page.fill('#login-pass', ADMIN_PASSWORD);
-  await page.click('form.login-card button[type=submit]');
-  await page.waitForSelector('nav.mainnav a');
+  const page = await openPage(t, { width: 390, height: 844 });
+  await signIn(page, `${c.url}/#/live`, 'admin', ADMIN_PASSWORD, 'nav.mainnav a');
 
   const items = await page.$$eval('nav.mainnav a', (as) => as.map((a) => ({ href: a.getAttribute('href')!, label: a.textContent! })));
   t.same(items.map((i) => i.label), ['Live', 'Search', 'Stats', 'Config', 'Recognize'], 'the admin sees every page');
