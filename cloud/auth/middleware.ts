@@ -23,6 +23,21 @@ import type { Env, Principal } from '../http/types.js';
 
 export const JWT_ALG = 'HS256' as const;
 
+/**
+ * The HMAC key of a secret, imported once: importing it for every request cost the loaded
+ * cloud about a tenth of its main-thread time (bench/healthz-under-load.ts, CPU profile).
+ */
+const verifyKeys = new Map<string, Promise<CryptoKey>>();
+function verifyKeyOf(secret: string): Promise<CryptoKey> {
+  let key = verifyKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    if (verifyKeys.size >= 8) verifyKeys.clear(); // one secret per service; tests start many
+    verifyKeys.set(secret, key);
+  }
+  return key;
+}
+
 export interface AuthDeps {
   jwtSecret: string;
   apiKeys: ApiKeysStore;
@@ -74,7 +89,7 @@ export async function verifyAccessToken(deps: AuthDeps, token: string): Promise<
   const invalid = () => new AppError('AUTHENTICATION_FAILED', 'Invalid or expired token');
   let payload: Record<string, unknown>;
   try {
-    payload = (await verify(token, deps.jwtSecret, JWT_ALG)) as Record<string, unknown>;
+    payload = (await verify(token, await verifyKeyOf(deps.jwtSecret), JWT_ALG)) as Record<string, unknown>;
   } catch {
     throw invalid();
   }
