@@ -29,6 +29,9 @@ export function doc(app: OpenAPIHono<any>, method: Method, path: string, d: Rout
   // Every route that takes a body answers 413 past its limit (cloud/http/body-limit.ts).
   const errors = new Set(d.errors ?? []);
   if (d.body || d.multipart) errors.add(413);
+  // Every write may meet a database busy past busy_timeout, a full disk or an I/O error: a
+  // retryable 503 with Retry-After (docs/cloud-durability.md), never a 500.
+  if (method !== 'get') errors.add(503);
   for (const code of [...errors].sort()) responses[String(code)] = { description: 'Error', content: { 'application/json': { schema: ErrorBody } } };
   const content: Record<string, { schema: z.ZodType }> = {};
   if (d.body) content['application/json'] = { schema: d.body };

@@ -125,6 +125,11 @@ t.test('docs: OpenAPI generated from the schemas covers every route; Swagger UI 
     t.ok(doc.paths[`/config/${k}`].get && doc.paths[`/config/${k}`].post, `${k} list/create`);
     t.ok(doc.paths[`/config/${k}/{id}`].put && doc.paths[`/config/${k}/{id}`].delete, `${k} update/delete`);
   }
+  // Every write may answer a retryable 503 (database busy past busy_timeout, disk full); reads do not.
+  for (const [method, path] of [['post', '/events/ingest'], ['patch', '/events/{id}'], ['put', '/config/cameras/{id}'], ['delete', '/config/zones/{id}']] as const) {
+    t.ok(doc.paths[path][method].responses['503'], `${method.toUpperCase()} ${path} documents 503`);
+  }
+  t.notOk(doc.paths['/events'].get.responses['503'], 'GET /events does not');
   t.ok(doc.components.schemas.EventIngest.properties.event_id, 'event schema in the document');
   t.ok(doc.components.schemas.CameraCreate.properties.rtsp_url.description);
   const html = await (await c.req('/docs')).text();
