@@ -58,7 +58,7 @@ async function seed(dir: string): Promise<void> {
 
 function startCloud(dir: string): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', here('cloud-server.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...(process.env.BENCH_CLOUD_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_CLOUD_PROF] : []), '--import', 'tsx', here('cloud-server.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout!.on('data', (d) => {
       out += d;

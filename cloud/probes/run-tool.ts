@@ -6,6 +6,10 @@
  * result with `spawnError`.
  */
 import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
+
+/** The niceness of the tools the cloud starts (0 = the service's own, 19 = the lowest). */
+const TOOL_NICE = 10;
 
 export interface ToolRun {
   /** Exit code, or null when killed or not started. */
@@ -43,6 +47,15 @@ export function runTool(cmd: string, args: string[], timeoutS: number, maxStdout
     } catch (e) {
       resolve({ code: null, stdout: Buffer.alloc(0), stderr: '', timedOut: false, overflow: false, spawnError: whySpawnFailed(e), ms: Date.now() - t0 });
       return;
+    }
+    // Below the service in the CPU scheduler: a snapshot or a camera test decoding video must
+    // not take the cores the API answers on (a no-op where lowering is refused).
+    if (child.pid !== undefined) {
+      try {
+        setPriority(child.pid, TOOL_NICE);
+      } catch {
+        /* not permitted here: the tool runs at the service's priority */
+      }
     }
     const timer = setTimeout(() => {
       timedOut = true;

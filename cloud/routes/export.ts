@@ -26,11 +26,10 @@ import { principalKey } from '../http/rate-limit.js';
 import { cloudLimits } from '../limits/settings.js';
 import { Slots } from '../limits/slots.js';
 import { retryAfterOnFull } from '../limits/retry-after.js';
+import { backgroundTurn } from '../limits/background-turns.js';
 
 /** Rows per page: a page is read and formatted in one go (a few ms), then the loop turns. */
 const PAGE = 200;
-
-const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
 const { skip: _skip, limit: _limit, ...filters } = EventListQuery.shape;
 export const ExportQuery = z
@@ -116,7 +115,7 @@ export function registerExportRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
       {
         async pull(controller) {
           if (done) return;
-          if (!header) await nextTurn();
+          if (!header) await backgroundTurn();
           if (done) return;
           let out = header ? CSV_COLUMNS.join(',') + '\r\n' : '';
           header = false;

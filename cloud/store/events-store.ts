@@ -8,6 +8,8 @@
  */
 import { clampDepth } from '../../shared/schemas/json-bounds.js';
 import type { Db } from '../db/open.js';
+import type Database from 'better-sqlite3';
+type Statement = Database.Statement<unknown[]>;
 import { computeStats, dimensionFilter, recentRate, type Interval, type Stats } from './event-stats.js';
 import { EventWriter } from './event-writer.js';
 import { silentLogger, type Logger } from '../../shared/log.js';
@@ -121,10 +123,10 @@ export class EventsStore {
     const { sql, params } = this.where(f);
     const dir = order === 'asc' ? 'ASC' : 'DESC';
     const col = sort === 'confidence' ? 'confidence' : sort === 'plate_text' ? 'plate_text' : 'ts';
-    const items = this.db
-      .prepare(`SELECT * FROM events ${sql} ORDER BY ${col} ${dir}, seq ${dir} LIMIT ? OFFSET ?`)
+    const items = this
+      .prepared(`SELECT * FROM events ${sql} ORDER BY ${col} ${dir}, seq ${dir} LIMIT ? OFFSET ?`)
       .all(...params, limit, skip) as StoredEvent[];
-    const total = this.db.prepare(`SELECT COUNT(*) FROM events ${sql}`).pluck().get(...params) as number;
+    const total = this.prepared(`SELECT COUNT(*) FROM events ${sql}`).pluck().get(...params) as number;
     return { items, total };
   }
 
@@ -144,6 +146,21 @@ export class EventsStore {
    * (sort key, seq) order. Each call is a short query, so a slow reader never holds the
    * connection or a snapshot, and memory stays one page whatever the result size.
    */
+  /**
+   * A compiled statement per query text (the filters make a few dozen shapes): an export reads
+   * hundreds of pages, and compiling each one cost the loaded cloud a tenth of a CSV export.
+   */
+  private readonly statements = new Map<string, Statement>();
+  private prepared(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      if (this.statements.size >= 128) this.statements.clear();
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   pageAfter(f: EventFilter, sort: SortField, order: 'asc' | 'desc', after: ExportCursor | null, limit: number): { items: StoredEvent[]; next: ExportCursor | null } {
     const { sql, params } = this.where(f);
     // NULL confidence sorts lowest, as in list(); coalesce keeps row-value comparison total.
@@ -156,8 +173,8 @@ export class EventsStore {
       parts.push(`${sql ? 'AND' : 'WHERE'} (${key}, seq) ${cmp} (?, ?)`);
       args.push(after.key, after.seq);
     }
-    const items = this.db
-      .prepare(`SELECT * FROM events ${parts.join(' ')} ORDER BY ${key} ${dir}, seq ${dir} LIMIT ?`)
+    const items = this
+      .prepared(`SELECT * FROM events ${parts.join(' ')} ORDER BY ${key} ${dir}, seq ${dir} LIMIT ?`)
       .all(...args, limit) as StoredEvent[];
     const last = items[items.length - 1];
     const next = items.length < limit || !last ? null : { key: sort === 'confidence' ? (last.confidence ?? -1) : sort === 'plate_text' ? last.plate_text : last.ts, seq: last.seq };

@@ -58,6 +58,7 @@ t.test('snapshots and camera tests share a bounded number of ffmpeg processes', 
   const refused = await test;
   t.equal(refused.status, 429, 'camera test refused while the slots and the line are full');
   t.match(await refused.json(), { error_code: 'CONCURRENCY_LIMIT_EXCEEDED', retry_after_seconds: Number });
+  t.match(refused.headers.get('retry-after'), /^\d+$/, 'with a Retry-After header (set by the error handler)');
   t.equal(toolsFor(`127.0.0.1:${port}/cap`), 2, 'two ffmpeg processes, not six');
 
   const answers = await Promise.all(requests.map(async (p) => {
