@@ -9,7 +9,8 @@
  * at the end of the window every request still in flight is aborted, so a cloud that cannot
  * keep up still gets its figure printed (its answers show as `aborted`).
  * Env: BENCH_SECONDS (load window, default 20), BENCH_EVENTS (default 40000), BENCH_ONLY
- * (exports, snapshots or uploads: that load alone, to tell which one costs what).
+ * (exports, snapshots or uploads: that load alone, to tell which one costs what), BENCH_CLOUD_PROF
+ * (a folder: the cloud writes a V8 CPU profile there when the bench stops it).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
