@@ -18,44 +18,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { openCloudData } from '../cloud/server.js';
-import { EventsStore, type EventRow } from '../cloud/store/events-store.js';
+import { seedCloudEvents } from '../test/fixtures/seed-events.js';
 import { startRtspServer } from '../edge/demo/rtsp-server.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const N_EVENTS = Number(process.env.BENCH_EVENTS ?? 40_000);
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
-
-async function seed(dir: string): Promise<void> {
-  const d = openCloudData(dir);
-  const store = new EventsStore(d.db);
-  const base = Date.now() - N_EVENTS * 1000;
-  const pending: Array<Promise<unknown>> = [];
-  for (let i = 0; i < N_EVENTS; i++) {
-    const row: EventRow = {
-      event_id: `evt-${i}`,
-      ts: base + i * 1000,
-      camera_id: `cam-00${i % 4}`,
-      zone_id: 'zone-a',
-      plate_text: `AB${i % 10_000}`,
-      confidence: (i % 100) / 100,
-      processing_ms: 40,
-      body: JSON.stringify({
-        raw_candidates: [{ text: `AB${i % 10_000}`, confidence: 0.9, model: 'fast-plate-ocr' }, { text: `A8${i % 10_000}`, confidence: 0.7, model: 'paddle-ocr' }],
-        vehicle_info: { type: 'car', color: 'blue' },
-        metadata: { edge_worker_id: 'edge-1', processing_time_ms: 40 },
-      }),
-      frame_path: null,
-      crop_path: null,
-      created_at: base + i * 1000,
-    };
-    pending.push(store.insert(row));
-    if (pending.length >= 5000) await Promise.all(pending.splice(0));
-  }
-  await Promise.all(pending);
-  await store.close();
-  d.db.close();
-}
 
 function startCloud(dir: string): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
@@ -147,7 +115,7 @@ let cloud: ChildProcess | undefined;
 let rtsp: { close(): Promise<void> } | undefined;
 try {
   process.stdout.write(`seeding ${N_EVENTS} events… `);
-  await seed(dir);
+  await seedCloudEvents(dir, N_EVENTS, { base: Date.now() - N_EVENTS * 1000 });
   console.log('done');
   const clip = join(dir, 'clip.mp4');
   execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=1280x720:rate=10', '-t', '120', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '10', clip]);

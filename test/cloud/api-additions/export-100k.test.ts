@@ -8,8 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { openCloudData } from '../../../cloud/server.js';
-import { EventsStore, type EventRow } from '../../../cloud/store/events-store.js';
+import { seedCloudEvents } from '../../fixtures/seed-events.js';
 import { CSV_COLUMNS } from '../../../cloud/routes/export.js';
 
 const N = 100_000;
@@ -21,40 +20,7 @@ const peakRssKb = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(
 t.test(`${N} events export as CSV from a cloud whose heap is capped at ${HEAP_MB} MiB`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'anpr-export-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  {
-    const d = openCloudData(dir);
-    const store = new EventsStore(d.db);
-    const pad = 'x'.repeat(700);
-    const base = Date.parse('2024-01-01T00:00:00Z');
-    const inserts: Array<Promise<unknown>> = [];
-    for (let i = 0; i < N; i++) {
-      const row: EventRow = {
-        event_id: `evt-${String(i).padStart(6, '0')}`,
-        ts: base + i * 1000,
-        camera_id: `cam-00${i % 4}`,
-        zone_id: 'zone-a',
-        plate_text: `AB${i % 10_000}`,
-        confidence: (i % 100) / 100,
-        processing_ms: 40,
-        body: JSON.stringify({
-          raw_candidates: [
-            { text: `AB${i % 10_000}`, confidence: 0.9, model: 'fast-plate-ocr' },
-            { text: `A8${i % 10_000}`, confidence: 0.7, model: 'paddle-ocr' },
-          ],
-          vehicle_info: { type: 'car', color: 'blue' },
-          tpms_status: null,
-          metadata: { edge_worker_id: 'edge-1', note: pad },
-        }),
-        frame_path: null,
-        crop_path: null,
-        created_at: base + i * 1000,
-      };
-      inserts.push(store.insert(row));
-    }
-    await Promise.all(inserts);
-    await store.close();
-    d.db.close();
-  }
+  await seedCloudEvents(dir, N, { note: 'x'.repeat(700) });
 
   const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_MB}`, join(ROOT, 'bin/anpr.js'), 'cloud', '--port', '0', '--data-dir', dir], {
     env: { ...process.env, ANPR_ADMIN_PASSWORD: 'export-test-pw', ANPR_LOG_LEVEL: 'info' },
