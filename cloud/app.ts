@@ -20,7 +20,7 @@ import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerExportRoutes } from './routes/export.js';
 import { registerCorrectionRoutes } from './routes/corrections.js';
 import { registerSnapshotRoutes } from './routes/snapshot.js';
-import { registerRecognizeRoutes } from './routes/recognize.js';
+import { RECOGNIZE_MAX_IMAGE_BYTES, registerRecognizeRoutes } from './routes/recognize.js';
 import { registerWebRoutes } from './routes/web.js';
 
 const BOOT_ID = randomBytes(3).toString('hex');
@@ -47,8 +47,8 @@ export function buildApp(ctx: CloudContext): OpenAPIHono<Env> {
     bodyLimits(ctx.maxJsonBytes, [
       // An event with its frame and crop images (each at most the image store's limit).
       { method: 'POST', path: '/events/ingest', multipart: true, maxBytes: ctx.images.maxBytes * 2 + 256 * 1024 },
-      // A still image; cloud/routes/recognize.ts refuses images over 10 MiB with its own message.
-      { method: 'POST', path: '/recognize', maxBytes: 10 * 1024 * 1024 + 64 * 1024 },
+      // A still image, raw or in a multipart form (64 KiB for the form's own parts).
+      { method: 'POST', path: '/recognize', maxBytes: RECOGNIZE_MAX_IMAGE_BYTES + 64 * 1024 },
     ]),
   );
   const baseUrl = ctx.publicUrl ?? '';

@@ -9,7 +9,6 @@
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { AppError } from '../../shared/errors.js';
 import { z, Box } from '../../shared/schemas/common.js';
 import type { CloudContext } from '../context.js';
@@ -23,7 +22,8 @@ import { assertPixelsWithin } from '../limits/image-pixels.js';
 import { Slots } from '../limits/slots.js';
 import { retryAfterOnFull } from '../limits/retry-after.js';
 
-const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
+/** The largest image `POST /recognize` takes; the app-wide body limit (cloud/app.ts) enforces it while the upload streams. */
+export const RECOGNIZE_MAX_IMAGE_BYTES = 10 * 1024 * 1024;
 
 /** The part of the pipeline's interface this route uses (edge/recognize/index.ts). */
 interface ImageRecognizer {
@@ -133,12 +133,6 @@ export function registerRecognizeRoutes(app: OpenAPIHono<Env>, ctx: CloudContext
     requireAuth(ctx),
     requireRole('viewer'),
     rateLimit(ctx.limiter, 'config', clientIp),
-    bodyLimit({
-      maxSize: MAX_IMAGE_BYTES + 64 * 1024,
-      onError: () => {
-        throw new AppError('PAYLOAD_TOO_LARGE', `Image exceeds ${MAX_IMAGE_BYTES} bytes`);
-      },
-    }),
     async (c) => {
       const image = await readImage(c, limits.maxImagePixels);
       const rec = await load();
