@@ -3,6 +3,7 @@ import type { EventsStore } from './store/events-store.js';
 import type { ConfigStore } from './store/config-store.js';
 import type { UsersStore } from './auth/users-store.js';
 import type { ApiKeysStore } from './auth/api-keys.js';
+import type { EdgesStore } from './edges/edges-store.js';
 import type { ImageStore } from './images/image-store.js';
 import type { StreamHub } from './stream/hub.js';
 import type { RateLimiter } from './http/rate-limit.js';
@@ -20,6 +21,8 @@ export interface CloudContext {
   config: ConfigStore;
   users: UsersStore;
   apiKeys: ApiKeysStore;
+  /** Registered edges (gate boxes). */
+  edges: EdgesStore;
   images: ImageStore;
   hub: StreamHub;
   limiter: RateLimiter;

@@ -14,6 +14,7 @@ import { openDb } from './db/open.js';
 import { EventsStore } from './store/events-store.js';
 import { ConfigStore } from './store/config-store.js';
 import { UsersStore } from './auth/users-store.js';
+import { EdgesStore } from './edges/edges-store.js';
 import { ApiKeysStore } from './auth/api-keys.js';
 import { loadJwtSecret } from './auth/secrets.js';
 import { RefreshTokenStore } from './auth/refresh-tokens.js';
@@ -68,7 +69,7 @@ export function openCloudData(dataDir: string) {
   mkdirSync(dir, { recursive: true, mode: 0o750 });
   const dbFile = join(dir, 'anpr.db');
   const db = openDb(dbFile);
-  return { dir, dbFile, db, users: new UsersStore(db), apiKeys: new ApiKeysStore(db) };
+  return { dir, dbFile, db, users: new UsersStore(db), apiKeys: new ApiKeysStore(db), edges: new EdgesStore(db) };
 }
 
 export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
@@ -110,6 +111,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     config: new ConfigStore(data.db),
     users: data.users,
     apiKeys: data.apiKeys,
+    edges: data.edges,
     images: new ImageStore(data.dir, opts.maxImageBytes ?? 5 * 1024 * 1024),
     hub: new StreamHub(log.child({ component: 'stream' })),
     limiter,

@@ -1,5 +1,6 @@
 /**
- * Edge API keys. A key is shown once at creation; only its sha256 is stored (keys are 256
+ * Edge API keys. Each key belongs to exactly one edge (`edge_id`): the edge is registered with
+ * its first key (cloud/edges/edges-store.ts), and everything the key does is that edge's. A key is shown once at creation; only its sha256 is stored (keys are 256
  * random bits, so a fast hash is enough, unlike passwords). Lookups are cached for
  * CACHE_MS, so a key revoked by `anpr apikey revoke` (another process) stops working
  * within that time.
@@ -7,10 +8,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/open.js';
 import { AppError } from '../../shared/errors.js';
+import { EdgesStore } from '../edges/edges-store.js';
 
 export interface ApiKeyInfo {
   id: string;
   name: string;
+  /** The edge this key belongs to. */
+  edge_id: string;
   prefix: string;
   created_at: string;
   last_used_at: string | null;
@@ -31,22 +35,35 @@ export class ApiKeysStore {
     this.db = db;
   }
 
-  /** Creates a key; returns it in clear (the only time it exists outside the caller). */
-  create(name: string): { key: string; info: ApiKeyInfo } {
+  /**
+   * Creates a key for edge `edgeId` (registered now if it is new); `name` defaults to the edge
+   * id. Returns the key in clear (the only time it exists outside the caller).
+   */
+  create(edgeId: string, name: string = edgeId): { key: string; info: ApiKeyInfo } {
     if (!/^[A-Za-z0-9][A-Za-z0-9._ -]{0,63}$/.test(name)) {
       throw new AppError('VALIDATION_ERROR', 'key name must be 1-64 characters of letters, digits, space, . _ -');
     }
     const id = `key_${randomBytes(6).toString('hex')}`;
     const key = `anpr_${randomBytes(32).toString('base64url')}`;
-    const info: ApiKeyInfo = { id, name, prefix: key.slice(0, 10), created_at: new Date().toISOString(), last_used_at: null, revoked_at: null };
-    this.db
-      .prepare('INSERT INTO api_keys (id, name, prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(id, name, info.prefix, sha256(key), info.created_at);
+    const info: ApiKeyInfo = { id, name, edge_id: edgeId, prefix: key.slice(0, 10), created_at: new Date().toISOString(), last_used_at: null, revoked_at: null };
+    this.db.transaction(() => {
+      new EdgesStore(this.db).ensure(edgeId);
+      this.db
+        .prepare('INSERT INTO api_keys (id, name, edge_id, prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(id, name, edgeId, info.prefix, sha256(key), info.created_at);
+    }).immediate();
     return { key, info };
   }
 
-  list(): ApiKeyInfo[] {
-    return this.db.prepare('SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys ORDER BY created_at, id').all() as ApiKeyInfo[];
+  list(edgeId?: string): ApiKeyInfo[] {
+    const cols = 'id, name, edge_id, prefix, created_at, last_used_at, revoked_at';
+    if (edgeId !== undefined) return this.db.prepare(`SELECT ${cols} FROM api_keys WHERE edge_id = ? ORDER BY created_at, id`).all(edgeId) as ApiKeyInfo[];
+    return this.db.prepare(`SELECT ${cols} FROM api_keys ORDER BY created_at, id`).all() as ApiKeyInfo[];
+  }
+
+  /** Forgets cached lookups (after keys were revoked other than through revoke(), e.g. an edge deleted). */
+  clearCache(): void {
+    this.cache.clear();
   }
 
   /** Revokes by id or name; returns how many keys were revoked. */
@@ -76,7 +93,7 @@ export class ApiKeysStore {
     if (info === undefined) {
       info =
         (this.db
-          .prepare('SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL')
+          .prepare('SELECT id, name, edge_id, prefix, created_at, last_used_at, revoked_at FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL')
           .get(h) as ApiKeyInfo | undefined) ?? null;
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(h, { info, at: now });

@@ -118,7 +118,7 @@ async function fromJwt(deps: AuthDeps, token: string): Promise<Authenticated> {
 function fromKey(deps: AuthDeps, key: string): Authenticated {
   const info = deps.apiKeys.verify(key);
   if (!info) throw new AppError('AUTHENTICATION_FAILED', 'Invalid API key');
-  return { principal: { kind: 'edge', keyId: info.id, name: info.name }, revoked: () => (deps.apiKeys.isActive(info.id) ? null : 'API key revoked') };
+  return { principal: { kind: 'edge', keyId: info.id, name: info.name, edgeId: info.edge_id }, revoked: () => (deps.apiKeys.isActive(info.id) ? null : 'API key revoked') };
 }
 
 export interface AuthOptions {

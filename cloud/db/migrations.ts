@@ -116,6 +116,31 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE users ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0;
   `,
+  // 4: edges are first-class (cloud/edges/): each API key belongs to one edge; cameras and
+  // exporters name their edge (config_items.edge_id, also in the body). Keys made before take
+  // their name as edge id (a space becomes '-'); when that leaves exactly one edge, the cameras
+  // so far are its (a one-box site keeps working), else they wait for an admin to assign them.
+  `
+  CREATE TABLE edges (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    instance_id TEXT,                    -- the installation heard last (a second box with the same id is refused)
+    last_seen_at INTEGER,                -- ms, cloud clock, of the last accepted heartbeat
+    heartbeat TEXT                       -- the last heartbeat body (JSON), as accepted
+  );
+  ALTER TABLE api_keys ADD COLUMN edge_id TEXT;
+  UPDATE api_keys SET edge_id = replace(name, ' ', '-');
+  INSERT OR IGNORE INTO edges (id, name, created_at)
+    SELECT edge_id, min(name), min(created_at) FROM api_keys WHERE revoked_at IS NULL GROUP BY edge_id;
+  CREATE INDEX api_keys_edge ON api_keys(edge_id);
+  ALTER TABLE config_items ADD COLUMN edge_id TEXT;
+  UPDATE config_items
+    SET edge_id = CASE WHEN (SELECT COUNT(*) FROM edges) = 1 THEN (SELECT id FROM edges) END
+    WHERE kind = 'cameras';
+  UPDATE config_items SET body = json_set(body, '$.edge_id', edge_id) WHERE kind IN ('cameras', 'exporters');
+  CREATE INDEX config_items_edge ON config_items(kind, edge_id);
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

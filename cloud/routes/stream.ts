@@ -37,6 +37,8 @@ export function registerStreamRoutes(app: OpenAPIHono<Env>, ctx: CloudContext): 
           revoked: auth.revoked,
           cameraId: q.camera_id,
           zoneId: q.zone_id,
+          // An edge's key streams only its own edge's events.
+          ...(p.kind === 'edge' ? { edgeId: p.edgeId } : {}),
           buffered: () => raw.bufferedAmount,
           send: (d) => raw.send(d),
           close: (code, reason) => {

@@ -22,6 +22,8 @@ export interface ConfigFilter {
   enabled?: boolean;
   camera_id?: string;
   type?: string;
+  /** Items of this edge; null = items with no edge. */
+  edge_id?: string | null;
 }
 
 export class ConfigStore {
@@ -70,20 +72,21 @@ export class ConfigStore {
       enabled: typeof res.enabled === 'boolean' ? Number(res.enabled) : null,
       camera_id: typeof res.camera_id === 'string' ? res.camera_id : null,
       type: typeof res.type === 'string' ? res.type : null,
+      edge_id: typeof res.edge_id === 'string' ? res.edge_id : null,
       created_at: res.created_at,
       updated_at: res.updated_at,
     };
     if (insert) {
       this.db
         .prepare(
-          `INSERT INTO config_items (kind, id, body, enabled, camera_id, type, created_at, updated_at)
-           VALUES (@kind, @id, @body, @enabled, @camera_id, @type, @created_at, @updated_at)`,
+          `INSERT INTO config_items (kind, id, body, enabled, camera_id, type, edge_id, created_at, updated_at)
+           VALUES (@kind, @id, @body, @enabled, @camera_id, @type, @edge_id, @created_at, @updated_at)`,
         )
         .run(cols);
     } else {
       this.db
         .prepare(
-          `UPDATE config_items SET body = @body, enabled = @enabled, camera_id = @camera_id, type = @type, updated_at = @updated_at
+          `UPDATE config_items SET body = @body, enabled = @enabled, camera_id = @camera_id, type = @type, edge_id = @edge_id, updated_at = @updated_at
            WHERE kind = @kind AND id = @id`,
         )
         .run(cols);
@@ -113,6 +116,10 @@ export class ConfigStore {
     if (f.type !== undefined) {
       parts.push('type = ?');
       params.push(f.type);
+    }
+    if (f.edge_id !== undefined) {
+      parts.push(f.edge_id === null ? 'edge_id IS NULL' : 'edge_id = ?');
+      if (f.edge_id !== null) params.push(f.edge_id);
     }
     const where = parts.join(' AND ');
     const items = (

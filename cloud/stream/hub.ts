@@ -20,6 +20,11 @@ export const CREDENTIALS_CLOSE_CODE = 4401;
 export interface Subscriber {
   cameraId?: string;
   zoneId?: string;
+  /**
+   * Set for an edge's API key: it is sent only that edge's events and status (an event's edge is
+   * its `metadata.edge_worker_id`, set by the cloud from the ingesting key).
+   */
+  edgeId?: string;
   /** Bytes queued in the socket, not yet sent. */
   buffered(): number;
   send(data: string): void;
@@ -89,12 +94,29 @@ export class StreamHub {
     return n;
   }
 
-  publish(event: { camera_id: string | null; zone_id: string | null }): void {
+  publish(event: { camera_id: string | null; zone_id: string | null; metadata?: Record<string, unknown> }): void {
     if (this.subs.size === 0) return;
-    const msg = JSON.stringify({ type: 'event', data: event });
+    const edge = event.metadata?.edge_worker_id;
+    this.send({ type: 'event', data: event }, (s) => {
+      if (s.cameraId !== undefined && s.cameraId !== event.camera_id) return false;
+      if (s.zoneId !== undefined && s.zoneId !== event.zone_id) return false;
+      return s.edgeId === undefined || s.edgeId === edge;
+    });
+  }
+
+  /**
+   * A message that is not an event (e.g. `edge_status`), to every subscriber without a camera or
+   * zone filter; `edgeId` set: only to users and to that edge's own keys.
+   */
+  broadcast(message: { type: string; data: unknown }, edgeId?: string): void {
+    if (this.subs.size === 0) return;
+    this.send(message, (s) => s.cameraId === undefined && s.zoneId === undefined && (s.edgeId === undefined || s.edgeId === edgeId));
+  }
+
+  private send(message: { type: string; data: unknown }, wants: (s: Subscriber) => boolean): void {
+    const msg = JSON.stringify(message);
     for (const s of this.subs) {
-      if (s.cameraId !== undefined && s.cameraId !== event.camera_id) continue;
-      if (s.zoneId !== undefined && s.zoneId !== event.zone_id) continue;
+      if (!wants(s)) continue;
       if (s.buffered() > this.maxBufferedBytes) {
         this.dropped++;
         this.log.warn({ who: s.who }, 'stream subscriber too slow, disconnecting');

@@ -6,6 +6,7 @@
  */
 import { z, Id, Metadata, SafeString, boundedJson } from './common.js';
 import { CameraRecognition, roiOutsideFrame } from './camera-recognition.js';
+import { CameraCapture } from './camera-capture.js';
 
 /** Free-form settings of a sensor or an exporter (the exporter's MQTT settings are checked below). */
 const FreeConfig = boundedJson(z.record(z.string(), z.unknown()), 16_384).describe('Free-form JSON object (≤ 16 KiB, nested ≤ 32 levels)');
@@ -53,33 +54,43 @@ const MqttUrl = SafeString()
  * camera's recognition settings (shared/schemas/camera-recognition.ts) and is validated.
  */
 export const CameraMetadata = z
-  .object({ recognition: CameraRecognition.nullable().optional() })
+  .object({ recognition: CameraRecognition.nullable().optional(), capture: CameraCapture.nullable().optional() })
   .catchall(z.unknown())
   .superRefine((m, ctx) => {
     const r = Metadata.safeParse(m);
     if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });
   })
   .openapi({
-    description: 'Free-form JSON object (≤ 16 KiB); `recognition` holds the camera\'s recognition settings (CameraRecognition), read by the edges',
+    description:
+      'Free-form JSON object (≤ 16 KiB); `recognition` holds the camera\'s recognition settings (CameraRecognition) and `capture` its capture settings (CameraCapture), read by its edge',
     example: { location: 'Main gate', recognition: { regions: ['br'], roi: { x: 0, y: 360, width: 1920, height: 720 } } },
   });
+
+/** Bounds and defaults of a camera's analysis, the same on both sides (the edge file uses these). */
+export const CameraFps = z.number().min(0.2).max(60).describe('Frames per second to analyse, 0.2-60 (default 10)');
+export const CameraResolution = z
+  .object({
+    width: z.number().int().min(64).max(7680).describe('Width in pixels, 64-7680'),
+    height: z.number().int().min(64).max(4320).describe('Height in pixels, 64-4320'),
+  })
+  .strict()
+  .describe('Size frames are fitted into before analysis, aspect ratio kept with black bars (default 1920x1080)');
+export const CAMERA_DEFAULTS = { fps: 10, resolution: { width: 1920, height: 1080 } } as const;
 
 const CameraFields = z
   .object({
     id: Id.optional().describe('Optional id; generated (cam-001, cam-002, …) when absent'),
     name: Name,
     rtsp_url: RtspUrl,
-    enabled: z.boolean().default(true).describe('Whether edges capture this camera (default true)'),
+    enabled: z.boolean().default(true).describe('Whether its edge captures this camera (default true)'),
+    edge_id: Id.nullable()
+      .optional()
+      .describe(
+        'The edge (gate box) that captures this camera; null = none. Omitted on create: the only registered edge, or null when there is none; with several edges it is required (400)',
+      ),
     zone_id: Id.nullable().default(null).describe('Default zone of this camera'),
-    fps: z.number().int().min(1).max(60).default(10).describe('Frames per second to analyse, 1-60 (default 10)'),
-    resolution: z
-      .object({
-        width: z.number().int().min(16).max(7680),
-        height: z.number().int().min(16).max(4320),
-      })
-      .strict()
-      .default({ width: 1920, height: 1080 })
-      .describe('Analysis resolution (default 1920x1080)'),
+    fps: CameraFps.default(CAMERA_DEFAULTS.fps),
+    resolution: CameraResolution.default({ ...CAMERA_DEFAULTS.resolution }),
     detection_model: SafeString().max(128).nullable().default(null).describe('Vehicle/plate detector model name'),
     ocr_models: z.array(SafeString().min(1).max(128)).max(16).default([]).describe('OCR engines to run, by name'),
     metadata: CameraMetadata.default({}),
@@ -216,6 +227,7 @@ export const ExporterCreate = z
     headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,128}$/, 'invalid header name'), SafeString().max(4096)).default({}),
     auth: ExporterAuth.default({ type: 'none' }),
     config: FreeConfig.default({}),
+    edge_id: Id.nullable().default(null).describe('The one edge that delivers to this exporter; null = every edge (default null)'),
     retry_config: RetryConfig.default({ enabled: true, max_attempts: 5, backoff_strategy: 'exponential', initial_delay_ms: 1000, max_delay_ms: 60_000 }),
     metadata: Metadata.default({}),
   })
@@ -235,7 +247,7 @@ export const ExporterCreate = z
   .openapi('ExporterCreate');
 
 const Stamps = { id: z.string(), created_at: z.string(), updated_at: z.string() };
-export const Camera = CameraFields.extend(Stamps).openapi('Camera');
+export const Camera = CameraFields.extend({ ...Stamps, edge_id: z.string().nullable() }).openapi('Camera');
 export const Zone = ZoneCreate.extend(Stamps).openapi('Zone');
 export const Model = ModelCreate.extend(Stamps).openapi('Model');
 export const Sensor = SensorCreate.extend(Stamps).openapi('Sensor');
