@@ -34,7 +34,7 @@ async function main() {
   const cloudDir = join(dir, 'cloud');
   const port = await freePort();
   let cloud = await startCloudProcess(cloudDir, port);
-  const key = await createApiKey(cloudDir, 'bench-edge');
+  const key = await createApiKey(cloudDir, 'bench');
   const dataDir = join(dir, 'edge');
   const cfgFile = join(dir, 'edge.json');
   writeFileSync(cfgFile, JSON.stringify({

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 const ALL = ['cloud', 'outbox', 'recognition', 'capture-latency', 'live', 'outbox-outage', 'healthz-under-load'];
 const DEFAULT = ['cloud', 'outbox', 'recognition', 'capture-latency'];
 ALL.push('crash-ingest', 'image-sweep'); // durability (docs/cloud-durability.md): run only when named; crash-ingest takes minutes
+ALL.push('edge-heartbeats'); // issue 9: 200 edges' heartbeats every 5 s (~75 s); run only when named
 const names = process.argv.slice(2).length ? process.argv.slice(2) : DEFAULT;
 const unknown = names.filter((n) => !ALL.includes(n));
 if (unknown.length) {

@@ -4,6 +4,8 @@ import type { ConfigStore } from './store/config-store.js';
 import type { UsersStore } from './auth/users-store.js';
 import type { ApiKeysStore } from './auth/api-keys.js';
 import type { EdgesStore } from './edges/edges-store.js';
+import type { EdgeHealth } from './edges/edge-health.js';
+import type { CloudMetrics } from './metrics/cloud-metrics.js';
 import type { ImageStore } from './images/image-store.js';
 import type { StreamHub } from './stream/hub.js';
 import type { RateLimiter } from './http/rate-limit.js';
@@ -23,6 +25,10 @@ export interface CloudContext {
   apiKeys: ApiKeysStore;
   /** Registered edges (gate boxes). */
   edges: EdgesStore;
+  /** Edges' last heartbeats and status (online/degraded/offline), announced on change. */
+  edgeHealth: EdgeHealth;
+  /** Prometheus metrics of this cloud instance (its own registry). */
+  metrics: CloudMetrics;
   images: ImageStore;
   hub: StreamHub;
   limiter: RateLimiter;

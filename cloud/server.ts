@@ -15,6 +15,8 @@ import { EventsStore } from './store/events-store.js';
 import { ConfigStore } from './store/config-store.js';
 import { UsersStore } from './auth/users-store.js';
 import { EdgesStore } from './edges/edges-store.js';
+import { EdgeHealth } from './edges/edge-health.js';
+import { CloudMetrics } from './metrics/cloud-metrics.js';
 import { ApiKeysStore } from './auth/api-keys.js';
 import { loadJwtSecret } from './auth/secrets.js';
 import { RefreshTokenStore } from './auth/refresh-tokens.js';
@@ -103,17 +105,25 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     opts.onAdminCreated?.(username, password, !given);
   }
 
+  const config = new ConfigStore(data.db);
+  const hub = new StreamHub(log.child({ component: 'stream' }));
+  // The tracker and the metrics need each other: the gauge of edges per status reads the tracker.
+  let edgeHealth: EdgeHealth | undefined;
+  const metrics = new CloudMetrics(() => edgeHealth!.counts(), env.ANPR_METRICS_TOKEN || undefined);
+  edgeHealth = new EdgeHealth({ db: data.db, edges: data.edges, config, hub, metrics, log });
   const ctx: CloudContext = {
     db: data.db,
     dbFile: data.dbFile,
     dataDir: data.dir,
     events: new EventsStore(data.db, data.dbFile, log),
-    config: new ConfigStore(data.db),
+    config,
     users: data.users,
     apiKeys: data.apiKeys,
     edges: data.edges,
+    edgeHealth,
+    metrics,
     images: new ImageStore(data.dir, opts.maxImageBytes ?? 5 * 1024 * 1024),
-    hub: new StreamHub(log.child({ component: 'stream' })),
+    hub,
     limiter,
     jwtSecret,
     tokenTtlS: opts.tokenTtlS ?? 3600,
@@ -134,12 +144,18 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
   const swept = await ctx.images.sweep((id, rel) => ctx.events.ownsImage(id, rel));
   if (swept.removed.length) log.warn({ removed: swept.removed.length, kept: swept.kept }, 'removed image files a crash left behind');
   if (swept.unknown.length) log.warn({ files: swept.unknown.slice(0, 20), count: swept.unknown.length }, 'files in the image directory that the service did not write; left alone');
+  edgeHealth.start();
   const app = buildApp(ctx);
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const server = await new Promise<ReturnType<typeof serve>>((res, rej) => {
     const s = serve({ fetch: app.fetch, port: opts.port ?? 8000, hostname: opts.host ?? '127.0.0.1', websocket: { server: wss } }, () => res(s));
     s.once('error', rej);
   });
+  // Edges heartbeat every few seconds and poll their config: an idle connection is kept longer
+  // than that (Node's default is 5 s), so each beat reuses one instead of a new TCP setup.
+  const http = server as unknown as { keepAliveTimeout: number; headersTimeout: number };
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = Math.max(http.headersTimeout, 66_000);
   const port = (server.address() as AddressInfo).port;
   const host = opts.host ?? '127.0.0.1';
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -153,6 +169,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     async close() {
       if (closed) return;
       closed = true;
+      ctx.edgeHealth.stop();
       ctx.hub.closeAll();
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((r) => wss.close(() => r()));

@@ -21,6 +21,10 @@ export const ErrorCode = {
   CONFIG_INVALID: 'CONFIG_INVALID',
   CHECKSUM_MISMATCH: 'CHECKSUM_MISMATCH',
   MODEL_MISSING: 'MODEL_MISSING',
+  /** An edge's heartbeat `sent_at` is too far from the cloud's clock (fix NTP on the edge). */
+  CLOCK_SKEW: 'CLOCK_SKEW',
+  /** Another installation runs this edge id (each box needs its own edge id and key). */
+  EDGE_ID_IN_USE: 'EDGE_ID_IN_USE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -46,6 +50,8 @@ const defaultStatus: Record<ErrorCode, number> = {
   CONFIG_INVALID: 400,
   CHECKSUM_MISMATCH: 500,
   MODEL_MISSING: 500,
+  CLOCK_SKEW: 400,
+  EDGE_ID_IN_USE: 409,
 };
 
 /** The one error type the project throws on purpose. */

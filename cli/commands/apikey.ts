@@ -16,14 +16,14 @@ const command: Command = {
   subcommands: [
     {
       name: 'create',
-      summary: 'Create an API key for an edge; prints it once, as the last line',
-      args: 'NAME',
-      options: { 'data-dir': dataDir },
+      summary: 'Create an API key for edge EDGE_ID (registered now if new); prints it once, as the last line',
+      args: 'EDGE_ID',
+      options: { 'data-dir': dataDir, name: { type: 'string', description: 'Name of the key (default: the edge id)', arg: 'NAME' } },
       async run(p) {
-        const name = positional(p, 0, 'NAME');
+        const edgeId = positional(p, 0, 'EDGE_ID');
         await withKeys(p, (keys) => {
-          const { key, info } = keys.create(name);
-          process.stdout.write(`Created API key ${info.id} '${info.name}'. It is shown once; only its hash is stored:\n${key}\n`);
+          const { key, info } = keys.create(edgeId, str(p, 'name') ?? edgeId.replace(/[^A-Za-z0-9._ -]/g, '-').slice(0, 64));
+          process.stdout.write(`Created API key ${info.id} '${info.name}' for edge '${info.edge_id}'. It is shown once; only its hash is stored:\n${key}\n`);
         });
       },
     },
@@ -40,7 +40,7 @@ const command: Command = {
           }
           if (!list.length) console.log('No API keys.');
           for (const k of list) {
-            console.log(`${k.id}  ${k.name.padEnd(20)}  ${k.prefix}…  created ${k.created_at}  ${k.revoked_at ? `REVOKED ${k.revoked_at}` : `last used ${k.last_used_at ?? 'never'}`}`);
+            console.log(`${k.id}  ${k.name.padEnd(20)}  edge ${k.edge_id.padEnd(20)}  ${k.prefix}…  created ${k.created_at}  ${k.revoked_at ? `REVOKED ${k.revoked_at}` : `last used ${k.last_used_at ?? 'never'}`}`);
           }
         });
       },

@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/open.js';
+import { StatementCache } from '../db/statements.js';
 import { AppError } from '../../shared/errors.js';
 import { EdgesStore } from '../edges/edges-store.js';
 
@@ -31,8 +32,11 @@ export class ApiKeysStore {
   private readonly cache = new Map<string, { info: ApiKeyInfo | null; at: number }>();
   private lastUsedWrites = new Map<string, number>();
 
+  private readonly sql: StatementCache;
+
   constructor(db: Db) {
     this.db = db;
+    this.sql = new StatementCache(db);
   }
 
   /**
@@ -48,8 +52,7 @@ export class ApiKeysStore {
     const info: ApiKeyInfo = { id, name, edge_id: edgeId, prefix: key.slice(0, 10), created_at: new Date().toISOString(), last_used_at: null, revoked_at: null };
     this.db.transaction(() => {
       new EdgesStore(this.db).ensure(edgeId);
-      this.db
-        .prepare('INSERT INTO api_keys (id, name, edge_id, prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      this.sql.get('INSERT INTO api_keys (id, name, edge_id, prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(id, name, edgeId, info.prefix, sha256(key), info.created_at);
     }).immediate();
     return { key, info };
@@ -57,8 +60,8 @@ export class ApiKeysStore {
 
   list(edgeId?: string): ApiKeyInfo[] {
     const cols = 'id, name, edge_id, prefix, created_at, last_used_at, revoked_at';
-    if (edgeId !== undefined) return this.db.prepare(`SELECT ${cols} FROM api_keys WHERE edge_id = ? ORDER BY created_at, id`).all(edgeId) as ApiKeyInfo[];
-    return this.db.prepare(`SELECT ${cols} FROM api_keys ORDER BY created_at, id`).all() as ApiKeyInfo[];
+    if (edgeId !== undefined) return this.sql.get(`SELECT ${cols} FROM api_keys WHERE edge_id = ? ORDER BY created_at, id`).all(edgeId) as ApiKeyInfo[];
+    return this.sql.get(`SELECT ${cols} FROM api_keys ORDER BY created_at, id`).all() as ApiKeyInfo[];
   }
 
   /** Forgets cached lookups (after keys were revoked other than through revoke(), e.g. an edge deleted). */
@@ -68,8 +71,7 @@ export class ApiKeysStore {
 
   /** Revokes by id or name; returns how many keys were revoked. */
   revoke(idOrName: string): number {
-    const n = this.db
-      .prepare('UPDATE api_keys SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL')
+    const n = this.sql.get('UPDATE api_keys SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL')
       .run(new Date().toISOString(), idOrName, idOrName).changes;
     this.cache.clear();
     return n;
@@ -80,7 +82,7 @@ export class ApiKeysStore {
    * re-check their key with it, so a revocation by another process closes them too.
    */
   isActive(id: string): boolean {
-    return this.db.prepare('SELECT 1 FROM api_keys WHERE id = ? AND revoked_at IS NULL').get(id) !== undefined;
+    return this.sql.get('SELECT 1 FROM api_keys WHERE id = ? AND revoked_at IS NULL').get(id) !== undefined;
   }
 
   /** Returns the key's record when it is valid and not revoked. */
@@ -92,8 +94,7 @@ export class ApiKeysStore {
     let info = hit && now - hit.at < CACHE_MS ? hit.info : undefined;
     if (info === undefined) {
       info =
-        (this.db
-          .prepare('SELECT id, name, edge_id, prefix, created_at, last_used_at, revoked_at FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL')
+        (this.sql.get('SELECT id, name, edge_id, prefix, created_at, last_used_at, revoked_at FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL')
           .get(h) as ApiKeyInfo | undefined) ?? null;
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(h, { info, at: now });
@@ -103,7 +104,7 @@ export class ApiKeysStore {
       if ((this.lastUsedWrites.get(info.id) ?? 0) < now - 60_000) {
         this.lastUsedWrites.set(info.id, now);
         try {
-          this.db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(new Date(now).toISOString(), info.id);
+          this.sql.get('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(new Date(now).toISOString(), info.id);
         } catch {
           // Bookkeeping only: a database busy past busy_timeout must not refuse the request the
           // key authorises (an ingest would turn into a 503). The next use writes it again.

@@ -141,11 +141,22 @@ const MIGRATIONS: string[] = [
   UPDATE config_items SET body = json_set(body, '$.edge_id', edge_id) WHERE kind IN ('cameras', 'exporters');
   CREATE INDEX config_items_edge ON config_items(kind, edge_id);
   `,
+  // 5: a generation number of the config items, raised by every change whoever makes it (this
+  // service, `anpr` commands, another process): an edge's config version is recomputed only
+  // when it moved (cloud/edges/edge-config.ts), not for every heartbeat and poll
+  `
+  CREATE TABLE config_generation (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+  INSERT INTO config_generation (id, n) VALUES (1, 0);
+  CREATE TRIGGER config_items_gen_insert AFTER INSERT ON config_items BEGIN UPDATE config_generation SET n = n + 1 WHERE id = 1; END;
+  CREATE TRIGGER config_items_gen_update AFTER UPDATE ON config_items BEGIN UPDATE config_generation SET n = n + 1 WHERE id = 1; END;
+  CREATE TRIGGER config_items_gen_delete AFTER DELETE ON config_items BEGIN UPDATE config_generation SET n = n + 1 WHERE id = 1; END;
+  `,
 ];
 
-export function migrate(db: Database.Database): void {
+/** Applies the migrations not applied yet, up to version `upTo` (default: all; tests build old databases with it). */
+export function migrate(db: Database.Database, upTo = MIGRATIONS.length): void {
   const current = db.pragma('user_version', { simple: true }) as number;
-  for (let v = current; v < MIGRATIONS.length; v++) {
+  for (let v = current; v < Math.min(upTo, MIGRATIONS.length); v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v]!);
       db.pragma(`user_version = ${v + 1}`);

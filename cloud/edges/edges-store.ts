@@ -8,6 +8,7 @@
  * camera without an edge stays unassigned until an admin assigns it.
  */
 import type { Db } from '../db/open.js';
+import { StatementCache } from '../db/statements.js';
 import { AppError } from '../../shared/errors.js';
 import { SAFE_ID } from '../../shared/schemas/common.js';
 
@@ -26,23 +27,27 @@ export interface EdgeRecord {
 const COLS = 'id, name, created_at, instance_id, last_seen_at, heartbeat';
 
 export class EdgesStore {
-  constructor(private readonly db: Db) {}
+  private readonly sql: StatementCache;
+
+  constructor(private readonly db: Db) {
+    this.sql = new StatementCache(db);
+  }
 
   get(id: string): EdgeRecord | undefined {
-    return this.db.prepare(`SELECT ${COLS} FROM edges WHERE id = ?`).get(id) as EdgeRecord | undefined;
+    return this.sql.get(`SELECT ${COLS} FROM edges WHERE id = ?`).get(id) as EdgeRecord | undefined;
   }
 
   list(): EdgeRecord[] {
-    return this.db.prepare(`SELECT ${COLS} FROM edges ORDER BY id`).all() as EdgeRecord[];
+    return this.sql.get(`SELECT ${COLS} FROM edges ORDER BY id`).all() as EdgeRecord[];
   }
 
   count(): number {
-    return this.db.prepare('SELECT COUNT(*) FROM edges').pluck().get() as number;
+    return this.sql.get('SELECT COUNT(*) FROM edges').pluck().get() as number;
   }
 
   /** The edge's ids when exactly one edge is registered, else null. */
   soleEdge(): string | null {
-    const ids = this.db.prepare('SELECT id FROM edges LIMIT 2').pluck().all() as string[];
+    const ids = this.sql.get('SELECT id FROM edges LIMIT 2').pluck().all() as string[];
     return ids.length === 1 ? ids[0]! : null;
   }
 
@@ -58,18 +63,25 @@ export class EdgesStore {
     }
     return this.db.transaction(() => {
       if (this.get(id)) return false;
-      this.db.prepare('INSERT INTO edges (id, name, created_at) VALUES (?, ?, ?)').run(id, name ?? id, new Date().toISOString());
+      this.sql.get('INSERT INTO edges (id, name, created_at) VALUES (?, ?, ?)').run(id, name ?? id, new Date().toISOString());
       if (this.count() === 1) {
-        this.db
-          .prepare(`UPDATE config_items SET edge_id = ?, body = json_set(body, '$.edge_id', ?) WHERE kind = 'cameras' AND edge_id IS NULL`)
+        this.sql.get(`UPDATE config_items SET edge_id = ?, body = json_set(body, '$.edge_id', ?) WHERE kind = 'cameras' AND edge_id IS NULL`)
           .run(id, id);
       }
       return true;
     })();
   }
 
+  /**
+   * Writes the last accepted heartbeat of `id` (the status tracker calls it throttled,
+   * cloud/edges/edge-health.ts). Returns false when the edge no longer exists.
+   */
+  saveHeartbeat(id: string, instanceId: string | null, lastSeenAt: number | null, heartbeat: string | null): boolean {
+    return this.sql.get('UPDATE edges SET instance_id = ?, last_seen_at = ?, heartbeat = ? WHERE id = ?').run(instanceId, lastSeenAt, heartbeat, id).changes > 0;
+  }
+
   rename(id: string, name: string): boolean {
-    return this.db.prepare('UPDATE edges SET name = ? WHERE id = ?').run(name, id).changes > 0;
+    return this.sql.get('UPDATE edges SET name = ? WHERE id = ?').run(name, id).changes > 0;
   }
 
   /**
@@ -80,12 +92,11 @@ export class EdgesStore {
     return this.db.transaction(() => {
       if (!this.get(id)) return false;
       const now = new Date().toISOString();
-      this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE edge_id = ? AND revoked_at IS NULL').run(now, id);
-      this.db
-        .prepare(`UPDATE config_items SET edge_id = NULL, body = json_set(body, '$.edge_id', json('null')), updated_at = ? WHERE kind = 'cameras' AND edge_id = ?`)
+      this.sql.get('UPDATE api_keys SET revoked_at = ? WHERE edge_id = ? AND revoked_at IS NULL').run(now, id);
+      this.sql.get(`UPDATE config_items SET edge_id = NULL, body = json_set(body, '$.edge_id', json('null')), updated_at = ? WHERE kind = 'cameras' AND edge_id = ?`)
         .run(now, id);
-      this.db.prepare(`DELETE FROM config_items WHERE kind = 'exporters' AND edge_id = ?`).run(id);
-      this.db.prepare('DELETE FROM edges WHERE id = ?').run(id);
+      this.sql.get(`DELETE FROM config_items WHERE kind = 'exporters' AND edge_id = ?`).run(id);
+      this.sql.get('DELETE FROM edges WHERE id = ?').run(id);
       return true;
     }).immediate();
   }

@@ -9,6 +9,13 @@
  * query values, credential-like fields at any depth and non-allowlisted header values are
  * masked. A create or update that carries a mask (`********`, `***:***@`, `=***`) is refused
  * with 400 naming the field, so a mask read back can never overwrite the real secret.
+ *
+ * Edges: an edge's key reads only what that edge runs (ConfigStore `scopeOf`: its cameras,
+ * their zones and sensors, sensors of no camera, every model, exporters of every edge or of
+ * it); lists and their `total` hold nothing else, and another edge's item by id is a 403.
+ * A camera belongs to one edge (`edge_id`): omitted on create it is the site's only edge (or
+ * none when there is no edge); with several edges it must be said (400 naming `edge_id`), never
+ * guessed. An `edge_id` of a camera or an exporter must name a registered edge.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
@@ -22,6 +29,7 @@ import { notFound, validate, validateQuery, readJson } from '../http/errors.js';
 import { rateLimit, type Category } from '../http/rate-limit.js';
 import type { Env } from '../http/types.js';
 import { doc } from '../http/docs.js';
+import { EDGE_LIMITS } from '../../shared/schemas/edge.js';
 import type { ConfigKind, Resource } from '../store/config-store.js';
 import { MAX_JSON_DEPTH, clampDepth } from '../../shared/schemas/json-bounds.js';
 import { probeStream } from '../probes/camera-probe.js';
@@ -37,7 +45,14 @@ interface KindSpec {
 }
 
 const SPECS: KindSpec[] = [
-  { kind: 'cameras', noun: 'Camera', create: CameraCreate, out: Camera, filters: { enabled: QueryBool.optional() }, category: 'config' },
+  {
+    kind: 'cameras',
+    noun: 'Camera',
+    create: CameraCreate,
+    out: Camera,
+    filters: { enabled: QueryBool.optional(), edge_id: Id.optional().describe('Only the cameras of this edge') },
+    category: 'config',
+  },
   { kind: 'zones', noun: 'Zone', create: ZoneCreate, out: Zone, filters: { camera_id: Id.optional() }, category: 'config' },
   {
     kind: 'models',
@@ -82,6 +97,79 @@ function present(stored: Resource, c: Context<Env>): Resource {
   return redactSecrets(r, SECRET_MASK, MAX_JSON_DEPTH + 1); // clamped above: every stored level is shown
 }
 
+const edgeIdError = (message: string) => new AppError('VALIDATION_ERROR', 'Validation error', { errors: [{ field: 'edge_id', message: `edge_id: ${message}` }] });
+
+/**
+ * The edge of a camera or exporter about to be stored. A camera created without `edge_id` gets
+ * the site's only edge, or null when there is none; with several edges the caller must say which
+ * (a 400, never a guess). A named edge must be registered.
+ */
+function settleEdge(ctx: CloudContext, kind: ConfigKind, body: Record<string, unknown>, creating: boolean): void {
+  if (kind !== 'cameras' && kind !== 'exporters') return;
+  const given = body.edge_id;
+  if (given === undefined || given === null) {
+    if (kind === 'exporters' || !creating || given === null) {
+      body.edge_id = null;
+      return;
+    }
+    const n = ctx.edges.count();
+    if (n > 1) throw edgeIdError(`this site has ${n} edges: say which edge captures this camera (an edge id, or null for none)`);
+    body.edge_id = ctx.edges.soleEdge();
+    return;
+  }
+  if (typeof given === 'string' && !ctx.edges.get(given)) {
+    throw edgeIdError(`no edge ${given} is registered (GET /edges lists them; an edge is registered with its API key or POST /edges)`);
+  }
+}
+
+/** The edges that would run this (not yet stored) item: see scopeOf in cloud/store/config-store.ts. */
+function edgesRunning(ctx: CloudContext, kind: ConfigKind, body: Record<string, unknown>): string[] {
+  const all = () => ctx.edges.list().map((e) => e.id);
+  const cameraEdge = (cameraId: unknown) => {
+    const cam = typeof cameraId === 'string' ? ctx.config.get('cameras', cameraId) : undefined;
+    return typeof cam?.edge_id === 'string' ? [cam.edge_id] : [];
+  };
+  switch (kind) {
+    case 'cameras':
+      return typeof body.edge_id === 'string' ? [body.edge_id] : [];
+    case 'zones':
+      return cameraEdge(body.camera_id);
+    case 'sensors': {
+      if (typeof body.camera_id === 'string') return cameraEdge(body.camera_id);
+      if (typeof body.zone_id !== 'string') return all();
+      return cameraEdge(ctx.config.get('zones', body.zone_id)?.camera_id);
+    }
+    case 'exporters':
+      return typeof body.edge_id === 'string' ? [body.edge_id] : all();
+    default:
+      return [];
+  }
+}
+
+/**
+ * What the cloud accepts, every edge can run: an item that would give an edge more than it runs
+ * (EDGE_LIMITS) is refused with 400 naming the field that places it.
+ */
+function checkCapacity(ctx: CloudContext, kind: ConfigKind, body: Record<string, unknown>, id: string | null): void {
+  const most = (EDGE_LIMITS as Record<string, number>)[kind];
+  if (most === undefined) return;
+  for (const edge of edgesRunning(ctx, kind, body)) {
+    if (ctx.config.countFor(kind, edge, id) < most) continue;
+    const field = kind === 'zones' ? 'camera_id' : kind === 'sensors' ? (body.camera_id ? 'camera_id' : body.zone_id ? 'zone_id' : 'edge') : 'edge_id';
+    throw new AppError('VALIDATION_ERROR', 'Validation error', {
+      errors: [{ field, message: `${field}: edge ${edge} already runs ${most} ${kind}, the most one edge runs; give this to another edge or remove one` }],
+    });
+  }
+}
+
+/** An edge's key may read only what its edge runs: 403 for another edge's item. */
+function checkVisible(ctx: CloudContext, c: Context<Env>, kind: ConfigKind, id: string, noun: string): void {
+  const p = c.get('principal');
+  if (p.kind === 'edge' && !ctx.config.visibleTo(kind, id, p.edgeId)) {
+    throw new AppError('FORBIDDEN', `This ${noun.toLowerCase()} is not run by edge ${p.edgeId}`);
+  }
+}
+
 async function jsonBody(c: Context): Promise<Record<string, unknown>> {
   const body = await readJson(c);
   if (!isObj(body)) throw new AppError('VALIDATION_ERROR', 'Validation error', { errors: [{ field: '(body)', message: 'body must be a JSON object' }] });
@@ -105,14 +193,17 @@ export function registerConfigRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
     const tag = s.category === 'exporters' ? 'Exporters' : 'Config';
 
     app.get(base, ...read, limit, async (c) => {
-      const q = validateQuery(listQuery, c) as { skip: number; limit: number; enabled?: boolean; camera_id?: string; type?: string };
-      const { items, total } = ctx.config.list(s.kind, q, q.skip, q.limit);
+      const q = validateQuery(listQuery, c) as { skip: number; limit: number; enabled?: boolean; camera_id?: string; type?: string; edge_id?: string };
+      const p = c.get('principal');
+      const { items, total } = ctx.config.list(s.kind, { ...q, ...(p.kind === 'edge' ? { visibleTo: p.edgeId } : {}) }, q.skip, q.limit);
       return c.json({ items: items.map((r) => present(r, c)), total, skip: q.skip, limit: q.limit });
     });
-    doc(app, 'get', base, { tag, summary: `List ${s.kind} (credentials masked unless the caller is an admin or an edge)`, auth: ['jwt', 'apiKey'], query: listQuery, response: pageOf(s.out, `${s.noun}Page`), errors: [400, 401, 429] });
+    doc(app, 'get', base, { tag, summary: `List ${s.kind} (credentials masked unless the caller is an admin or an edge; an edge's key lists only what its edge runs)`, auth: ['jwt', 'apiKey'], query: listQuery, response: pageOf(s.out, `${s.noun}Page`), errors: [400, 401, 429] });
 
     app.post(base, ...write, limit, async (c) => {
       const body = validate(s.create, await jsonBody(c)) as Record<string, unknown>;
+      settleEdge(ctx, s.kind, body, true);
+      checkCapacity(ctx, s.kind, body, typeof body.id === 'string' ? body.id : null);
       const created = ctx.config.create(s.kind, body);
       ctx.log.info({ kind: s.kind, id: created.id, by: (c.get('principal') as { username?: string }).username }, 'config created');
       return c.json(present(created, c), 201);
@@ -122,9 +213,10 @@ export function registerConfigRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
     app.get(`${base}/:id`, ...read, limit, async (c) => {
       const r = ctx.config.get(s.kind, c.req.param('id'));
       if (!r) throw notFound(s.noun);
+      checkVisible(ctx, c, s.kind, r.id, s.noun);
       return c.json(present(r, c));
     });
-    doc(app, 'get', `${base}/:id`, { tag, summary: `One ${s.noun.toLowerCase()} (credentials masked unless the caller is an admin or an edge)`, auth: ['jwt', 'apiKey'], params: z.object({ id: z.string() }), response: s.out, errors: [401, 404] });
+    doc(app, 'get', `${base}/:id`, { tag, summary: `One ${s.noun.toLowerCase()} (credentials masked unless the caller is an admin or an edge; an edge's key: 403 unless its edge runs it)`, auth: ['jwt', 'apiKey'], params: z.object({ id: z.string() }), response: s.out, errors: [401, 403, 404] });
 
     app.put(`${base}/:id`, ...write, limit, async (c) => {
       const id = c.req.param('id');
@@ -138,6 +230,8 @@ export function registerConfigRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
       const { created_at, updated_at, ...stored } = current;
       void updated_at;
       const merged = validate(s.create, deepMerge(stored, patch)) as Record<string, unknown>;
+      settleEdge(ctx, s.kind, merged, false);
+      checkCapacity(ctx, s.kind, merged, id);
       const saved = ctx.config.replace(s.kind, { ...merged, id, created_at, updated_at: current.updated_at } as Resource);
       return c.json(present(saved, c));
     });

@@ -1,4 +1,12 @@
-/** Events API: ingest (JSON or multipart with images), list, stats, detail, images. */
+/**
+ * Events API: ingest (JSON or multipart with images), list, stats, detail, images.
+ *
+ * Edges: an event ingested with an edge's key is that edge's: `metadata.edge_worker_id` is set
+ * from the key. A body that names another edge, or a camera the cloud assigns to another edge,
+ * is refused with 403 before anything is written (no image, no row, nothing streamed); a camera
+ * unknown to the cloud or assigned to no edge is accepted (an edge may run local cameras). An
+ * edge's key fetches the images of its own edge's events only. A user's ingest is unchanged.
+ */
 import { createReadStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { OpenAPIHono } from '@hono/zod-openapi';
@@ -18,6 +26,8 @@ import type { Env } from '../http/types.js';
 import { doc } from '../http/docs.js';
 import type { ImageKind } from '../images/image-store.js';
 import type { EventRow, StoredEvent } from '../store/events-store.js';
+import { refuseSecondInstallation } from '../edges/edge-config.js';
+import type { Principal } from '../http/types.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -94,6 +104,36 @@ async function readIngest(c: Context<Env>): Promise<{ raw: unknown; frame?: Uint
   throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json or multipart/form-data');
 }
 
+/**
+ * Binds an event ingested with an edge's key to that edge (sets `metadata.edge_worker_id`), or
+ * refuses it (403) when it claims another edge or a camera of another edge.
+ */
+function bindToEdge(ctx: CloudContext, p: Principal, ev: EventIngestParsed): void {
+  if (p.kind !== 'edge') return;
+  const meta = ev.metadata as Record<string, unknown>;
+  const claimed = meta.edge_worker_id;
+  if (claimed !== undefined && claimed !== p.edgeId) {
+    throw new AppError('FORBIDDEN', `This key belongs to edge ${p.edgeId}; it cannot ingest events of another edge (metadata.edge_worker_id)`);
+  }
+  if (ev.camera_id) {
+    const cam = ctx.config.get('cameras', ev.camera_id);
+    const owner = cam?.edge_id;
+    if (typeof owner === 'string' && owner !== p.edgeId) {
+      throw new AppError('FORBIDDEN', `Camera ${ev.camera_id} is assigned to another edge; edge ${p.edgeId} cannot ingest its events`);
+    }
+  }
+  meta.edge_worker_id = p.edgeId;
+}
+
+/** The edge an event was ingested by (`metadata.edge_worker_id`), or undefined. */
+function edgeOf(row: EventRow): unknown {
+  try {
+    return (JSON.parse(row.body) as { metadata?: Record<string, unknown> }).metadata?.edge_worker_id;
+  } catch {
+    return undefined;
+  }
+}
+
 export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, clientIp: (c: Context) => string): void {
   const auth = requireAuth(ctx, { apiKey: true });
   const jwtOnly = requireAuth(ctx);
@@ -107,6 +147,9 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
     async (c) => {
       const { raw, frame, crop } = await readIngest(c);
       const ev = validate(EventIngest, raw, 'Invalid event data');
+      const p = c.get('principal');
+      if (p.kind === 'edge') refuseSecondInstallation(ctx, c, p.edgeId);
+      bindToEdge(ctx, p, ev);
       const types = { frame: frame && ctx.images.check('frame', frame), crop: crop && ctx.images.check('crop', crop) };
       // With images, a known duplicate is refused before anything is written to disk; without,
       // the insert itself detects it and the extra lookup would only cost time.
@@ -158,13 +201,14 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
   );
   doc(app, 'post', '/events/ingest', {
     tag: 'Events',
-    summary: 'Ingest an event from an edge (JSON, or multipart with event + frame + crop images)',
+    summary:
+      "Ingest an event from an edge (JSON, or multipart with event + frame + crop images). With an edge's key, metadata.edge_worker_id is set from the key; another edge named there, or a camera assigned to another edge, is a 403 and nothing is stored",
     auth: ['apiKey', 'jwt'],
     body: EventIngest,
     multipart: z.object({ event: z.string().openapi({ description: 'The event as JSON text' }), frame: z.any().optional(), crop: z.any().optional() }),
     status: 202,
     response: IngestAccepted,
-    errors: [400, 401, 409, 413, 415, 429, 503],
+    errors: [400, 401, 403, 409, 413, 415, 429, 503],
   });
 
   app.get('/events', jwtOnly, eventsLimit, async (c) => {
@@ -204,6 +248,10 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
   for (const kind of ['frame', 'crop'] as const) {
     app.get(`/events/:id/${kind}`, requireAuth(ctx, { apiKey: true }), requireRole('viewer', true), async (c) => {
       const row = ctx.events.get(c.req.param('id'));
+      const p = c.get('principal');
+      if (row && p.kind === 'edge' && edgeOf(row) !== p.edgeId) {
+        throw new AppError('FORBIDDEN', `This event was not ingested by edge ${p.edgeId}`);
+      }
       const rel = row?.[`${kind}_path`];
       if (!row || !rel) throw notFound(kind === 'frame' ? 'Frame image' : 'Crop image');
       const file = ctx.images.path(rel);
@@ -217,6 +265,6 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
       const body = Readable.toWeb(createReadStream(file)) as ReadableStream;
       return c.body(body, 200, { 'content-type': type, 'content-length': String(size), 'cache-control': 'private, max-age=86400, immutable' });
     });
-    doc(app, 'get', `/events/:id/${kind}`, { tag: 'Events', summary: `The event's ${kind} image`, params: z.object({ id: z.string() }), errors: [401, 404] });
+    doc(app, 'get', `/events/:id/${kind}`, { tag: 'Events', summary: `The event's ${kind} image (an edge's key: only its own edge's events, else 403)`, auth: ['jwt', 'apiKey'], params: z.object({ id: z.string() }), errors: [401, 403, 404] });
   }
 }

@@ -6,6 +6,7 @@
  * same transaction maintains the rollups and plate sketches of event-stats.ts, so
  * `stats` never scans the events table. Reads run here, on the service's connection.
  */
+import { StatementCache } from '../db/statements.js';
 import { clampDepth } from '../../shared/schemas/json-bounds.js';
 import type { Db } from '../db/open.js';
 import type Database from 'better-sqlite3';
@@ -54,6 +55,7 @@ export class EventsStore {
 
   constructor(db: Db, dbFile: string = db.name, logger: Logger = silentLogger) {
     this.db = db;
+    this.statements = new StatementCache(db);
     this.recordPlate = plateRecorder(db);
     this.stmts = {
       get: db.prepare('SELECT * FROM events WHERE event_id = ?'),
@@ -146,19 +148,10 @@ export class EventsStore {
    * (sort key, seq) order. Each call is a short query, so a slow reader never holds the
    * connection or a snapshot, and memory stays one page whatever the result size.
    */
-  /**
-   * A compiled statement per query text (the filters make a few dozen shapes): an export reads
-   * hundreds of pages, and compiling each one cost the loaded cloud a tenth of a CSV export.
-   */
-  private readonly statements = new Map<string, Statement>();
+  /** Compiled statements (the filters make a few dozen shapes; an export reads hundreds of pages). */
+  private readonly statements: StatementCache;
   private prepared(sql: string): Statement {
-    let st = this.statements.get(sql);
-    if (!st) {
-      if (this.statements.size >= 128) this.statements.clear();
-      st = this.db.prepare(sql);
-      this.statements.set(sql, st);
-    }
-    return st;
+    return this.statements.get(sql);
   }
 
   pageAfter(f: EventFilter, sort: SortField, order: 'asc' | 'desc', after: ExportCursor | null, limit: number): { items: StoredEvent[]; next: ExportCursor | null } {

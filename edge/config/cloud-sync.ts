@@ -1,13 +1,14 @@
 /**
- * Cloud config sync: cameras, zones, sensors, models and exporters from the cloud's config API
- * (`GET /config/<kind>`, paged `{items,total,skip,limit}`, X-API-Key). The merged config is
- * validated like the file; the last good copy is cached in `data_dir/cloud-config.json` so an
- * edge that starts offline runs with what it last knew. Changes are emitted, not restarted.
+ * Cloud config sync: what this edge runs, from the cloud. The bundle `GET /edges/{edge_id}/config`
+ * (ETag = its version) is polled with `If-None-Match`, so an unchanged config costs a 304 and
+ * nothing is re-read or re-applied; an older cloud without that route (404) is read through its
+ * paged `/config/<kind>` lists instead. Every request carries X-API-Key and X-Edge-Instance.
  *
- * Cameras are checked one by one (the edge's camera schema, whose recognition fields are the
- * cloud's `metadata.recognition` schema): a bad recognition setting is dropped (the edge file's
- * value or the default applies), a camera that is invalid anyway keeps the version in force (or
- * is left out when there is none). Either is logged; the other cameras are not affected.
+ * Items are applied one by one (edge/config/remote-items.ts): a bad camera, zone, sensor or
+ * exporter is reported in `problems` and logged once per distinct set; the rest run. The last
+ * good merged config is cached in `data_dir/cloud-config.json` (its version and problems next
+ * to it) so an edge that starts offline runs with what it last knew. Changes are emitted, not
+ * restarted.
  */
 import { EventEmitter } from 'node:events';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -17,19 +18,26 @@ import type { Logger } from '../../shared/log.js';
 import { redactUrl, silentLogger } from '../../shared/log.js';
 import { writeFileAtomic } from '../outbox/outbox.js';
 import { fieldErrors, isAppError } from '../../shared/errors.js';
-import { CameraRecognition, RECOGNITION_KEYS } from '../../shared/schemas/camera-recognition.js';
-import { EdgeCamera, type EdgeConfig } from './schema.js';
+import { EdgeConfigBundle } from '../../shared/schemas/edge.js';
+import type { EdgeConfig } from './schema.js';
 import { parseEdgeConfig } from './load.js';
+import { CONFIG_KINDS, describeProblem, mergeRemote, type ConfigProblem, type RemoteConfig } from './remote-items.js';
 
-export const CONFIG_KINDS = ['cameras', 'zones', 'sensors', 'models', 'exporters'] as const;
-export type RemoteConfig = Record<(typeof CONFIG_KINDS)[number], Array<Record<string, unknown>>>;
+export { CONFIG_KINDS, mergeRemote, type ConfigProblem, type RemoteConfig } from './remote-items.js';
+
+/** Headers of every request to the cloud: the key, and which installation sends it. */
+export function cloudHeaders(apiKey: string, instanceId?: string): Record<string, string> {
+  return { 'x-api-key': apiKey, accept: 'application/json', ...(instanceId ? { 'x-edge-instance': instanceId } : {}) };
+}
+
+const base = (url: string) => (url.endsWith('/') ? url : url + '/');
 
 /** Reads every page of one config list. */
-export async function fetchList(baseUrl: string, apiKey: string, kind: string, timeoutMs = 15_000): Promise<Array<Record<string, unknown>>> {
+export async function fetchList(baseUrl: string, apiKey: string, kind: string, timeoutMs = 15_000, instanceId?: string): Promise<Array<Record<string, unknown>>> {
   const items: Array<Record<string, unknown>> = [];
   for (let skip = 0; ; ) {
-    const url = new URL(`config/${kind}?skip=${skip}&limit=1000`, baseUrl.endsWith('/') ? baseUrl : baseUrl + '/');
-    const res = await request(url, { headers: { 'x-api-key': apiKey, accept: 'application/json' }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    const url = new URL(`config/${kind}?skip=${skip}&limit=1000`, base(baseUrl));
+    const res = await request(url, { headers: cloudHeaders(apiKey, instanceId), headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
     const text = await res.body.text();
     if (res.statusCode !== 200) throw new Error(`GET /config/${kind}: HTTP ${res.statusCode} ${text.slice(0, 200)}`);
     const page = JSON.parse(text) as { items: Array<Record<string, unknown>>; total: number };
@@ -39,125 +47,31 @@ export async function fetchList(baseUrl: string, apiKey: string, kind: string, t
   }
 }
 
-export async function fetchRemote(baseUrl: string, apiKey: string, timeoutMs?: number): Promise<RemoteConfig> {
-  const lists = await Promise.all(CONFIG_KINDS.map((k) => fetchList(baseUrl, apiKey, k, timeoutMs)));
+/** The paged `/config/*` lists (what an older cloud, without `GET /edges/{id}/config`, serves). */
+export async function fetchRemote(baseUrl: string, apiKey: string, timeoutMs?: number, instanceId?: string): Promise<RemoteConfig> {
+  const lists = await Promise.all(CONFIG_KINDS.map((k) => fetchList(baseUrl, apiKey, k, timeoutMs, instanceId)));
   return Object.fromEntries(CONFIG_KINDS.map((k, i) => [k, lists[i]])) as RemoteConfig;
 }
 
-const clamp = (v: unknown, lo: number, hi: number, dflt: number) => (typeof v === 'number' && Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : dflt);
-const strArray = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** A camera of the cloud's list that the edge could not take as it is. */
-export interface CameraProblem {
-  camera: string;
-  /** `settings`: those recognition settings were ignored; `camera`: the camera was not taken. */
-  dropped: 'settings' | 'camera';
-  errors: string[];
-}
-
-/** Settings named by the issues (top-level keys of the recognition object). */
-function keysOf(issues: ReadonlyArray<{ path: PropertyKey[]; code?: string; keys?: string[] }>): Set<string> {
-  return new Set(issues.flatMap((i) => (i.path.length ? [String(i.path[0])] : i.code === 'unrecognized_keys' ? (i.keys ?? []) : [])));
-}
-
-/** The cloud's `metadata.recognition` of one camera, without the settings that fail the shared schema. */
-function cloudRecognition(raw: unknown, errors: string[]): CameraRecognition {
-  if (raw === undefined || raw === null) return {};
-  if (!isObj(raw)) {
-    errors.push('metadata.recognition: must be an object');
-    return {};
-  }
-  const first = CameraRecognition.safeParse(raw);
-  if (first.success) return first.data;
-  errors.push(...fieldErrors(first.error.issues).map((e) => `metadata.recognition.${e.message}`));
-  const bad = keysOf(first.error.issues);
-  const rest = CameraRecognition.safeParse(Object.fromEntries(Object.entries(raw).filter(([k]) => !bad.has(k))));
-  return rest.success ? rest.data : {};
-}
+export type BundleResult = { status: 'bundle'; bundle: EdgeConfigBundle } | { status: 'not-modified' } | { status: 'no-route' };
 
 /**
- * One camera of the cloud's list as an edge camera: the cloud's fields, its recognition
- * settings (else the file's for that camera), the edge-only settings from the file. Returns
- * null when it is invalid even without its bad recognition settings.
+ * `GET /edges/{edge_id}/config` with `If-None-Match: "<version>"` when a version is in force:
+ * 304 = unchanged (nothing read), 404 = an older cloud without the route (the caller reads the
+ * lists). Any other failure throws with the cloud's words.
  */
-function remoteCamera(c: Record<string, unknown>, base: EdgeConfig, problems: CameraProblem[]): Record<string, unknown> | null {
-  const res = (c.resolution ?? {}) as { width?: number; height?: number };
-  const local = base.cameras.find((b) => b.id === c.id);
-  const errors: string[] = [];
-  const rec = cloudRecognition(isObj(c.metadata) ? c.metadata.recognition : undefined, errors);
-  const cam: Record<string, unknown> = {
-    id: c.id,
-    ...(typeof c.name === 'string' ? { name: c.name.slice(0, 128) } : {}),
-    rtsp_url: c.rtsp_url,
-    enabled: c.enabled !== false,
-    zone_id: c.zone_id ?? null,
-    fps: clamp(c.fps, 0.2, 30, 5),
-    resolution: { width: Math.round(clamp(res.width, 64, 3840, 1280)), height: Math.round(clamp(res.height, 64, 2160, 720)) },
-    // Edge-only settings survive from the file.
-    ffmpeg_input_args: local?.ffmpeg_input_args ?? [],
-    heartbeat_s: local?.heartbeat_s ?? 10,
-  };
-  // Recognition settings: the cloud's where it sets them, else the file's for this camera.
-  for (const k of RECOGNITION_KEYS) {
-    const v = rec[k] ?? local?.[k];
-    if (v !== undefined && v !== null) cam[k] = v;
-  }
-  cam.hwaccel ??= 'none';
-  let r = EdgeCamera.safeParse(cam);
-  if (!r.success) {
-    // A setting that does not fit this camera (an ROI outside the edge's frame size) is dropped alone.
-    const bad = keysOf(r.error.issues);
-    if ([...bad].every((k) => (RECOGNITION_KEYS as string[]).includes(k))) {
-      errors.push(...fieldErrors(r.error.issues).map((e) => e.message));
-      for (const k of bad) delete cam[k];
-      r = EdgeCamera.safeParse(cam);
-    }
-  }
-  const id = String(c.id);
-  if (!r.success) {
-    problems.push({ camera: id, dropped: 'camera', errors: [...errors, ...fieldErrors(r.error.issues).map((e) => e.message)] });
-    return null;
-  }
-  if (errors.length) problems.push({ camera: id, dropped: 'settings', errors });
-  return cam;
-}
-
-/**
- * The file's config with the cloud's lists in place of its own (cloud wins for what it serves).
- * A camera the edge cannot take keeps its version in `previous` (the config in force), if any;
- * each such camera is reported in `problems`.
- */
-export function mergeRemote(base: EdgeConfig, remote: RemoteConfig, o: { previous?: EdgeConfig; problems?: CameraProblem[] } = {}): unknown {
-  const problems = o.problems ?? [];
-  const cameras = remote.cameras.flatMap((c) => {
-    const cam = remoteCamera(c, base, problems);
-    if (cam) return [cam];
-    const kept = o.previous?.cameras.find((p) => p.id === c.id);
-    return kept ? [kept] : [];
-  });
-  const zones = remote.zones.map((z) => {
-    const md = (z.metadata ?? {}) as Record<string, unknown>;
-    return {
-      id: z.id,
-      ...(typeof z.name === 'string' ? { name: z.name.slice(0, 128) } : {}),
-      camera_id: z.camera_id,
-      type: z.type ?? 'monitor',
-      geometry: z.geometry,
-      allow: strArray(md.allow),
-      deny: strArray(md.deny),
-      metadata: md,
-    };
-  });
-  const strip = ({ id: _i, created_at: _c, updated_at: _u, ...rest }: Record<string, unknown>) => rest;
-  const exporters = remote.exporters.filter((e) => e.enabled !== false && e.name !== 'cloud').map(strip);
-  return {
-    ...base,
-    cameras,
-    zones,
-    sensors: remote.sensors,
-    exporters,
-  };
+export async function fetchBundle(baseUrl: string, apiKey: string, edgeId: string, o: { version?: string | null; timeoutMs?: number; instanceId?: string } = {}): Promise<BundleResult> {
+  const url = new URL(`edges/${encodeURIComponent(edgeId)}/config`, base(baseUrl));
+  const headers = { ...cloudHeaders(apiKey, o.instanceId), ...(o.version ? { 'if-none-match': `"${o.version}"` } : {}) };
+  const t = o.timeoutMs ?? 15_000;
+  const res = await request(url, { headers, headersTimeout: t, bodyTimeout: t });
+  const text = await res.body.text();
+  if (res.statusCode === 304) return { status: 'not-modified' };
+  if (res.statusCode === 404) return { status: 'no-route' };
+  if (res.statusCode !== 200) throw new Error(`GET /edges/${edgeId}/config: HTTP ${res.statusCode} ${text.slice(0, 300)}`);
+  const r = EdgeConfigBundle.safeParse(JSON.parse(text));
+  if (!r.success) throw new Error(`GET /edges/${edgeId}/config: not a config bundle: ${fieldErrors(r.error.issues).map((e) => e.message).slice(0, 5).join('; ')}`);
+  return { status: 'bundle', bundle: r.data };
 }
 
 export interface CloudSyncOptions {
@@ -165,9 +79,20 @@ export interface CloudSyncOptions {
   logger?: Logger;
   /** Where the last good merged config is kept (default data_dir/cloud-config.json). */
   cachePath?: string;
+  /** This installation's id, sent as X-Edge-Instance (edge/cloud/instance-id.ts). */
+  instanceId?: string;
 }
 
-/** Emits `change` (EdgeConfig) whenever the cloud's config differs from the one in force. */
+/** What the cache keeps beside the config: the version in force and its problems. */
+interface CacheMeta {
+  version: string | null;
+  problems: ConfigProblem[];
+}
+
+/**
+ * Emits `change` (EdgeConfig) whenever the cloud's config differs from the one in force, and
+ * `version` (string) when a new cloud version needs no apply (what it lets run is what runs).
+ */
 export class CloudConfigSync extends EventEmitter {
   readonly cachePath: string;
   private readonly log: Logger;
@@ -182,14 +107,22 @@ export class CloudConfigSync extends EventEmitter {
   private modelsKey = '[]';
   /** Where the last good model list is kept (next to the config cache). */
   readonly modelsCachePath: string;
-  /** Cameras of the last cloud read that the edge could not take as they are (logged when this changes). */
-  problems: CameraProblem[] = [];
+  readonly metaCachePath: string;
+  /** Items of the config in force that the edge refused or runs without some settings. */
+  problems: ConfigProblem[] = [];
   private problemsKey = '[]';
+  /** The cloud's version of the config in force (the bundle's ETag); null when read from the lists or the file. */
+  version: string | null = null;
+  /** Whether the last read used the paged lists (an older cloud). */
+  legacy = false;
+  /** Reads of the bundle answered 304 (nothing re-read or re-applied). */
+  notModified = 0;
 
   constructor(private readonly o: CloudSyncOptions) {
     super();
     this.cachePath = o.cachePath ?? join(o.base.data_dir, 'cloud-config.json');
     this.modelsCachePath = this.cachePath.replace(/(\.json)?$/, '.models.json');
+    this.metaCachePath = this.cachePath.replace(/(\.json)?$/, '.meta.json');
     this.log = (o.logger ?? silentLogger).child({ component: 'config-sync' });
     this.current = o.base;
     this.currentKey = JSON.stringify(o.base);
@@ -198,11 +131,13 @@ export class CloudConfigSync extends EventEmitter {
   /** The config to start with: the cloud's, else the cached last good copy, else the file's. */
   async initial(): Promise<EdgeConfig> {
     try {
-      const { cfg, models } = await this.fetchMerged();
-      this.adopt(cfg, models, 'cloud');
-      return cfg;
+      const got = await this.fetchMerged(false);
+      if (got) {
+        this.adopt(got.cfg, got.models, got.version, 'cloud');
+        return got.cfg;
+      }
     } catch (e) {
-      this.lastError = redactUrl((e as Error).message);
+      this.lastError = this.describe(e);
       this.log.warn({ error: this.lastError }, 'cloud config unavailable at start');
     }
     try {
@@ -216,8 +151,15 @@ export class CloudConfigSync extends EventEmitter {
       } catch {
         /* no cached model list: none */
       }
-      this.adopt(cfg, models, 'cache');
-      this.log.info('running on the cached cloud config');
+      let meta: CacheMeta = { version: null, problems: [] };
+      try {
+        meta = { ...meta, ...(JSON.parse(readFileSync(this.metaCachePath, 'utf8')) as Partial<CacheMeta>) };
+      } catch {
+        /* an older cache: version unknown */
+      }
+      this.report(Array.isArray(meta.problems) ? meta.problems : []);
+      this.adopt(cfg, models, typeof meta.version === 'string' ? meta.version : null, 'cache');
+      this.log.info({ version: this.version }, 'running on the cached cloud config');
       return cfg;
     } catch {
       return this.o.base;
@@ -235,59 +177,119 @@ export class CloudConfigSync extends EventEmitter {
     this.timer = null;
   }
 
-  /** One poll; emits `change` when the merged config or the model list differs. Never throws. */
-  async syncOnce(): Promise<boolean> {
+  /**
+   * The cloud says it serves `version` now (the heartbeat's answer): poll at once when that is not
+   * the version in force, so a change applies within a heartbeat rather than a sync interval.
+   */
+  syncIfBehind(version: string): void {
+    if (version !== this.version && this.source !== 'file') void this.syncOnce();
+  }
+
+  private polling: Promise<boolean> | null = null;
+
+  /**
+   * One poll; emits `change` when the merged config or the model list differs. Never throws.
+   * A poll asked for while one runs shares it (never two applies at once).
+   */
+  syncOnce(): Promise<boolean> {
+    this.polling ??= this.poll().finally(() => (this.polling = null));
+    return this.polling;
+  }
+
+  private async poll(): Promise<boolean> {
     try {
-      const { cfg, models } = await this.fetchMerged();
+      // A version this process read from the cloud may be revalidated; a cached one is re-read
+      // whole (the file's edge-only settings may have changed since it was merged).
+      const got = await this.fetchMerged(this.source === 'cloud');
       this.lastError = null;
-      const key = JSON.stringify(cfg);
       this.lastSyncAt = Date.now();
-      if (key === this.currentKey && JSON.stringify(models) === this.modelsKey) return false;
-      this.adopt(cfg, models, 'cloud');
-      this.emit('change', cfg);
+      if (!got) return false; // 304: the version in force is current
+      if (JSON.stringify(got.cfg) === this.currentKey && JSON.stringify(got.models) === this.modelsKey) {
+        // A new version whose runnable part is what runs (e.g. only refused items changed): it is
+        // in force as it is; `version` says so without an apply.
+        if (got.version !== this.version) {
+          this.version = got.version;
+          this.emit('version', got.version);
+        }
+        return false;
+      }
+      this.adopt(got.cfg, got.models, got.version, 'cloud');
+      this.emit('change', got.cfg);
       return true;
     } catch (e) {
-      this.lastError = isAppError(e) ? `${e.message}: ${(e.errors ?? []).map((x) => x.message).join('; ')}` : redactUrl((e as Error).message);
+      this.lastError = this.describe(e);
       this.log.warn({ error: this.lastError }, 'cloud config sync failed; keeping the config in force');
       return false;
     }
   }
 
-  private async fetchMerged(): Promise<{ cfg: EdgeConfig; models: Array<Record<string, unknown>> }> {
-    const cloud = this.o.base.cloud;
-    if (!cloud) throw new Error('no cloud configured');
-    const remote = await fetchRemote(cloud.url, cloud.api_key, cloud.timeout_ms);
-    // Timestamps alone are not a change of the model set.
-    const models = remote.models.map(({ created_at: _c, updated_at: _u, ...m }) => m);
-    const problems: CameraProblem[] = [];
-    const cfg = parseEdgeConfig(mergeRemote(this.o.base, remote, { previous: this.current, problems }), 'cloud config');
-    this.report(problems);
-    return { cfg, models };
+  /** The state reported in /status and the heartbeat (`applied_at` is the daemon's). */
+  state(): { version: string | null; error: string | null; problems: ConfigProblem[] } {
+    return { version: this.version, error: this.lastError, problems: this.problems };
   }
 
-  /** Logs the cameras the edge could not take, once per distinct set (not on every poll). */
-  private report(problems: CameraProblem[]): void {
+  private describe(e: unknown): string {
+    return (isAppError(e) ? `${e.message}: ${(e.errors ?? []).map((x) => x.message).join('; ')}` : redactUrl((e as Error).message)).slice(0, 2000);
+  }
+
+  /** The cloud's config merged into the file's, or null when the version in force is current (304). */
+  private async fetchMerged(revalidate: boolean): Promise<{ cfg: EdgeConfig; models: Array<Record<string, unknown>>; version: string | null } | null> {
+    const cloud = this.o.base.cloud;
+    if (!cloud) throw new Error('no cloud configured');
+    const opts = { timeoutMs: cloud.timeout_ms, instanceId: this.o.instanceId };
+    const b = await fetchBundle(cloud.url, cloud.api_key, this.o.base.edge_id, { ...opts, version: revalidate ? this.version : null });
+    if (b.status === 'not-modified') {
+      this.notModified++;
+      return null;
+    }
+    let remote: RemoteConfig;
+    let version: string | null = null;
+    if (b.status === 'bundle') {
+      remote = b.bundle;
+      version = b.bundle.version;
+      if (this.legacy) this.log.info('the cloud serves GET /edges/{id}/config now: reading the versioned bundle');
+      this.legacy = false;
+    } else {
+      if (!this.legacy) this.log.info({ edge: this.o.base.edge_id }, 'the cloud has no GET /edges/{id}/config (an older cloud): reading the /config lists');
+      this.legacy = true;
+      remote = await fetchRemote(cloud.url, cloud.api_key, cloud.timeout_ms, this.o.instanceId);
+    }
+    // Timestamps alone are not a change of the model set.
+    const models = remote.models.map(({ created_at: _c, updated_at: _u, ...m }) => m);
+    const problems: ConfigProblem[] = [];
+    const cfg = parseEdgeConfig(mergeRemote(this.o.base, remote, { previous: this.current, problems }), 'cloud config');
+    this.report(problems);
+    return { cfg, models, version };
+  }
+
+  /** Logs the items the edge could not take, once per distinct set (not on every poll). */
+  private report(problems: ConfigProblem[]): void {
     const key = JSON.stringify(problems);
     if (key === this.problemsKey) return;
     this.problems = problems;
     this.problemsKey = key;
     for (const p of problems) {
-      if (p.dropped === 'settings') this.log.warn({ camera: p.camera, errors: p.errors }, "camera recognition settings from the cloud are invalid; those settings are ignored (the edge's own or the default apply)");
-      else this.log.error({ camera: p.camera, errors: p.errors }, 'camera from the cloud is invalid; the version in force (if any) keeps running');
+      const fields = { kind: p.kind, id: p.id, [p.kind === 'cameras' ? 'camera' : p.kind.replace(/s$/, '')]: p.id, errors: p.errors };
+      if (p.dropped === 'settings') this.log.warn(fields, `${describeProblem(p)}: those settings are invalid and ignored (the edge file's or the default apply)`);
+      else this.log.error(fields, `${describeProblem(p)}: invalid; the version in force (if any) keeps running, the other items run`);
     }
+    if (!problems.length && key !== '[]') this.log.info('config problems cleared');
   }
 
-  private adopt(cfg: EdgeConfig, models: Array<Record<string, unknown>>, source: 'cloud' | 'cache'): void {
+  private adopt(cfg: EdgeConfig, models: Array<Record<string, unknown>>, version: string | null, source: 'cloud' | 'cache'): void {
     this.current = cfg;
     this.currentKey = JSON.stringify(cfg);
     this.models = models;
     this.modelsKey = JSON.stringify(models);
+    this.version = version;
     this.source = source;
     if (source === 'cloud') {
       mkdirSync(dirname(this.cachePath), { recursive: true });
       const { cloud: _secret, ...cacheable } = cfg;
       writeFileAtomic(this.cachePath, Buffer.from(JSON.stringify({ ...cacheable, cloud: null }, null, 2)));
       writeFileAtomic(this.modelsCachePath, Buffer.from(JSON.stringify(models, null, 2)));
+      const meta: CacheMeta = { version, problems: this.problems };
+      writeFileAtomic(this.metaCachePath, Buffer.from(JSON.stringify(meta, null, 2)));
     }
   }
 }

@@ -5,11 +5,20 @@
  * (shared/schemas/config.ts), so the cloud's copy can replace the file's.
  */
 import { z, Id } from '../../shared/schemas/common.js';
-import { ExporterCreate, ZoneGeometry } from '../../shared/schemas/config.js';
+import { EDGE_LIMITS } from '../../shared/schemas/edge.js';
+import { CAMERA_DEFAULTS, CameraFps, CameraResolution, ExporterCreate, ZoneCreate, PlateList, ZoneGeometry } from '../../shared/schemas/config.js';
 import { CameraRecognition, HwAccelMode, roiOutsideFrame } from '../../shared/schemas/camera-recognition.js';
+import { CameraCapture } from '../../shared/schemas/camera-capture.js';
+import { DEFAULT_HEARTBEAT_S } from '../../shared/schemas/edge.js';
 
 /** The per-camera recognition settings: the same field schemas as the cloud's `metadata.recognition`. */
 const R = CameraRecognition.shape;
+
+/** The stream heartbeat's bounds: the cloud's `metadata.capture.heartbeat_s` (1-300 s), without its "not set". */
+const HeartbeatS = CameraCapture.shape.heartbeat_s.unwrap().unwrap();
+
+/** Default seconds without a frame before a camera's ffmpeg is restarted. */
+export const DEFAULT_CAMERA_HEARTBEAT_S = 10;
 
 /** NUL and other control characters: ffmpeg (spawn) cannot take them in an argument. */
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
@@ -30,18 +39,15 @@ export const EdgeCamera = z
     rtsp_url: SourceUrl,
     enabled: z.boolean().default(true).describe('Capture this camera (default true)'),
     zone_id: Id.nullable().default(null).describe('Default zone of this camera, reported in its events (default null)'),
-    fps: z.number().min(0.2).max(30).default(5).describe('Frames per second decoded and analysed, 0.2-30 (default 5)'),
-    resolution: z
-      .object({
-        width: z.number().int().min(64).max(3840).describe('Width in pixels, 64-3840'),
-        height: z.number().int().min(64).max(2160).describe('Height in pixels, 64-2160'),
-      })
-      .strict()
-      .default({ width: 1280, height: 720 })
-      .describe('Size frames are fitted into before analysis, aspect ratio kept with black bars (default 1280x720)'),
+    fps: CameraFps.default(CAMERA_DEFAULTS.fps).describe(CameraFps.description!),
+    resolution: CameraResolution.default({ ...CAMERA_DEFAULTS.resolution }).describe(CameraResolution.description!),
     hwaccel: HwAccelMode.default('none').describe('Hardware decoding: none, nvdec (NVIDIA on x86: -hwaccel cuda) or jetson (JetPack ffmpeg: -c:v h264_nvv4l2dec) (default none)'),
-    ffmpeg_input_args: z.array(z.string().max(256).refine((v) => !CONTROL_CHARS.test(v), 'must not contain control characters')).max(32).default([]).describe('Extra ffmpeg input options before -i (default none, ≤32)'),
-    heartbeat_s: z.number().min(1).max(300).default(10).describe('No frame for this many seconds = camera dead, ffmpeg restarted, 1-300 (default 10)'),
+    ffmpeg_input_args: z
+      .array(z.string().max(256).refine((v) => !CONTROL_CHARS.test(v), 'must not contain control characters'))
+      .max(32)
+      .default([])
+      .describe("Extra ffmpeg input options before -i, unrestricted in this file (default none, ≤32); the cloud's metadata.capture.input_options (an allowlist) win"),
+    heartbeat_s: HeartbeatS.default(DEFAULT_CAMERA_HEARTBEAT_S).describe(`No frame for this many seconds = camera dead, ffmpeg restarted, 1-300 (default ${DEFAULT_CAMERA_HEARTBEAT_S}); the cloud's metadata.capture.heartbeat_s wins`),
     regions: R.regions,
     roi: R.roi,
     min_plate_height: R.min_plate_height,
@@ -60,10 +66,10 @@ export const EdgeZone = z
     id: Id.describe('Zone id (safe charset)'),
     name: z.string().max(128).optional().describe('Human-readable name (optional)'),
     camera_id: Id.describe('Camera the polygon is drawn on'),
-    type: z.enum(['enter', 'exit', 'both', 'parking', 'restricted', 'monitor']).default('monitor').describe('What crossing it means (default monitor)'),
+    type: ZoneCreate.shape.type.describe('What crossing it means: enter, exit, both, parking, restricted, monitor (default monitor)'),
     geometry: ZoneGeometry,
-    allow: z.array(z.string().min(1).max(32)).max(100_000).default([]).describe('Plates allowed through (barrier opens); empty = no allow list (default [])'),
-    deny: z.array(z.string().min(1).max(32)).max(100_000).default([]).describe('Plates never allowed; wins over allow (default [])'),
+    allow: PlateList.default([]).describe('Plates allowed through (barrier opens), 1-32 chars each, ≤100000; empty = no allow list (default [])'),
+    deny: PlateList.default([]).describe('Plates never allowed; wins over allow (1-32 chars each, ≤100000; default [])'),
     metadata: z.record(z.string(), z.unknown()).default({}).describe('Free-form metadata (default {})'),
   })
   .strict();
@@ -79,17 +85,23 @@ export const EdgeConfig = z
         api_key: z.string().min(8).max(512).describe('API key (`anpr apikey create`); sent as X-API-Key, never logged'),
         deliver_events: z.boolean().default(true).describe('Deliver events to the cloud (`POST /events/ingest`) (default true)'),
         sync_config: z.boolean().default(true).describe('Take cameras, zones, sensors, models and exporters from the cloud\'s config API (default true)'),
-        sync_interval_s: z.number().min(2).max(3600).default(30).describe('How often the config is re-read, 2-3600 s (default 30)'),
+        sync_interval_s: z.number().min(2).max(3600).default(30).describe('How often the config version is checked (a changed one is fetched and applied), 2-3600 s (default 30)'),
+        heartbeat_s: z
+          .number()
+          .min(1)
+          .max(300)
+          .default(DEFAULT_HEARTBEAT_S)
+          .describe(`How often the edge reports its health to the cloud (POST /edges/{edge_id}/heartbeat), 1-300 s (default ${DEFAULT_HEARTBEAT_S}); unheard for 3 of them = offline`),
         timeout_ms: z.number().int().min(500).max(120_000).default(15_000).describe('HTTP timeout per request, 0.5-120 s (default 15000)'),
       })
       .strict()
       .nullable()
       .default(null)
       .describe('The cloud service; null runs the edge stand-alone (default null)'),
-    cameras: z.array(EdgeCamera).max(64).default([]).describe('Cameras (≤64; default none); with cloud config sync, the cloud\'s list replaces this one'),
-    zones: z.array(EdgeZone).max(256).default([]).describe('Zones (≤256; default none). A camera with zones only reports plates whose centre lies in one'),
-    sensors: z.array(z.record(z.string(), z.unknown())).max(256).default([]).describe('Sensors as in the cloud config API (barrier, loop, ...); kept for decision hooks (default none)'),
-    exporters: z.array(ExporterCreate).max(16).default([]).describe('Extra destinations besides the cloud: mqtt, webhook/rest (≤16; default none)'),
+    cameras: z.array(EdgeCamera).max(EDGE_LIMITS.cameras).default([]).describe('Cameras (≤64; default none); with cloud config sync, the cloud\'s list replaces this one'),
+    zones: z.array(EdgeZone).max(EDGE_LIMITS.zones).default([]).describe('Zones (≤256; default none). A camera with zones only reports plates whose centre lies in one'),
+    sensors: z.array(z.record(z.string(), z.unknown())).max(EDGE_LIMITS.sensors).default([]).describe('Sensors as in the cloud config API (barrier, loop, ...); kept for decision hooks (default none)'),
+    exporters: z.array(ExporterCreate).max(EDGE_LIMITS.exporters).default([]).describe('Extra destinations besides the cloud: mqtt, webhook/rest (≤16; default none)'),
     models: z
       .object({
         mirror: z.string().max(1024).nullable().default(null).describe('Directory of the model mirror (default null: npm-shipped models only)'),

@@ -16,19 +16,21 @@ import { CloudConfigSync } from '../config/cloud-sync.js';
 import { Decider, type BarrierRequest } from '../decide/index.js';
 import { barrierHook } from '../decide/barrier.js';
 import { DeliveryWorker } from '../exporters/dispatcher.js';
-import { CloudRestExporter } from '../exporters/rest.js';
-import { MqttExporter } from '../exporters/mqtt.js';
-import { WebhookExporter } from '../exporters/webhook.js';
-import type { Exporter } from '../exporters/types.js';
 import { Outbox } from '../outbox/outbox.js';
 import { SaveRetryQueue } from '../outbox/save-queue.js';
 import type { Decision } from '../decide/index.js';
 import type { RecognizerOptions } from '../recognize/index.js';
 import type { CameraRecognitionSettings, CameraRecognizer, ConfirmedRead, Recognizer } from '../contracts.js';
-import { RECOGNITION_KEYS } from '../../shared/schemas/camera-recognition.js';
+import type { HeartbeatSender } from '../cloud/heartbeat.js';
+import { EX_CONFIG, EdgeIdInUseError, edgeIdInUseMessage, fleetHeartbeat } from './fleet.js';
+import { ensureInstanceId } from '../cloud/instance-id.js';
+import { captureKey, recognitionSettings } from './camera-settings.js';
+import { buildExporters, exporterNames } from './exporter-set.js';
+import { cameraStates, configState, daemonHealth, heartbeatBody, type Health } from './health.js';
 import { buildEventBody, encodeImages } from './event-builder.js';
 import { describeModels, modelSetKey, recognizerOptions, type CloudModel } from './models.js';
 import { Metrics } from './metrics.js';
+import { registerGauges } from './gauges.js';
 import { startOpsHttp, type OpsHttp } from './ops-http.js';
 import { ensureOpsToken } from './ops-token.js';
 import { notifyReady, notifyStopping, startWatchdog } from '../../shared/systemd-notify.js';
@@ -58,7 +60,16 @@ export interface EdgeDaemonOptions {
   http?: boolean;
   /** ffmpeg binary (default `ffmpeg`). */
   ffmpegPath?: string;
+  /** Report health to the cloud every `cloud.heartbeat_s` (default: when a cloud is configured). */
+  heartbeat?: boolean;
+  /**
+   * The daemon cannot go on (the cloud says another box runs this edge id): called once after
+   * it has stopped, with the exit code (78, EX_CONFIG) and why. The process should exit with it.
+   */
+  onFatal?: (code: number, message: string) => void;
 }
+
+export { EX_CONFIG, EdgeIdInUseError, edgeIdInUseMessage } from './fleet.js';
 
 interface CameraRun {
   cfg: EdgeCamera;
@@ -78,24 +89,6 @@ interface CameraRun {
   busySince: number | null;
 }
 
-/** A camera's recognition settings (edge file or the cloud's `metadata.recognition`) as the recognizer takes them. */
-function recognitionSettings(cam: EdgeCamera, edgeRegions: string[]): CameraRecognitionSettings {
-  const s: CameraRecognitionSettings = { regions: cam.regions ?? edgeRegions };
-  if (cam.roi) s.roi = { ...cam.roi };
-  if (cam.min_plate_height != null) s.minPlateHeight = cam.min_plate_height;
-  if (cam.min_confidence != null) s.minConfidence = cam.min_confidence;
-  if (cam.confirm_frames != null) s.confirmFrames = cam.confirm_frames;
-  return s;
-}
-
-/** The recognition settings the recognizer takes; hwaccel belongs to the capture. */
-const RECOGNIZER_KEYS: readonly string[] = RECOGNITION_KEYS.filter((k) => k !== 'hwaccel');
-
-/** Everything but the recognizer's settings: what a camera's capture and loop are built from (hwaccel included). */
-function captureKey(cam: EdgeCamera): string {
-  return JSON.stringify(Object.fromEntries(Object.entries(cam).filter(([k]) => !RECOGNIZER_KEYS.includes(k))));
-}
-
 interface SaveCtx {
   cameraId: string;
   decision: Decision;
@@ -111,9 +104,17 @@ export class EdgeDaemon {
   private readonly decider = new Decider();
   private cameras = new Map<string, CameraRun>();
   /** Cameras whose start threw (reported in /status and /healthz), by id. */
-  private failedCameras = new Map<string, { key: string; url: string; error: string }>();
+  readonly failedCameras = new Map<string, { key: string; url: string; error: string }>();
   private workers = new Map<string, { key: string; worker: DeliveryWorker }>();
-  private sync: CloudConfigSync | null = null;
+  sync: CloudConfigSync | null = null;
+  heartbeat: HeartbeatSender | null = null;
+  /** This installation's id (X-Edge-Instance), when a cloud is configured. */
+  instanceId: string | null = null;
+  /** The config version in force (the cloud's, when synced) and when it was applied. */
+  configApplied: { version: string | null; at: string | null } = { version: null, at: null };
+  /** Set when the daemon stopped itself for good (another box runs this edge id). */
+  fatal: string | null = null;
+  private started = false;
   private ops: OpsHttp | null = null;
   private stopWatchdog: () => void = () => {};
   /** Whether the last watchdog check passed (a change is logged once). */
@@ -153,9 +154,11 @@ export class EdgeDaemon {
   /** Opens the outbox, starts exporters and cameras and the ops HTTP; resolves when running. */
   async start(): Promise<void> {
     let cfg = this.o.config;
+    if (cfg.cloud) this.instanceId = ensureInstanceId(cfg.data_dir);
     if (cfg.cloud?.sync_config && this.o.cloudSync !== false) {
-      this.sync = new CloudConfigSync({ base: cfg, logger: this.log });
+      this.sync = new CloudConfigSync({ base: cfg, logger: this.log, instanceId: this.instanceId ?? undefined });
       cfg = await this.sync.initial();
+      this.sync.on('version', (version: string) => (this.configApplied = { version, at: new Date().toISOString() }));
       this.sync.on('change', (next: EdgeConfig) => {
         this.log.info('config changed in the cloud; applying');
         void this.applyConfig(next);
@@ -163,10 +166,13 @@ export class EdgeDaemon {
       this.sync.start();
     }
     this.config = cfg;
-    this.outbox = new Outbox({ dataDir: cfg.data_dir, exporters: this.exporterNames(cfg), imageBudgetBytes: cfg.outbox.image_budget_mb * 1024 * 1024 });
+    this.outbox = new Outbox({ dataDir: cfg.data_dir, exporters: exporterNames(cfg), imageBudgetBytes: cfg.outbox.image_budget_mb * 1024 * 1024 });
     this.saveQueue = this.makeSaveQueue(cfg);
-    this.registerGauges();
+    registerGauges(this.metrics, this, () => this.saveQueue.depth);
+    // Before any camera starts: a box whose edge id another box runs must not capture at all.
+    await this.firstHeartbeat(cfg);
     await this.applyConfig(cfg);
+    this.started = true;
     if (this.o.http !== false) {
       this.ops = await startOpsHttp(this, { host: cfg.http.host, port: cfg.http.port, token: ensureOpsToken(cfg) });
       this.log.info({ url: this.ops.url }, 'ops HTTP listening');
@@ -174,6 +180,44 @@ export class EdgeDaemon {
     notifyReady(`${this.cameras.size} cameras`);
     this.stopWatchdog = startWatchdog(() => this.watchdogOk());
     this.log.info({ cameras: [...this.cameras.keys()], exporters: [...this.workers.keys()] }, 'edge running');
+  }
+
+  /**
+   * The first heartbeat, before the cameras start (at most 5 s: an unreachable cloud never holds
+   * the edge up). 409 EDGE_ID_IN_USE stops here with EdgeIdInUseError; anything else runs on.
+   */
+  private async firstHeartbeat(cfg: EdgeConfig): Promise<void> {
+    const cloud = cfg.cloud;
+    if (!cloud || this.o.heartbeat === false || !this.instanceId) return;
+    this.heartbeat = fleetHeartbeat(cloud, cfg.edge_id, this.instanceId, {
+      collect: () => heartbeatBody(this),
+      onConflict: (message) => this.edgeIdInUse(message),
+      // The cloud serves a newer config: take it now, not at the next poll.
+      onConfigVersion: (version) => this.sync?.syncIfBehind(version),
+      metrics: this.metrics,
+      logger: this.log,
+    });
+    const first = await this.heartbeat.beat(Math.min(cloud.timeout_ms, 5000));
+    if (first === 'conflict') {
+      const message = edgeIdInUseMessage(cfg.edge_id, this.heartbeat.conflict ?? '');
+      this.fatal = message;
+      this.log.fatal({ edge: cfg.edge_id }, message);
+      await this.stop();
+      throw new EdgeIdInUseError(message);
+    }
+    this.heartbeat.start();
+  }
+
+  /** 409 EDGE_ID_IN_USE after the start: another box took this edge id; stop capturing and exit. */
+  private edgeIdInUse(cloudMessage: string): void {
+    if (!this.started || this.fatal) return; // at the start: firstHeartbeat handles it
+    const message = edgeIdInUseMessage(this.config.edge_id, cloudMessage);
+    this.fatal = message;
+    this.log.fatal({ edge: this.config.edge_id }, `${message}; the outbox keeps its events on disk`);
+    void this.stop().then(
+      () => this.o.onFatal?.(EX_CONFIG, message),
+      () => this.o.onFatal?.(EX_CONFIG, message),
+    );
   }
 
   get httpUrl(): string | null {
@@ -192,7 +236,7 @@ export class EdgeDaemon {
     this.decider.update(next.zones);
     this.maybeReloadModels(next);
     // Exporters first, so events from new cameras are queued for the right set.
-    const wanted = this.exporters(next);
+    const wanted = buildExporters(next, this.log, this.instanceId ?? undefined);
     this.outbox.setExporters([...wanted.keys()]);
     for (const [name, w] of this.workers) {
       const want = wanted.get(name);
@@ -234,53 +278,7 @@ export class EdgeDaemon {
         this.log.error({ camera: id, error }, 'camera could not be started; not retried until its configuration changes');
       }
     }
-  }
-
-  private exporterNames(cfg: EdgeConfig): string[] {
-    return [...(cfg.cloud?.deliver_events ? ['cloud'] : []), ...cfg.exporters.filter((e) => e.enabled).map((e) => e.name)];
-  }
-
-  private exporters(cfg: EdgeConfig): Map<string, { key: string; exporter: Exporter }> {
-    const m = new Map<string, { key: string; exporter: Exporter }>();
-    if (cfg.cloud?.deliver_events) {
-      const c = cfg.cloud;
-      m.set('cloud', { key: JSON.stringify([c.url, c.api_key, c.timeout_ms]), exporter: new CloudRestExporter({ url: c.url, apiKey: c.api_key, timeoutMs: c.timeout_ms }) });
-    }
-    for (const e of cfg.exporters) {
-      if (!e.enabled) continue;
-      const key = JSON.stringify(e);
-      if (e.type === 'mqtt') {
-        const mc = e.config as { topic?: string; username?: string; password?: string; client_id?: string; status_topic?: string; include_images?: boolean };
-        m.set(e.name, {
-          key,
-          exporter: new MqttExporter({
-            name: e.name,
-            url: e.url,
-            edgeId: cfg.edge_id,
-            topic: mc.topic,
-            statusTopic: mc.status_topic,
-            username: mc.username ?? e.auth.username,
-            password: mc.password ?? e.auth.password,
-            clientId: mc.client_id,
-            includeImages: mc.include_images,
-            logger: this.log,
-          }),
-        });
-      } else {
-        const auth =
-          e.auth.type === 'bearer' || e.auth.type === 'api_key'
-            ? { type: 'bearer' as const, token: e.auth.token ?? '' }
-            : e.auth.type === 'basic'
-              ? { type: 'basic' as const, username: e.auth.username ?? '', password: e.auth.password ?? '' }
-              : undefined;
-        const headers = { ...e.headers, ...(e.auth.type === 'api_key' ? { 'x-api-key': e.auth.token ?? '' } : {}) };
-        m.set(e.name, {
-          key,
-          exporter: new WebhookExporter({ name: e.name, url: e.url, headers, auth: e.auth.type === 'api_key' ? undefined : auth, includeImages: (e.config as { include_images?: boolean }).include_images }),
-        });
-      }
-    }
-    return m;
+    this.configApplied = { version: this.sync?.version ?? null, at: new Date().toISOString() };
   }
 
   /**
@@ -529,28 +527,6 @@ export class EdgeDaemon {
     });
   }
 
-  private registerGauges(): void {
-    const m = this.metrics;
-    m.gauge('anpr_outbox_save_pending', 'Confirmed reads waiting in memory for a successful outbox save', () => [{ labels: {}, value: this.saveQueue.depth }]);
-    const cams = () => [...this.cameras.values()].map((r) => ({ id: r.cfg.id, s: r.capture.status() }));
-    m.gauge('anpr_camera_frames_total', 'Frames decoded per camera (counter semantics)', () => cams().map((c) => ({ labels: { camera: c.id }, value: c.s.frames })));
-    m.gauge('anpr_camera_frames_dropped_total', 'Frames dropped because inference was busy', () => cams().map((c) => ({ labels: { camera: c.id }, value: c.s.dropped })));
-    m.gauge('anpr_camera_fps', 'Decoded frames per second (5 s window)', () => cams().map((c) => ({ labels: { camera: c.id }, value: c.s.fps })));
-    m.gauge('anpr_camera_decode_lag_ms', 'Age of the latest frame when inference took it, ms', () => cams().map((c) => ({ labels: { camera: c.id }, value: c.s.decodeLagMs })));
-    m.gauge('anpr_camera_restarts_total', 'ffmpeg restarts per camera', () => cams().map((c) => ({ labels: { camera: c.id }, value: c.s.restarts })));
-    m.gauge('anpr_camera_up', '1 when frames are flowing', () => cams().map((c) => ({ labels: { camera: c.id }, value: c.s.state === 'running' ? 1 : 0 })));
-    m.gauge('anpr_outbox_depth', 'Events not yet delivered, per exporter', () => {
-      if (!this.outbox.db.open) return [];
-      return Object.entries(this.outbox.depth()).map(([ex, s]) => ({ labels: { exporter: ex }, value: s.pending }));
-    });
-    m.gauge('anpr_outbox_dead_letters', 'Events an exporter rejected permanently', () => {
-      if (!this.outbox.db.open) return [];
-      return Object.entries(this.outbox.depth()).map(([ex, s]) => ({ labels: { exporter: ex }, value: s.dead }));
-    });
-    m.gauge('anpr_outbox_image_bytes', 'Bytes of event images on disk', () => [{ labels: {}, value: this.outbox.imageBytesOnDisk }]);
-    m.gauge('anpr_process_resident_bytes', 'Resident memory of the edge process', () => [{ labels: {}, value: process.memoryUsage().rss }]);
-  }
-
   /** Camera, exporter and outbox state for /status and `anpr doctor`. */
   status() {
     return {
@@ -559,6 +535,10 @@ export class EdgeDaemon {
       config_source: this.sync?.source ?? 'file',
       config_sync_error: this.sync?.lastError ?? null,
       config_synced_at: this.sync?.lastSyncAt ?? null,
+      config: configState(this),
+      camera_states: cameraStates(this),
+      instance_id: this.instanceId,
+      heartbeat: this.heartbeat ? { last_ok_at: this.heartbeat.lastOkAt, last_error: this.heartbeat.lastError, sent: this.heartbeat.sent, failed: this.heartbeat.failed, clock_skew: this.heartbeat.clockSkew } : null,
       cameras: [
         ...[...this.cameras.values()].map((r) => ({ ...r.capture.status(), url: redactUrl(r.cfg.rtsp_url) })),
         ...[...this.failedCameras].map(([id, f]) => ({ cameraId: id, state: 'failed' as const, frames: 0, dropped: 0, restarts: 0, fps: 0, lastFrameAt: null, decodeLagMs: 0, lastError: f.error, pid: null, url: f.url })),
@@ -590,17 +570,13 @@ export class EdgeDaemon {
     return ok;
   }
 
-  health(): { ok: boolean; status: 'ok' | 'degraded' | 'down'; problems: string[] } {
-    const problems: string[] = [];
-    if (!this.outbox?.db.open) return { ok: false, status: 'down', problems: ['outbox closed'] };
-    const stuck = this.stuckCameras();
-    if (stuck.length) return { ok: false, status: 'down', problems: stuck.map((s) => `camera ${s.camera}: one frame in analysis for ${Math.round(s.stuckMs / 1000)} s (wedged)`) };
-    for (const r of this.cameras.values()) {
-      const s = r.capture.status();
-      if (s.state !== 'running') problems.push(`camera ${r.cfg.id}: ${s.state}${s.lastError ? ` (${s.lastError})` : ''}`);
-    }
-    for (const [id, f] of this.failedCameras) problems.push(`camera ${id}: failed (${f.error})`);
-    return { ok: true, status: problems.length ? 'degraded' : 'ok', problems };
+  health(): Health {
+    return daemonHealth(this);
+  }
+
+  /** The cameras being captured (for the health readers). */
+  cameraRuns(): Array<{ cfg: EdgeCamera; capture: CameraCapture }> {
+    return [...this.cameras.values()];
   }
 
   /** Names of the exporters delivering now: the only ones retry/replay may name. */
@@ -628,6 +604,7 @@ export class EdgeDaemon {
     notifyStopping();
     this.stopWatchdog();
     this.sync?.stop();
+    await this.heartbeat?.stop();
     await this.applying;
     await this.reloading;
     await Promise.all([...this.cameras.keys()].map((id) => this.stopCamera(id)));

@@ -15,6 +15,8 @@ export interface CloudProcess {
   /** Set when this start created the first admin with a generated password. */
   admin: string | null;
   createApiKey(name: string): Promise<string>;
+  /** `anpr user reset-password USER --password-stdin` on this cloud's data dir. */
+  resetPassword(user: string, password: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -29,10 +31,18 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startCloudProcess(o: { dataDir: string; port?: number; logLevel?: string; timeoutMs?: number }): Promise<CloudProcess> {
+export async function startCloudProcess(o: {
+  dataDir: string;
+  port?: number;
+  logLevel?: string;
+  timeoutMs?: number;
+  /** The first admin, when the data dir has no user yet. */
+  admin?: { user: string; password: string };
+}): Promise<CloudProcess> {
   const port = o.port || (await freePort());
+  const admin = o.admin ? { ANPR_ADMIN_USER: o.admin.user, ANPR_ADMIN_PASSWORD: o.admin.password } : {};
   const child = spawn(process.execPath, [anpr, 'cloud', '--host', '127.0.0.1', '--port', String(port), '--data-dir', o.dataDir], {
-    env: { ...process.env, ANPR_LOG_LEVEL: o.logLevel ?? 'warn' },
+    env: { ...process.env, ...admin, ANPR_LOG_LEVEL: o.logLevel ?? 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -58,6 +68,12 @@ export async function startCloudProcess(o: { dataDir: string; port?: number; log
   return {
     url,
     admin: m ? `${m[1]} / ${m[2]}` : null,
+    async resetPassword(user: string, password: string) {
+      await new Promise<void>((resolve, reject) => {
+        const p = execFile(process.execPath, [anpr, 'user', 'reset-password', user, '--password-stdin', '--data-dir', o.dataDir], (err) => (err ? reject(err) : resolve()));
+        p.stdin!.end(password);
+      });
+    },
     async createApiKey(name: string) {
       const { stdout } = await promisify(execFile)(process.execPath, [anpr, 'apikey', 'create', name, '--data-dir', o.dataDir]);
       return stdout.trim().split('\n').pop()!.trim();

@@ -5,6 +5,10 @@
  *     ─▶ cloud (`anpr cloud`, own process; REST ingest) ─▶ WebSocket ─▶ printed here
  *     └─▶ in-process MQTT broker (aedes)
  *
+ * The edge is registered in the cloud as `demo-edge` (its key is that edge's), and its camera and
+ * MQTT exporter are the cloud's config items for it: they show on the back office's Config and
+ * Edges pages, and the edge takes them from the cloud (cloud sync) as a gate box in the field does.
+ *
  * Uses the real recognition pipeline with the shipped models (npm and models/), plus a mirror when given.
  */
 import { join, resolve } from 'node:path';
@@ -17,6 +21,8 @@ import type { Recognizer } from '../contracts.js';
 import { startBroker } from './mqtt-broker.js';
 import { startRtspServer } from './rtsp-server.js';
 import { startCloudProcess } from './cloud-process.js';
+import { registerDemoItems, signIn } from './cloud-register.js';
+import { demoAdmin } from './demo-admin.js';
 import { ensureDemoClip } from './synthetic-camera.js';
 
 export interface DemoOptions {
@@ -35,6 +41,11 @@ export interface DemoOptions {
   /** Let the cloud process log at info level. */
   verbose?: boolean;
 }
+
+/** The demo's edge id, as registered in its cloud. */
+export const DEMO_EDGE_ID = 'demo-edge';
+/** The demo camera's id, in the cloud and on the edge. */
+export const DEMO_CAMERA_ID = 'gate-1';
 
 export interface DemoEvent {
   plate: string;
@@ -72,30 +83,40 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     cleanups.push(() => rtsp.close());
     print(`demo: camera streaming at ${rtsp.url}`);
 
-    const cloud = await startCloudProcess({ dataDir: join(dataDir, 'cloud'), port: o.cloudPort, logLevel: o.verbose ? 'info' : 'warn' });
+    const cloudDir = join(dataDir, 'cloud');
+    // The demo's admin: its password is kept in the demo's data dir (0600) so every run can sign
+    // in, set up the demo's camera through the API, and print how to sign in.
+    const admin = demoAdmin(dataDir);
+    const cloud = await startCloudProcess({ dataDir: cloudDir, port: o.cloudPort, logLevel: o.verbose ? 'info' : 'warn', admin });
     cleanups.push(() => cloud.close());
-    const stamp = Date.now();
-    const edgeKey = await cloud.createApiKey(`demo-edge-${stamp}`);
-    const viewerKey = await cloud.createApiKey(`demo-viewer-${stamp}`);
+    // The key registers the edge; the edge also reads its own events on the stream with it.
+    const edgeKey = await cloud.createApiKey(DEMO_EDGE_ID);
     print(`demo: cloud at ${cloud.url} (API docs ${cloud.url}/docs)`);
-    // How to sign in, on every run: the generated password is printed on the first run only.
-    const adminName = process.env.ANPR_ADMIN_USER || 'admin';
-    print(
-      cloud.admin
-        ? `demo: web app sign-in ${cloud.admin} (shown once; keep it)`
-        : `demo: web app sign-in as ${adminName} with the password shown on the first run; lost it? anpr user reset-password ${adminName} --data-dir ${join(dataDir, 'cloud')}`,
-    );
+    let token = await signIn(cloud.url, admin.user, admin.password);
+    if (!token) {
+      // A data dir made by an older demo: its admin has a password the demo never kept.
+      await cloud.resetPassword(admin.user, admin.password);
+      print(`demo: the demo cloud's ${admin.user} password was reset to the one kept in ${admin.file}`);
+      token = await signIn(cloud.url, admin.user, admin.password);
+      if (!token) throw new Error(`demo: cannot sign in as ${admin.user} after resetting its password`);
+    }
+    print(`demo: web app sign-in ${admin.user} / ${admin.password} (kept in ${admin.file})`);
 
     const broker = await startBroker(0);
     cleanups.push(() => broker.close());
-    print(`demo: MQTT broker at ${broker.url} (events on anpr/demo-edge/gate-1/events)`);
+    print(`demo: MQTT broker at ${broker.url} (events on anpr/${DEMO_EDGE_ID}/${DEMO_CAMERA_ID}/events)`);
+
+    // The camera and the exporter are the cloud's, for this edge (the ports change on every run).
+    await registerDemoItems(cloud.url, token, {
+      cameras: [{ id: DEMO_CAMERA_ID, name: 'Demo gate', rtsp_url: rtsp.url, enabled: true, edge_id: DEMO_EDGE_ID, fps: 4, resolution: { width: 960, height: 540 }, zone_id: null }],
+      exporters: [{ id: 'demo-mqtt', name: 'mqtt', type: 'mqtt', url: broker.url, enabled: true, edge_id: DEMO_EDGE_ID }],
+    });
+    print(`demo: edge ${DEMO_EDGE_ID} and camera ${DEMO_CAMERA_ID} registered in the cloud (Config and Edges pages)`);
 
     const config = parseEdgeConfig({
-      edge_id: 'demo-edge',
+      edge_id: DEMO_EDGE_ID,
       data_dir: join(dataDir, 'edge'),
-      cloud: { url: cloud.url, api_key: edgeKey, sync_config: false },
-      cameras: [{ id: 'gate-1', name: 'Demo gate', rtsp_url: rtsp.url, fps: 4, resolution: { width: 960, height: 540 }, zone_id: null }],
-      exporters: [{ name: 'mqtt', type: 'mqtt', url: broker.url }],
+      cloud: { url: cloud.url, api_key: edgeKey, sync_config: true },
       models: { mirror: o.mirror ?? null },
       recognition: { dedup_window_s: 20, min_frames: 2 },
       delivery: { initial_backoff_ms: 200, max_backoff_ms: 5000 },
@@ -105,7 +126,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     let mqttMessages = 0;
     const { connect } = await import('mqtt');
     const sub = connect(broker.url);
-    sub.on('connect', () => sub.subscribe('anpr/demo-edge/+/events', { qos: 1 }));
+    sub.on('connect', () => sub.subscribe(`anpr/${DEMO_EDGE_ID}/+/events`, { qos: 1 }));
     sub.on('message', () => mqttMessages++);
     cleanups.push(() => sub.endAsync());
 
@@ -132,7 +153,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
 
     const events: DemoEvent[] = [];
     const { WebSocket } = await import('ws');
-    const ws = new WebSocket(`${cloud.url.replace(/^http/, 'ws')}/events/stream?api_key=${encodeURIComponent(viewerKey)}`);
+    const ws = new WebSocket(`${cloud.url.replace(/^http/, 'ws')}/events/stream?api_key=${encodeURIComponent(edgeKey)}`);
     cleanups.push(() => ws.terminate());
     let finish!: () => void;
     const finished = new Promise<void>((r) => (finish = r));

@@ -1,7 +1,9 @@
 /**
  * Cloud REST exporter: `POST {url}/events/ingest` as multipart (event JSON + frame + crop JPEGs)
- * with `X-API-Key`, through undici. 2xx and 409 (already there) are delivered; 429/5xx/network
- * errors retry (Retry-After honoured); any other 4xx is permanent for that event.
+ * with `X-API-Key` and `X-Edge-Instance`, through undici. 2xx and 409 (already there) are
+ * delivered, except 409 EDGE_ID_IN_USE (another box runs this edge id: nothing was stored, so the
+ * event stays in the outbox and is retried); 429/5xx/network errors retry (Retry-After
+ * honoured); any other 4xx is permanent for that event.
  */
 import { Agent, request, FormData } from 'undici';
 import { redactUrl } from '../../shared/log.js';
@@ -17,6 +19,8 @@ export interface HttpTarget {
 /** Maps an HTTP response to a delivery result (shared with the webhook exporter). */
 export function classifyHttp(status: number, body: string, retryAfter: string | string[] | undefined): DeliveryResult {
   if (status >= 200 && status < 300) return { status: 'delivered' };
+  // The cloud refused this installation, not the event: never count it delivered.
+  if (status === 409 && body.includes('EDGE_ID_IN_USE')) return { status: 'retry', error: `HTTP 409: ${body.slice(0, 300)}` };
   if (status === 409) return { status: 'delivered', detail: 'duplicate (already delivered)' };
   const error = `HTTP ${status}: ${body.slice(0, 300)}`;
   if (status === 429 || status === 408 || status >= 500) return { status: 'retry', error, retryAfterMs: parseRetryAfter(retryAfter) };
@@ -55,7 +59,7 @@ export class CloudRestExporter implements Exporter {
   readonly name: string;
   private agent: Agent | null = null;
 
-  constructor(private readonly opts: { url: string; apiKey: string; name?: string; timeoutMs?: number }) {
+  constructor(private readonly opts: { url: string; apiKey: string; name?: string; timeoutMs?: number; instanceId?: string }) {
     this.name = opts.name ?? 'cloud';
   }
 
@@ -67,6 +71,7 @@ export class CloudRestExporter implements Exporter {
     if (!this.agent) throw new Error('exporter not started');
     return postForm(this.agent, { url: this.opts.url, timeoutMs: this.opts.timeoutMs }, 'events/ingest', multipartEvent(event, images), {
       'x-api-key': this.opts.apiKey,
+      ...(this.opts.instanceId ? { 'x-edge-instance': this.opts.instanceId } : {}),
     }, opts.signal);
   }
 

@@ -132,6 +132,32 @@ export const ZoneGeometry = z
   .strict()
   .describe('Polygon in frame pixel coordinates (0-10000), 3-64 points');
 
+/** Plates of a zone's allow or deny list, as its edge reads them (the edge refuses longer entries). */
+export const PlateList = z
+  .array(SafeString().min(1, 'a plate must not be empty').max(32, 'a plate is at most 32 characters'))
+  .max(100_000)
+  .describe('Plates, 1-32 characters each, at most 100000');
+
+/**
+ * A zone's metadata: free-form, except `allow` and `deny`, the zone's plate lists that its edge
+ * applies (edge/config/schema.ts EdgeZone), validated here so the cloud never stores a zone that
+ * every edge would refuse.
+ */
+export const ZoneMetadata = z
+  .object({
+    allow: PlateList.optional().describe('Plates allowed through (the barrier opens); absent or empty = no allow list'),
+    deny: PlateList.optional().describe('Plates never allowed; wins over allow'),
+  })
+  .catchall(z.unknown())
+  .superRefine((m, ctx) => {
+    const r = Metadata.safeParse(m);
+    if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });
+  })
+  .openapi({
+    description: 'Free-form JSON object (≤ 16 KiB); `allow` and `deny` are the zone\'s plate lists (1-32 characters each), applied by its edge',
+    example: { allow: ['ABC123'], deny: ['XYZ999'] },
+  });
+
 export const ZoneCreate = z
   .object({
     id: Id.optional().describe('Optional id; generated when absent'),
@@ -139,7 +165,7 @@ export const ZoneCreate = z
     camera_id: Id.describe('Camera this zone belongs to'),
     type: z.enum(['enter', 'exit', 'both', 'parking', 'restricted', 'monitor']).default('monitor'),
     geometry: ZoneGeometry,
-    metadata: Metadata.default({}),
+    metadata: ZoneMetadata.default({}),
   })
   .strict()
   .openapi('ZoneCreate');

@@ -21,6 +21,13 @@ export const DEFAULT_HEARTBEAT_S = 5;
 /** A heartbeat whose `sent_at` is further than this from the cloud's clock is refused (400 CLOCK_SKEW). */
 export const MAX_CLOCK_SKEW_S = 300;
 
+/**
+ * The most items one edge runs. The cloud refuses a create or change that would give an edge more
+ * (400 naming the field); an edge served more (a database filled before these checks) runs the
+ * first ones by id and reports the rest.
+ */
+export const EDGE_LIMITS = { cameras: 64, zones: 256, sensors: 256, exporters: 16 } as const;
+
 export const EDGE_STATUSES = ['online', 'degraded', 'offline'] as const;
 export type EdgeStatusName = (typeof EDGE_STATUSES)[number];
 
@@ -115,6 +122,22 @@ export const EdgeStatus = z
   })
   .openapi('EdgeStatus');
 export type EdgeStatus = z.output<typeof EdgeStatus>;
+
+/**
+ * The answer to an accepted heartbeat: the status the cloud gives the edge, and the config version
+ * it serves it now (the edge polls at once when that is not the one in force). Small on purpose:
+ * 200 edges every 5 s.
+ */
+export const EdgeHeartbeatAck = z
+  .object({
+    id: Id,
+    status: z.enum(EDGE_STATUSES),
+    last_seen_at: IsoDateTime,
+    problems: z.array(z.string()),
+    config: z.object({ current_version: z.string() }),
+  })
+  .openapi('EdgeHeartbeatAck');
+export type EdgeHeartbeatAck = z.output<typeof EdgeHeartbeatAck>;
 
 /** `/events/stream` message when an edge's status changes. */
 export const EdgeStatusMessage = z

@@ -92,7 +92,7 @@ t.test('anpr cloud rejects bad options with a usage error', async (t) => {
   t.equal(r.code, 1);
   t.match(r.stderr, /--port must be an integer/);
   const u = await run(process.execPath, [bin, 'apikey', 'create']).catch((e) => e);
-  t.match(u.stderr, /missing argument NAME/);
+  t.match(u.stderr, /missing argument EDGE_ID/);
 });
 
 t.test('under systemd (NOTIFY_SOCKET), anpr cloud reports READY=1, pets the watchdog and says STOPPING=1', async (t) => {

@@ -40,7 +40,7 @@ t.test('concurrent writes on both connections under ingest load: never SQLITE_BU
   // Writer thread: a steady stream of ingests from several edges, each key's first use also
   // writing its last_used_at on the service connection.
   const ingests = Array.from({ length: 400 }, (_, i) => () =>
-    c.req('/events/ingest', { method: 'POST', key: keys[i % keys.length]!.key, json: event(`load-${i}`, { plate_text: `LD${i}` }) }).then(expect(`ingest load-${i}`, 202)),
+    c.req('/events/ingest', { method: 'POST', key: keys[i % keys.length]!.key, json: event(`load-${i}`, { plate_text: `LD${i}`, metadata: {} }) }).then(expect(`ingest load-${i}`, 202)),
   );
   // Service connection: read-then-write transactions (corrections, config creates, token
   // rotation) interleaved with the writer thread's commits.
@@ -50,7 +50,7 @@ t.test('concurrent writes on both connections under ingest load: never SQLITE_BU
     ),
   );
   const cameras = Array.from({ length: 40 }, (_, i) => () =>
-    c.req('/config/cameras', { method: 'POST', token: c.adminToken, json: { id: `cam-l${i}`, name: `Lane ${i}`, rtsp_url: 'rtsp://127.0.0.1:8554/s', enabled: true } }).then(expect(`camera ${i}`, 201)),
+    c.req('/config/cameras', { method: 'POST', token: c.adminToken, json: { id: `cam-l${i}`, name: `Lane ${i}`, rtsp_url: 'rtsp://127.0.0.1:8554/s', enabled: true, edge_id: 'edge-001' } }).then(expect(`camera ${i}`, 201)),
   );
   const zones = Array.from({ length: 40 }, (_, i) => () =>
     c.req('/config/zones', { method: 'POST', token: c.adminToken, json: { name: `Zone ${i}`, camera_id: 'cam-l0', type: 'enter', geometry: { type: 'polygon', points: [{ x: 0, y: 0 }, { x: 10, y: 0 }, { x: 10, y: 10 }] } } }).then(expect(`zone ${i}`, 201)),

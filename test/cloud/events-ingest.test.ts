@@ -117,9 +117,9 @@ t.test('ingest needs an API key or a JWT; a revoked key stops working', async (t
   t.equal((await bad.json()).detail, 'Invalid API key');
   t.equal((await c.req('/events/ingest', { method: 'POST', token: c.adminToken, json: event('e2') })).status, 202, 'JWT accepted');
   const { key, info } = c.ctx.apiKeys.create('edge-2');
-  t.equal((await c.req('/events/ingest', { method: 'POST', key, json: event('e3') })).status, 202);
+  t.equal((await c.req('/events/ingest', { method: 'POST', key, json: event('e3', { metadata: { edge_worker_id: 'edge-2' } }) })).status, 202);
   c.ctx.apiKeys.revoke(info.id);
-  t.equal((await c.req('/events/ingest', { method: 'POST', key, json: event('e4') })).status, 401);
+  t.equal((await c.req('/events/ingest', { method: 'POST', key, json: event('e4', { metadata: { edge_worker_id: 'edge-2' } }) })).status, 401);
 });
 
 t.test('concurrent ingests share commits and all land exactly once', async (t) => {

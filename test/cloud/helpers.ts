@@ -55,7 +55,8 @@ export async function startTestCloud(t: Test, opts: Partial<CloudOptions> = {}, 
     ...cloud,
     dataDir: dir,
     adminToken: await token('admin', ADMIN_PASSWORD),
-    apiKey: cloud.ctx.apiKeys.create('test-edge').key,
+    // Edge edge-001, the edge of the events `event()` builds (an edge's key ingests only its own).
+    apiKey: cloud.ctx.apiKeys.create('edge-001', 'test-edge').key,
     req,
     token,
     async addUser(username, password, role) {

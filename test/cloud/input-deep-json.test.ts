@@ -62,12 +62,13 @@ t.test('a value stored too deep (before the bounds) is listed, clamped, for view
   // Rows as an older version could have written them (JSON text built without JSON.stringify,
   // which itself overflows on such values).
   const now = new Date().toISOString();
-  const store = (kind: string, id: string, json: string) =>
+  // The camera on the test key's edge (edge-001), so that edge's key lists it too.
+  const store = (kind: string, id: string, json: string, edgeId: string | null = null) =>
     c.ctx.db
-      .prepare('INSERT INTO config_items (kind, id, body, enabled, camera_id, type, created_at, updated_at) VALUES (?, ?, ?, NULL, NULL, NULL, ?, ?)')
-      .run(kind, id, `{"id":"${id}",${json},"created_at":"${now}","updated_at":"${now}"}`, now, now);
+      .prepare('INSERT INTO config_items (kind, id, body, enabled, camera_id, type, edge_id, created_at, updated_at) VALUES (?, ?, ?, NULL, NULL, NULL, ?, ?, ?)')
+      .run(kind, id, `{"id":"${id}",${json},"created_at":"${now}","updated_at":"${now}"}`, edgeId, now, now);
   const cam = { id: 'cam-900' };
-  store('cameras', cam.id, `"name":"deep","rtsp_url":"rtsp://u:p@127.0.0.1:9/s","enabled":true,"metadata":{"a":${nested(2700)}}`);
+  store('cameras', cam.id, `"name":"deep","rtsp_url":"rtsp://u:p@127.0.0.1:9/s","enabled":true,"edge_id":"edge-001","metadata":{"a":${nested(2700)}}`, 'edge-001');
   store('sensors', 'sensor-900', `"name":"s","type":"loop","config":{"a":${nested(20_000)}}`);
   for (const [who, auth] of [
     ['viewer', { token: viewer }],
@@ -81,7 +82,10 @@ t.test('a value stored too deep (before the bounds) is listed, clamped, for view
     t.equal(jsonTooDeep(body.items[0].metadata, MAX_JSON_DEPTH), null, `${who}: served at most ${MAX_JSON_DEPTH} deep`);
     t.match(JSON.stringify(body.items[0].metadata), TRUNCATED, `${who}: marked truncated`);
     t.equal((await c.req(`/config/cameras/${cam.id}`, auth)).status, 200, `${who}: GET one`);
-    t.equal((await c.req('/config/sensors', auth)).status, 200, `${who}: GET /config/sensors (20,000 deep)`);
+    const sensors = await c.req('/config/sensors', auth);
+    t.equal(sensors.status, 200, `${who}: GET /config/sensors (20,000 deep)`);
+    // Its zone cannot be read in SQL: it is listed for people, and for no edge rather than for all.
+    t.equal((await sensors.json()).total, who === 'edge' ? 0 : 1, `${who}: the deep sensor listed or not`);
   }
   // An event stored deep (a row written before the bounds) reads too.
   const row = {

@@ -67,8 +67,8 @@ t.test('rate limits: headers on every limited response, 429 with the contract bo
     const before = c.ctx.events.countAll();
     const sentAt = Date.now();
     const rs: Response[] = [];
-    for (let i = 0; i < 5; i++) rs.push(await c.req('/events/ingest', { method: 'POST', key, json: event(`a${attempt}-e${i}`) }));
-    const over = await c.req('/events/ingest', { method: 'POST', key, json: event(`a${attempt}-e5`) });
+    for (let i = 0; i < 5; i++) rs.push(await c.req('/events/ingest', { method: 'POST', key, json: event(`a${attempt}-e${i}`, { metadata: {} }) }));
+    const over = await c.req('/events/ingest', { method: 'POST', key, json: event(`a${attempt}-e5`, { metadata: {} }) });
     const resets = new Set([...rs, over].map((r) => r.headers.get('x-ratelimit-reset')).filter((v) => v !== null));
     if (resets.size > 1 && attempt < 3) {
       t.comment(`attempt ${attempt} straddled a window boundary; again`);
@@ -89,7 +89,7 @@ t.test('rate limits: headers on every limited response, 429 with the contract bo
     break;
   }
   const other = c.ctx.apiKeys.create('edge-other').key;
-  t.equal((await c.req('/events/ingest', { method: 'POST', key: other, json: event('e7') })).status, 202, 'limits are per edge');
+  t.equal((await c.req('/events/ingest', { method: 'POST', key: other, json: event('e7', { metadata: {} }) })).status, 202, 'limits are per edge');
   for (let attempt = 1; ; attempt++) {
     const token = await c.addUser(`cfg-${attempt}`, 'config-pass-1', 'admin');
     const rs: Response[] = [];

@@ -1,4 +1,4 @@
-/** The back-office app: sign-in, then a hash-routed shell (live, search, stats, config). */
+/** The back-office app: sign-in, then a hash-routed shell (live, search, stats, edges, config). */
 import './styles.css';
 import { logout, refresh, revokePageImages, session } from './api.js';
 import { clear, h } from './dom.js';
@@ -9,6 +9,7 @@ import { renderEvent } from './pages/event.js';
 import { renderStats } from './pages/stats.js';
 import { renderConfig } from './pages/config.js';
 import { renderRecognize } from './pages/recognize.js';
+import { renderEdges } from './pages/edges.js';
 
 export type Cleanup = void | (() => void);
 export type Page = (root: HTMLElement, params: string[], query: URLSearchParams) => Cleanup | Promise<Cleanup>;
@@ -18,6 +19,7 @@ const ROUTES: Array<[RegExp, Page]> = [
   [/^\/search$/, renderSearch],
   [/^\/events\/([^/]+)$/, renderEvent],
   [/^\/stats$/, renderStats],
+  [/^\/edges(?:\/([^/]+))?$/, renderEdges],
   [/^\/config(?:\/([a-z-]+))?(?:\/([^/]+))?$/, renderConfig],
   [/^\/recognize$/, renderRecognize],
 ];
@@ -26,6 +28,7 @@ const NAV: Array<[string, string]> = [
   ['#/live', 'Live'],
   ['#/search', 'Search'],
   ['#/stats', 'Stats'],
+  ['#/edges', 'Edges'],
   ['#/config', 'Config'],
   ['#/recognize', 'Recognize'],
 ];

@@ -39,3 +39,49 @@ export interface Page<T> {
   limit: number;
 }
 export type Resource = Record<string, unknown> & { id: string; name?: string; created_at: string; updated_at: string };
+
+/** An edge (gate box) as `GET /edges` serves it (shared/schemas/edge.ts EdgeStatus). */
+export type EdgeStatusName = 'online' | 'degraded' | 'offline';
+export interface EdgeCamera {
+  id: string;
+  state: 'starting' | 'running' | 'reconnecting' | 'stalled' | 'disabled' | 'invalid';
+  fps: number;
+  error?: string | null;
+}
+export interface EdgeConfigProblem {
+  kind: string;
+  id: string;
+  dropped: 'item' | 'settings';
+  errors: string[];
+}
+export interface Edge {
+  id: string;
+  name: string;
+  status: EdgeStatusName;
+  last_seen_at: string | null;
+  created_at: string;
+  version: string | null;
+  uptime_s: number | null;
+  interval_s: number;
+  clock_skew_s: number | null;
+  problems: string[];
+  cameras: EdgeCamera[];
+  outbox: { pending: number; dead_letters: number; exporters: Array<{ id: string; pending: number; dead_letters: number }> };
+  config: { version: string | null; applied_at: string | null; error: string | null; problems: EdgeConfigProblem[]; current_version: string };
+  assigned_cameras: string[];
+}
+/** `/events/stream` message when an edge's status changes. */
+export interface EdgeStatusMessage {
+  type: 'edge_status';
+  data: { id: string; status: EdgeStatusName; previous: EdgeStatusName | null; at: string; problems: string[] };
+}
+/** An edge API key (`GET /api-keys`); the key itself only in the create response. */
+export interface ApiKey {
+  id: string;
+  name: string;
+  edge_id?: string;
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}

@@ -32,9 +32,12 @@ export interface EdgeProcessOptions {
   logLevel?: string;
 }
 
+/** The evaluation's edge id: its API key is made for this edge (a key speaks for one edge only). */
+export const LIVE_EVAL_EDGE_ID = 'live-eval';
+
 export async function startEdgeProcess(o: EdgeProcessOptions): Promise<EdgeProcess> {
   const config: EdgeConfigInput = {
-    edge_id: 'live-eval',
+    edge_id: LIVE_EVAL_EDGE_ID,
     data_dir: join(o.workDir, 'edge'),
     cloud: { url: o.cloudUrl, api_key: o.apiKey, sync_config: true },
     models: { mirror: o.mirror ?? null },

@@ -23,7 +23,7 @@ import { startCloudProcess } from '../../demo/cloud-process.js';
 import { startRtspServer } from '../../demo/rtsp-server.js';
 import { evaluateEndToEnd, findLayouts, readEndToEnd, type EvalReport, type LabelledImage, type Percentiles } from '../evaluate.js';
 import { createCamera, signIn } from './cloud-admin.js';
-import { startEdgeProcess } from './edge-process.js';
+import { LIVE_EVAL_EDGE_ID, startEdgeProcess } from './edge-process.js';
 import { collectEvents } from './event-collector.js';
 import { FRAME_HEIGHT, FRAME_WIDTH, renderEvalVideo } from './render-video.js';
 import { scoreLive, type LiveScore, type PhotoSlot } from './score.js';
@@ -186,7 +186,7 @@ export async function runLiveEval(o: LiveEvalOptions): Promise<LiveEvalReport> {
     const cloud = await started(startCloudProcess({ dataDir: join(workDir, 'cloud') }), (x) => x.close());
     const [user, password] = cloud.admin ? cloud.admin.split(' / ') : [process.env.ANPR_ADMIN_USER || 'admin', process.env.ANPR_ADMIN_PASSWORD ?? ''];
     const token = await step(signIn(cloud.url, user, password));
-    const apiKey = await step(cloud.createApiKey('live-eval-edge'));
+    const apiKey = await step(cloud.createApiKey(LIVE_EVAL_EDGE_ID));
     const cameraId = await step(
       createCamera(cloud.url, token, { id: 'live-eval', name: 'Live evaluation', rtspUrl: rtsp.url, fps, width: FRAME_WIDTH, height: FRAME_HEIGHT }),
     );

@@ -64,7 +64,7 @@ t.test('edge API keys over HTTP: shown once, listed without the key, revoked at 
   const k = await r.json();
   t.match(k, { id: /^key_/, name: 'gate-edge', key: /^anpr_/, revoked_at: null });
   t.equal(k.prefix, k.key.slice(0, 10));
-  t.equal((await c.req('/events/ingest', { method: 'POST', key: k.key, json: event('e-key') })).status, 202, 'the key works');
+  t.equal((await c.req('/events/ingest', { method: 'POST', key: k.key, json: event('e-key', { metadata: {} }) })).status, 202, 'the key works');
   const list = await (await c.req('/api-keys', { token: c.adminToken })).json();
   t.same(list.items.map((i: { name: string }) => i.name), ['test-edge', 'gate-edge']);
   t.notOk(JSON.stringify(list).includes(k.key), 'the key is never listed');

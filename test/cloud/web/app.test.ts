@@ -247,8 +247,8 @@ t.test('web app in Chromium', { skip }, async (t) => {
       await signIn('admin', ADMIN_PASSWORD);
     }
     await go('#/config/keys');
-    await page.waitForSelector('#key-name');
-    await page.fill('#key-name', 'gate-edge');
+    await page.waitForSelector('#key-edge');
+    await page.fill('#key-edge', 'gate-edge');
     await page.click('button:has-text("Create key")');
     const key = (await page.textContent('[data-testid=key-value]'))!;
     t.match(key, /^anpr_/);

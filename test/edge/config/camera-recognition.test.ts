@@ -82,8 +82,8 @@ t.test("cloud cameras: metadata.recognition becomes the camera's settings; bad s
 
   // Bad settings (an older edge, another cloud…): dropped one by one, the camera and the others stay.
   const odd = { ...good, id: 'cam-odd', metadata: { recognition: { regions: ['br', 'xx'], min_confidence: 7, confirm_frames: 4, roi: { x: 0, y: 0, width: 1280, height: 720 } } } };
-  // An ROI that fits the cloud's 4K frame but not the edge's (clamped to 3840x2160) is dropped alone.
-  const big = { ...good, id: 'cam-4k', resolution: { width: 7680, height: 4320 }, metadata: { recognition: { roi: { x: 0, y: 0, width: 7680, height: 4320 }, confirm_frames: 5 } } };
+  // An ROI outside the camera's frame (an older cloud did not check it) is dropped alone.
+  const big = { ...good, id: 'cam-4k', metadata: { recognition: { roi: { x: 0, y: 0, width: 7680, height: 4320 }, confirm_frames: 5 } } };
   const broken = { id: 'cam-broken', name: 'Broken', rtsp_url: 'ftp://nope', resolution: res };
   cloud.lists.cameras = [good, odd, big, broken, plain];
   changed = nextChange();
@@ -98,10 +98,10 @@ t.test("cloud cameras: metadata.recognition becomes the camera's settings; bad s
   const k = next.cameras.find((c) => c.id === 'cam-4k')!;
   t.equal(k.roi, undefined, "an ROI outside the edge's frame is ignored");
   t.equal(k.confirm_frames, 5);
-  t.same(sync.problems.map((x) => [x.camera, x.dropped]), [['cam-odd', 'settings'], ['cam-4k', 'settings'], ['cam-broken', 'camera']]);
+  t.same(sync.problems.map((x) => [x.kind, x.id, x.dropped]), [['cameras', 'cam-odd', 'settings'], ['cameras', 'cam-4k', 'settings'], ['cameras', 'cam-broken', 'item']]);
   t.match(sync.problems[0].errors.join(' '), /metadata\.recognition\.regions\.1: unknown plate region 'xx'.*metadata\.recognition\.min_confidence/);
   t.match(sync.problems[2].errors.join(' '), /rtsp_url/);
-  const warned = () => logs.filter((l) => /invalid/.test(l.msg)).map((l) => l.camera);
+  const warned = () => logs.filter((l) => /refused|without some settings/.test(l.msg)).map((l) => l.camera);
   t.same(warned(), ['cam-odd', 'cam-4k', 'cam-broken'], 'each problem is logged');
   t.equal(await sync.syncOnce(), false, 'no change');
   t.same(warned(), ['cam-odd', 'cam-4k', 'cam-broken'], 'the same problems are not logged again on every poll');
@@ -113,5 +113,5 @@ t.test("cloud cameras: metadata.recognition becomes the camera's settings; bad s
   const cur = await changed;
   t.same(cur.cameras.map((c) => c.id), ['cam-br', 'cam-plain']);
   t.equal(cur.cameras[0].rtsp_url, good.rtsp_url, 'the version in force');
-  t.same(sync.problems.map((x) => [x.camera, x.dropped]), [['cam-br', 'camera']]);
+  t.same(sync.problems.map((x) => [x.id, x.dropped]), [['cam-br', 'item']]);
 });

@@ -14,8 +14,10 @@ t.test('a minimal YAML config gets documented defaults', async (t) => {
   writeFileSync(f, 'edge_id: gate-1\ncameras:\n  - id: cam-1\n    rtsp_url: rtsp://u:p@10.0.0.2/s\n');
   const c = loadEdgeConfig(f);
   t.equal(c.data_dir, '/var/lib/anpr');
-  t.equal(c.cameras[0].fps, 5);
-  t.same(c.cameras[0].resolution, { width: 1280, height: 720 });
+  t.equal(c.cameras[0].fps, 10, "the cloud's default (shared CAMERA_DEFAULTS)");
+  t.same(c.cameras[0].resolution, { width: 1920, height: 1080 });
+  t.equal(c.cloud, null);
+  t.equal(parseEdgeConfig({ edge_id: 'e', cloud: { url: 'http://127.0.0.1:1', api_key: 'k'.repeat(8) } }).cloud?.heartbeat_s, 5, 'cloud.heartbeat_s defaults to DEFAULT_HEARTBEAT_S');
   t.equal(c.http.host, '127.0.0.1');
   t.equal(c.cloud, null);
   const j = join(dir, 'edge.json');
@@ -71,7 +73,10 @@ t.test('cloud config sync: takes the cloud lists, caches the last good copy, sta
   const sync = new CloudConfigSync({ base });
   const cfg = await sync.initial();
   t.equal(sync.source, 'cloud');
-  t.same(cfg.cameras.map((c) => [c.id, c.enabled, c.fps, c.hwaccel]), [['cam-1', true, 10, 'nvdec'], ['cam-2', false, 30, 'none']], 'paged lists read whole; bounds clamped; edge-only settings kept');
+  t.same(cfg.cameras.map((c) => [c.id, c.enabled, c.fps, c.hwaccel]), [['cam-1', true, 10, 'nvdec'], ['cam-2', false, 60, 'none']], 'paged lists read whole (an older cloud: no bundle route); the shared bounds, nothing clamped; edge-only settings kept');
+  t.same(cfg.cameras[1].resolution, { width: 7680, height: 4320 });
+  t.equal(sync.legacy, true);
+  t.equal(sync.version, null, 'the lists have no version');
   t.same(cfg.zones[0].allow, ['AB12CD']);
   t.equal(cfg.exporters[0].name, 'hook');
   t.ok(existsSync(sync.cachePath));
@@ -84,12 +89,14 @@ t.test('cloud config sync: takes the cloud lists, caches the last good copy, sta
   t.equal(((await changed) as { cameras: unknown[] }).cameras.length, 1);
   t.equal(await sync.syncOnce(), false, 'no change, no event');
 
-  // An invalid cloud config is refused; the one in force stays (cameras are checked one by one:
-  // test/edge/config/camera-recognition.test.ts).
-  cloud.lists.zones = [{ id: 'bad zone!', camera_id: 'cam-1', geometry: { type: 'polygon', points: [] } }];
-  t.equal(await sync.syncOnce(), false);
-  t.match(sync.lastError, /invalid/);
-  cloud.lists.zones = [];
+  // An invalid zone is left out alone and reported; the rest is as in force (items are checked
+  // one by one: test/edge/config/camera-recognition.test.ts, test/edge/config/fleet-sync.test.ts).
+  const z1 = cloud.lists.zones[0];
+  cloud.lists.zones = [z1, { id: 'bad zone!', camera_id: 'cam-1', geometry: { type: 'polygon', points: [] } }];
+  t.equal(await sync.syncOnce(), false, 'nothing else changed');
+  t.equal(sync.lastError, null, 'the config is not refused for one item');
+  t.same(sync.problems.map((p) => [p.kind, p.id, p.dropped]), [['zones', 'bad zone!', 'item']]);
+  cloud.lists.zones = [z1];
 
   // Cloud unreachable at start: the cached copy is used.
   await cloud.stop();

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { EdgeDaemon } from '../../../edge/daemon/daemon.js';
 import { parseEdgeConfig } from '../../../edge/config/load.js';
-import { mergeRemote, type CameraProblem } from '../../../edge/config/cloud-sync.js';
+import { mergeRemote, type ConfigProblem } from '../../../edge/config/cloud-sync.js';
 import type { AppError } from '../../../shared/errors.js';
 import type { EdgeConfig } from '../../../edge/config/schema.js';
 import { FakeRecognizer } from '../../fixtures/fake-recognizer.js';
@@ -52,7 +52,7 @@ t.test('the edge schema and the cloud sync drop a camera whose URL or ffmpeg arg
   };
   t.match(why({ ...base, cameras: [{ id: 'c', rtsp_url: 'rtsp://h/a\u0000' }] }), /cameras\.0\.rtsp_url.*control characters/);
   t.match(why({ ...base, cameras: [{ id: 'c', rtsp_url: clip, ffmpeg_input_args: ['-rtsp_transport', 'tcp\n'] }] }), /ffmpeg_input_args.*control characters/);
-  const problems: CameraProblem[] = [];
+  const problems: ConfigProblem[] = [];
   const merged = mergeRemote(base, {
     cameras: [
       { id: 'cam-nul', rtsp_url: 'rtsp://h/a\u0000b' },
@@ -62,7 +62,7 @@ t.test('the edge schema and the cloud sync drop a camera whose URL or ffmpeg arg
     zones: [], sensors: [], models: [], exporters: [],
   }, { problems }) as EdgeConfig;
   t.same(merged.cameras.map((c) => c.id), ['cam-ok']);
-  t.same(problems.map((p) => [p.camera, p.dropped]), [['cam-nul', 'camera'], ['cam-cr', 'camera']]);
+  t.same(problems.map((p) => [p.id, p.dropped]), [['cam-nul', 'item'], ['cam-cr', 'item']]);
   t.match(problems[0].errors.join(), /control characters/);
   t.doesNotThrow(() => parseEdgeConfig(merged), 'the merged config is valid');
 });

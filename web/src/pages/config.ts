@@ -6,11 +6,12 @@ import { ApiError, api, imageUrl, session, token } from '../api.js';
 import { clear, fmtTime, h, toast } from '../dom.js';
 import type { Page, Resource } from '../types.js';
 import { listAll } from '../lookups.js';
+import { listEdges } from './edges.js';
 import { polygonEditor } from './zone-editor.js';
 import { renderKeys } from './keys.js';
 import { renderUsers } from './users.js';
 
-type FieldType = 'text' | 'number' | 'bool' | 'select' | 'json' | 'list' | 'ref' | 'password';
+type FieldType = 'text' | 'number' | 'bool' | 'select' | 'json' | 'list' | 'ref' | 'password' | 'edge' | 'options';
 interface Field {
   key: string;
   label: string;
@@ -23,6 +24,8 @@ interface Field {
   placeholder?: string;
   /** json fields: keys shown and edited by their own fields instead (kept out of the JSON). */
   exclude?: string[];
+  /** edge fields: the label of the null choice ("— none —", "All edges"). */
+  nullLabel?: string;
 }
 interface Kind {
   kind: string;
@@ -50,6 +53,7 @@ const KINDS: Kind[] = [
       { key: 'name', label: 'Name', type: 'text', required: true },
       { key: 'rtsp_url', label: 'RTSP URL', type: 'text', required: true, placeholder: 'rtsp://user:password@192.168.1.20:554/stream1' },
       { key: 'enabled', label: 'Enabled', type: 'bool' },
+      { key: 'edge_id', label: 'Edge', type: 'edge', nullable: true, nullLabel: '— none —', help: 'The gate box that captures this camera; none = no edge captures it' },
       { key: 'zone_id', label: 'Default zone', type: 'ref', ref: 'zones', nullable: true },
       { key: 'fps', label: 'Frames per second', type: 'number', placeholder: '10' },
       { key: 'resolution.width', label: 'Analysis width', type: 'number', placeholder: '1920' },
@@ -63,11 +67,15 @@ const KINDS: Kind[] = [
       { key: 'metadata.recognition.confirm_frames', label: 'Frames to confirm', type: 'number', nullable: true, placeholder: '2', help: 'Agreeing frames that decide while the car is in view (1–10)' },
       { key: 'metadata.recognition.hwaccel', label: 'Hardware decoding', type: 'select', options: ['', 'none', 'nvdec', 'jetson'], nullable: true },
       { key: 'metadata.recognition.roi', label: 'Region of interest (JSON)', type: 'json', nullable: true, placeholder: '{"x": 0, "y": 360, "width": 1280, "height": 360}' },
-      { key: 'metadata', label: 'Metadata (JSON)', type: 'json', exclude: ['recognition'] },
+      // Per-camera capture settings (metadata.capture; empty = the edge's own setting).
+      { key: 'metadata.capture.heartbeat_s', label: 'Stream silence limit (s)', type: 'number', nullable: true, placeholder: '10', help: 'No frame for this long = stream dead, ffmpeg restarted (1–300)' },
+      { key: 'metadata.capture.input_options', label: 'ffmpeg input options', type: 'options', nullable: true, placeholder: '-rtsp_transport tcp\n-analyzeduration 2000000', help: 'One option and its value per line; only allowed options (-rtsp_transport, -timeout, -analyzeduration, -probesize, -fflags, …)' },
+      { key: 'metadata', label: 'Metadata (JSON)', type: 'json', exclude: ['recognition', 'capture'] },
     ],
     columns: [
       ['Name', (r) => str(r.name)],
       ['Stream', (r) => str(r.rtsp_url).replace(/\/\/[^@/]+@/, '//***@')],
+      ['Edge', (r) => (r.edge_id ? String(r.edge_id) : 'none')],
       ['Enabled', (r) => (r.enabled ? 'yes' : 'no')],
       ['FPS', (r) => str(r.fps)],
       ['Regions', (r) => { const g = get(r, 'metadata.recognition.regions'); return Array.isArray(g) && g.length ? g.join(', ') : 'default'; }],
@@ -137,6 +145,7 @@ const KINDS: Kind[] = [
       { key: 'name', label: 'Name', type: 'text', required: true },
       { key: 'type', label: 'Type', type: 'select', options: ['rest', 'mqtt', 'webhook'], required: true },
       { key: 'url', label: 'URL', type: 'text', required: true, placeholder: 'https://… or mqtt://…' },
+      { key: 'edge_id', label: 'Edge', type: 'edge', nullable: true, nullLabel: 'All edges', help: 'The one edge that delivers to it; all edges = every edge does' },
       { key: 'enabled', label: 'Enabled', type: 'bool' },
       { key: 'headers', label: 'Headers (JSON)', type: 'json' },
       { key: 'auth', label: 'Auth (JSON)', type: 'json', help: '{"type":"bearer","token":"…"} · none · basic · api_key' },
@@ -148,6 +157,7 @@ const KINDS: Kind[] = [
       ['Name', (r) => str(r.name)],
       ['Type', (r) => str(r.type)],
       ['URL', (r) => str(r.url)],
+      ['Edge', (r) => (r.edge_id ? String(r.edge_id) : 'all')],
       ['Enabled', (r) => (r.enabled ? 'yes' : 'no')],
     ],
   },
@@ -311,6 +321,16 @@ async function renderForm(root: HTMLElement, kind: Kind, id: string): Promise<vo
     clear(root, h('p', { class: 'card form-error' }, (e as Error).message));
     return;
   }
+  // The edges for an Edge select; when they cannot be listed the item's own edge stays choosable.
+  let edges: Array<{ id: string; name: string }> = [];
+  let edgesErr: string | null = null;
+  if (kind.fields.some((f) => f.type === 'edge')) {
+    try {
+      edges = (await listEdges()).map((e) => ({ id: e.id, name: e.name }));
+    } catch (e) {
+      edgesErr = `Edges could not be listed: ${(e as Error).message}`;
+    }
+  }
   const inputs = new Map<string, HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>();
   const fieldErr = new Map<string, HTMLElement>();
   const rows = kind.fields.map((f) => {
@@ -345,6 +365,24 @@ async function renderForm(root: HTMLElement, kind: Kind, id: string): Promise<vo
       case 'list':
         input = h('input', { id: fid, value: Array.isArray(v) ? v.join(', ') : '' });
         break;
+      case 'edge': {
+        // A new camera goes to the only edge when there is one (what the API does when edge_id is omitted).
+        const chosen = current ? ((v as string | null | undefined) ?? '') : kind.kind === 'cameras' && edges.length === 1 ? edges[0]!.id : '';
+        const opts = chosen && !edges.some((e) => e.id === chosen) ? [...edges, { id: chosen, name: chosen }] : edges;
+        input = h(
+          'select',
+          { id: fid },
+          h('option', { value: '', selected: chosen === '' }, f.nullLabel ?? '— none —'),
+          opts.map((e) => h('option', { value: e.id, selected: e.id === chosen }, e.name && e.name !== e.id ? `${e.name} (${e.id})` : e.id)),
+        );
+        break;
+      }
+      case 'options': {
+        const list = Array.isArray(v) ? (v as Array<{ option: string; value: string }>) : [];
+        input = h('textarea', { id: fid, rows: Math.max(2, list.length + 1), spellcheck: 'false', class: 'mono', placeholder: f.placeholder });
+        input.value = list.map((o) => `${o.option} ${o.value}`).join('\n');
+        break;
+      }
       default: {
         let text = v === undefined || v === null ? '' : String(v);
         // Only admins see the credentials in a camera URL.
@@ -356,7 +394,8 @@ async function renderForm(root: HTMLElement, kind: Kind, id: string): Promise<vo
     inputs.set(f.key, input);
     const err = h('span', { class: 'field-error' });
     fieldErr.set(f.key, err);
-    return h('div', { class: `field ${f.type === 'json' ? 'field-wide' : ''} ${f.type === 'bool' ? 'field-check' : ''}`, 'data-key': f.key }, h('label', { for: fid }, f.label, f.required ? ' *' : ''), input, f.help ? h('small', { class: 'help' }, f.help) : null, err);
+    const help = f.type === 'edge' && edgesErr ? edgesErr : f.help;
+    return h('div', { class: `field ${f.type === 'json' || f.type === 'options' ? 'field-wide' : ''} ${f.type === 'bool' ? 'field-check' : ''}`, 'data-key': f.key }, h('label', { for: fid }, f.label, f.required ? ' *' : ''), input, help ? h('small', { class: 'help' }, help) : null, err);
   });
 
   // Zones: the polygon, drawn on a snapshot of the chosen camera.
@@ -389,6 +428,17 @@ async function renderForm(root: HTMLElement, kind: Kind, id: string): Promise<vo
       else if (raw === '') v = f.nullable ? null : undefined;
       else if (f.type === 'number') v = Number(raw);
       else if (f.type === 'list') v = String(raw).split(',').map((x) => x.trim()).filter(Boolean);
+      else if (f.type === 'options') {
+        // "-option value" per line; the API checks the option against its allowlist.
+        v = String(raw)
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean)
+          .map((l) => {
+            const m = /^(\S+)\s+(.+)$/.exec(l);
+            return m ? { option: m[1], value: m[2]!.trim() } : { option: l, value: '' };
+          });
+      }
       else if (f.type === 'json') {
         try {
           v = JSON.parse(String(raw));
@@ -405,6 +455,13 @@ async function renderForm(root: HTMLElement, kind: Kind, id: string): Promise<vo
       else set(out, f.key, v);
     }
     if (editor) out.geometry = { type: 'polygon', points: editor.points() };
+    // Capture settings all left empty: not set (the edge's own). PUT merges, so a camera that had
+    // some gets an explicit null; a new one leaves the key out.
+    const cap = get(out, 'metadata.capture');
+    if (cap && typeof cap === 'object' && Object.values(cap).every((x) => x === null)) {
+      if (current && get(current, 'metadata.capture')) (out.metadata as Record<string, unknown>).capture = null;
+      else delete (out.metadata as Record<string, unknown>).capture;
+    }
     return ok ? out : null;
   };
 
