@@ -32,6 +32,9 @@ export function boundedJson<T extends z.ZodType<Record<string, unknown>>>(schema
   });
 }
 
+/** A human-readable name of a config object. */
+export const Name = SafeString().trim().min(1).max(128).describe('Human-readable name, 1-128 characters');
+
 /** Identifiers that end up in URLs, file names and MQTT topics: a safe character set only. */
 export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 export const Id = z

@@ -4,14 +4,13 @@
  * its default and bounds) and a stored form that adds id and timestamps. PUT applies a
  * partial body by deep merge and validates the merged result with the same create schema.
  */
-import { z, Id, Metadata, SafeString, boundedJson } from './common.js';
+import { z, Id, Metadata, Name, SafeString, boundedJson } from './common.js';
 import { CameraRecognition, roiOutsideFrame } from './camera-recognition.js';
 import { CameraCapture } from './camera-capture.js';
 
 /** Free-form settings of a sensor or an exporter (the exporter's MQTT settings are checked below). */
 const FreeConfig = boundedJson(z.record(z.string(), z.unknown()), 16_384).describe('Free-form JSON object (≤ 16 KiB, nested ≤ 32 levels)');
 
-const Name = SafeString().trim().min(1).max(128).describe('Human-readable name, 1-128 characters');
 
 /** rtsp:// or rtsps:// with a host; credentials allowed in the URL (they are redacted in logs). */
 export const RtspUrl = SafeString()
