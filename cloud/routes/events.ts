@@ -37,7 +37,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * stored before depth bounds existed are served clamped (`clampDepth`), never a failed read.
  */
 export function toApiEvent(row: StoredEvent | (EventRow & { seq?: number }), baseUrl: string): Event {
-  const body = JSON.parse(row.body) as Pick<EventIngestParsed, 'raw_candidates' | 'vehicle_info' | 'tpms_status' | 'metadata'> & {
+  const body = JSON.parse(row.body) as Pick<EventIngestParsed, 'raw_candidates' | 'vehicle_info' | 'tpms_status' | 'decision' | 'metadata'> & {
     correction?: Event['correction'];
   };
   const url = (kind: ImageKind) => `${baseUrl}/events/${encodeURIComponent(row.event_id)}/${kind}`;
@@ -54,6 +54,7 @@ export function toApiEvent(row: StoredEvent | (EventRow & { seq?: number }), bas
     crop_url: row.crop_path ? url('crop') : null,
     vehicle_info: body.vehicle_info ?? null,
     tpms_status: body.tpms_status ?? null,
+    decision: body.decision ?? null,
     metadata: clampDepth(body.metadata ?? {}),
     correction: body.correction ?? null,
     created_at: iso(row.created_at),
@@ -179,7 +180,7 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
         plate_text: ev.plate_text.toUpperCase(),
         confidence: ev.confidence ?? null,
         processing_ms: typeof meta.processing_time_ms === 'number' && Number.isFinite(meta.processing_time_ms) ? meta.processing_time_ms : null,
-        body: JSON.stringify({ raw_candidates: ev.raw_candidates, vehicle_info: ev.vehicle_info ?? null, tpms_status: ev.tpms_status ?? null, metadata: ev.metadata }),
+        body: JSON.stringify({ raw_candidates: ev.raw_candidates, vehicle_info: ev.vehicle_info ?? null, tpms_status: ev.tpms_status ?? null, decision: ev.decision ?? null, metadata: ev.metadata }),
         frame_path,
         crop_path,
         created_at: now,

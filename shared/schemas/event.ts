@@ -3,6 +3,7 @@
  * One definition for both sides (the edge's outbox stores exactly `EventIngest`).
  */
 import { z, Id, IsoDateTime, Metadata, Box } from './common.js';
+import { Decision } from './lists.js';
 
 export const RawCandidate = z
   .object({
@@ -53,6 +54,7 @@ export const EventIngest = z
     raw_candidates: z.array(RawCandidate).max(64).default([]),
     vehicle_info: VehicleInfo.nullish(),
     tpms_status: TpmsStatus.nullish(),
+    decision: Decision.nullish().describe('What the gate did about this read, decided on the edge (an addition to the contract)'),
     metadata: Metadata.default({}),
   })
   .strict()
@@ -84,6 +86,7 @@ export const Event = z
     crop_url: z.string().nullable(),
     vehicle_info: VehicleInfo.nullable(),
     tpms_status: TpmsStatus.nullable(),
+    decision: Decision.nullable(),
     metadata: z.record(z.string(), z.unknown()),
     correction: Correction.nullable().describe('Set when an operator corrected plate_text (PATCH /events/{id})'),
     created_at: z.string(),
