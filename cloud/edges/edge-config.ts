@@ -54,7 +54,8 @@ function versionOf(items: Items): string {
 /** The config edge `edgeId` runs, with its version (also the ETag of `GET /edges/{id}/config`). */
 export function edgeBundle(ctx: CloudContext, edgeId: string): EdgeConfigBundle {
   const items = itemsOf(ctx, edgeId);
-  return { edge_id: edgeId, version: versionOf(items), ...items };
+  // Access lists join the bundle with the lists API (issue 10); until then an edge applies none.
+  return { edge_id: edgeId, version: versionOf(items), ...items, lists: [] };
 }
 
 /** Versions computed per config store and edge, with the config generation they were computed at. */

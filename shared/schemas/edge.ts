@@ -13,6 +13,7 @@
  * - `EdgeStatusMessage`: the `/events/stream` message announcing a change of status.
  */
 import { z, Id, IsoDateTime, SafeString } from './common.js';
+import { ListSummary } from './lists.js';
 
 /** An edge unheard for this many of its heartbeat intervals is offline. */
 export const OFFLINE_AFTER_INTERVALS = 3;
@@ -95,6 +96,11 @@ export const EdgeHeartbeat = z
       })
       .strict(),
     config: EdgeConfigState,
+    lists: z
+      .array(z.object({ id: Id, version: z.string().max(128) }).strict())
+      .max(1024)
+      .default([])
+      .describe('The access lists this edge decides with now, and the version of each (the Lists page compares them with the current ones)'),
   })
   .strict()
   .openapi('EdgeHeartbeat');
@@ -158,6 +164,7 @@ export const EdgeConfigBundle = z
     sensors: z.array(z.record(z.string(), z.unknown())),
     models: z.array(z.record(z.string(), z.unknown())),
     exporters: z.array(z.record(z.string(), z.unknown())),
+    lists: z.array(ListSummary).default([]).describe('The access lists this edge applies, without their entries (fetched page by page from /config/lists/{id}/entries when `version` changed)'),
   })
   .openapi('EdgeConfigBundle');
 export type EdgeConfigBundle = z.output<typeof EdgeConfigBundle>;
