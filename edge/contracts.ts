@@ -56,6 +56,8 @@ export interface ConfirmedRead {
   frameCount: number;
   /** Inference time spent on this track, ms. */
   processingMs: number;
+  /** The plate box when first seen and when confirmed: the vehicle's motion (zone direction). */
+  path?: { first: Box; last: Box };
 }
 
 /** Per-camera recognition state: a tracker plus cross-frame consensus. */

@@ -19,6 +19,7 @@ import { redactUrl, silentLogger } from '../../shared/log.js';
 import { writeFileAtomic } from '../outbox/outbox.js';
 import { fieldErrors, isAppError } from '../../shared/errors.js';
 import { EdgeConfigBundle } from '../../shared/schemas/edge.js';
+import type { ListSummary } from '../../shared/schemas/lists.js';
 import type { EdgeConfig } from './schema.js';
 import { parseEdgeConfig } from './load.js';
 import { CONFIG_KINDS, describeProblem, mergeRemote, type ConfigProblem, type RemoteConfig } from './remote-items.js';
@@ -90,8 +91,10 @@ interface CacheMeta {
 }
 
 /**
- * Emits `change` (EdgeConfig) whenever the cloud's config differs from the one in force, and
- * `version` (string) when a new cloud version needs no apply (what it lets run is what runs).
+ * Emits `change` (EdgeConfig) whenever the cloud's config differs from the one in force,
+ * `version` (string) when a new cloud version needs no apply (what it lets run is what runs), and
+ * `lists` (ListSummary[]) when the access lists the bundle names, or their versions, changed (the
+ * entries are fetched by edge/access/list-sync.ts).
  */
 export class CloudConfigSync extends EventEmitter {
   readonly cachePath: string;
@@ -117,6 +120,9 @@ export class CloudConfigSync extends EventEmitter {
   legacy = false;
   /** Reads of the bundle answered 304 (nothing re-read or re-applied). */
   notModified = 0;
+  /** The access lists of the last bundle read (null until one was read: the lists on disk apply). */
+  lists: ListSummary[] | null = null;
+  private listsKey = '';
 
   constructor(private readonly o: CloudSyncOptions) {
     super();
@@ -247,6 +253,7 @@ export class CloudConfigSync extends EventEmitter {
     if (b.status === 'bundle') {
       remote = b.bundle;
       version = b.bundle.version;
+      this.takeLists(b.bundle.lists);
       if (this.legacy) this.log.info('the cloud serves GET /edges/{id}/config now: reading the versioned bundle');
       this.legacy = false;
     } else {
@@ -260,6 +267,15 @@ export class CloudConfigSync extends EventEmitter {
     const cfg = parseEdgeConfig(mergeRemote(this.o.base, remote, { previous: this.current, problems }), 'cloud config');
     this.report(problems);
     return { cfg, models, version };
+  }
+
+  /** Keeps the bundle's access lists; `lists` is emitted when they differ from the last read. */
+  private takeLists(lists: ListSummary[]): void {
+    const key = JSON.stringify(lists.map((l) => [l.id, l.version]));
+    this.lists = lists;
+    if (key === this.listsKey) return;
+    this.listsKey = key;
+    this.emit('lists', lists);
   }
 
   /** Logs the items the edge could not take, once per distinct set (not on every poll). */

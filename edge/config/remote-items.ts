@@ -113,6 +113,7 @@ function remoteZone(z: Record<string, unknown>, id: string, problems: ConfigProb
     camera_id: z.camera_id,
     type: z.type ?? 'monitor',
     geometry: z.geometry,
+    in_side: z.in_side ?? null,
     allow: md.allow ?? [],
     deny: md.deny ?? [],
     metadata: md,

@@ -10,6 +10,7 @@ import { CAMERA_DEFAULTS, CameraFps, CameraResolution, ExporterCreate, ZoneCreat
 import { CameraRecognition, HwAccelMode, roiOutsideFrame } from '../../shared/schemas/camera-recognition.js';
 import { CameraCapture } from '../../shared/schemas/camera-capture.js';
 import { DEFAULT_HEARTBEAT_S } from '../../shared/schemas/edge.js';
+import { TimeZone } from '../../shared/schemas/lists.js';
 
 /** The per-camera recognition settings: the same field schemas as the cloud's `metadata.recognition`. */
 const R = CameraRecognition.shape;
@@ -68,6 +69,7 @@ export const EdgeZone = z
     camera_id: Id.describe('Camera the polygon is drawn on'),
     type: ZoneCreate.shape.type.describe('What crossing it means: enter, exit, both, parking, restricted, monitor (default monitor)'),
     geometry: ZoneGeometry,
+    in_side: ZoneCreate.shape.in_side,
     allow: PlateList.default([]).describe('Plates allowed through (barrier opens), 1-32 chars each, ≤100000; empty = no allow list (default [])'),
     deny: PlateList.default([]).describe('Plates never allowed; wins over allow (1-32 chars each, ≤100000; default [])'),
     metadata: z.record(z.string(), z.unknown()).default({}).describe('Free-form metadata (default {})'),
@@ -98,6 +100,8 @@ export const EdgeConfig = z
       .nullable()
       .default(null)
       .describe('The cloud service; null runs the edge stand-alone (default null)'),
+    timezone: TimeZone.default(() => Intl.DateTimeFormat().resolvedOptions().timeZone)
+      .describe("The site's time zone (IANA, e.g. Europe/Berlin): access-list schedules without their own zone are read in it (default: the system's)"),
     cameras: z.array(EdgeCamera).max(EDGE_LIMITS.cameras).default([]).describe('Cameras (≤64; default none); with cloud config sync, the cloud\'s list replaces this one'),
     zones: z.array(EdgeZone).max(EDGE_LIMITS.zones).default([]).describe('Zones (≤256; default none). A camera with zones only reports plates whose centre lies in one'),
     sensors: z.array(z.record(z.string(), z.unknown())).max(EDGE_LIMITS.sensors).default([]).describe('Sensors as in the cloud config API (barrier, loop, ...); kept for decision hooks (default none)'),

@@ -1,7 +1,7 @@
 /**
  * The edge daemon: cameras in, events out, nothing lost.
  *
- *   CameraCapture (ffmpeg, latest frame) ─▶ Recognizer.forCamera().push ─▶ Decider (zones, lists)
+ *   CameraCapture (ffmpeg, latest frame) ─▶ Recognizer.forCamera().push ─▶ Gate (zones, lists, barriers)
  *     ─▶ event body + JPEGs ─▶ Outbox.add (durable) ─▶ DeliveryWorker per exporter ─▶ cloud/MQTT/webhook
  *
  * Each camera runs its own loop: a camera that stalls, dies or sends garbage is restarted by its
@@ -13,12 +13,11 @@ import { redactUrl, silentLogger } from '../../shared/log.js';
 import { CameraCapture } from '../capture/camera-capture.js';
 import type { EdgeCamera, EdgeConfig } from '../config/schema.js';
 import { CloudConfigSync } from '../config/cloud-sync.js';
-import { Decider, type BarrierRequest } from '../decide/index.js';
-import { barrierHook } from '../decide/barrier.js';
+import { Gate, type Pass } from '../access/gate.js';
+import type { RelayOutcome } from '../access/sensor-set.js';
 import { DeliveryWorker } from '../exporters/dispatcher.js';
 import { Outbox } from '../outbox/outbox.js';
 import { SaveRetryQueue } from '../outbox/save-queue.js';
-import type { Decision } from '../decide/index.js';
 import type { RecognizerOptions } from '../recognize/index.js';
 import type { CameraRecognitionSettings, CameraRecognizer, ConfirmedRead, Recognizer } from '../contracts.js';
 import type { HeartbeatSender } from '../cloud/heartbeat.js';
@@ -49,11 +48,6 @@ export interface EdgeDaemonOptions {
   /** Bounds of the in-memory queue of reads whose outbox save failed (defaults 1000 reads, 256 MiB). */
   saveQueue?: { maxItems?: number; maxBytes?: number };
   logger?: Logger;
-  /**
-   * Called for every barrier decision (open/deny); errors are logged, never block the event.
-   * Default: POST to the configured `barrier`/`relay` sensors that have a `config.url`.
-   */
-  onBarrier?: (req: BarrierRequest) => void | Promise<void>;
   /** Take config from the cloud's config API (default: when `cloud.sync_config`). */
   cloudSync?: boolean;
   /** Start the local ops HTTP (default true). */
@@ -91,7 +85,6 @@ interface CameraRun {
 
 interface SaveCtx {
   cameraId: string;
-  decision: Decision;
   plateText: string;
   t1: number;
 }
@@ -101,7 +94,8 @@ export class EdgeDaemon {
   outbox!: Outbox;
   config: EdgeConfig;
   private readonly log: Logger;
-  private readonly decider = new Decider();
+  /** Decides each read (zones, access lists, barriers, sensors): set up by start(). */
+  gate!: Gate;
   private cameras = new Map<string, CameraRun>();
   /** Cameras whose start threw (reported in /status and /healthz), by id. */
   readonly failedCameras = new Map<string, { key: string; url: string; error: string }>();
@@ -141,13 +135,10 @@ export class EdgeDaemon {
     last_error: null as string | null,
   };
 
-  private readonly onBarrier: (req: BarrierRequest) => void | Promise<void>;
-
   constructor(private readonly o: EdgeDaemonOptions) {
     this.config = o.config;
     this.recognizer = o.recognizer;
     this.modelsKey = this.wantedModelsKey = modelSetKey(o.config, []);
-    this.onBarrier = o.onBarrier ?? barrierHook(() => this.config.sensors);
     this.log = (o.logger ?? silentLogger).child({ component: 'edge' });
   }
 
@@ -166,6 +157,19 @@ export class EdgeDaemon {
       this.sync.start();
     }
     this.config = cfg;
+    this.gate = new Gate({
+      config: cfg,
+      metrics: this.metrics,
+      logger: this.log,
+      instanceId: this.instanceId ?? undefined,
+      onRelayFailure: (pass, read, passId, outcome) => this.relayFailed(pass, read, passId, outcome),
+    });
+    // The lists kept on disk decide until the cloud's are read; then every change of the bundle's.
+    this.gate.start();
+    if (this.sync) {
+      this.sync.on('lists', (lists) => void this.gate.lists.reconcile(lists));
+      if (this.sync.lists) void this.gate.lists.reconcile(this.sync.lists);
+    }
     this.outbox = new Outbox({ dataDir: cfg.data_dir, exporters: exporterNames(cfg), imageBudgetBytes: cfg.outbox.image_budget_mb * 1024 * 1024 });
     this.saveQueue = this.makeSaveQueue(cfg);
     registerGauges(this.metrics, this, () => this.saveQueue.depth);
@@ -233,7 +237,7 @@ export class EdgeDaemon {
   private async doApply(next: EdgeConfig): Promise<void> {
     if (this.stopping) return;
     this.config = next;
-    this.decider.update(next.zones);
+    this.gate.update(next);
     this.maybeReloadModels(next);
     // Exporters first, so events from new cameras are queued for the right set.
     const wanted = buildExporters(next, this.log, this.instanceId ?? undefined);
@@ -459,41 +463,49 @@ export class EdgeDaemon {
     }
   }
 
-  /** Decide, encode, store durably, then wake the exporters. */
+  /**
+   * Decide, encode, store durably, command the barrier, then wake the exporters. The barrier
+   * command leaves in the same tick as the save: no pass opens the gate without its event, and a
+   * save that fails is retried in memory while the gate acts (the gate does not wait for a disk).
+   */
   private async commitRead(cam: EdgeCamera, read: ConfirmedRead, index: number): Promise<void> {
-    const decision = this.decider.decide(cam.id, read.plateText, read.plateBox);
-    if (!decision) {
+    const pass = this.gate.decide(read);
+    if (!pass) {
       this.metrics.inc('anpr_reads_outside_zones_total', 'Confirmed reads dropped: plate outside every zone', { camera: cam.id });
       return;
     }
+    let eventId: string;
     try {
       const t0 = performance.now();
       const images = await encodeImages(read, this.config.outbox.jpeg_quality);
       const t1 = performance.now();
-      const body = buildEventBody(this.config.edge_id, cam.zone_id, read, decision, index);
       if (this.stopping && !this.outbox.db.open) return;
       this.metrics.observe('anpr_stage_latency_ms', 'Latency of a pipeline stage, ms', { camera: cam.id, stage: 'encode' }, t1 - t0);
+      this.gate.stamp(pass, read);
+      const body = buildEventBody(this.config.edge_id, cam.zone_id, read, pass, index);
+      eventId = body.event_id;
       // Saved now, or (storage fault) kept in memory and retried until saved: see makeSaveQueue.
-      this.saveQueue.submit(body, images, { cameraId: cam.id, decision, plateText: read.plateText, t1 });
+      this.saveQueue.submit(body, images, { cameraId: cam.id, plateText: read.plateText, t1 });
+      this.gate.command(pass, read, eventId);
     } catch (e) {
       this.metrics.inc('anpr_event_errors_total', 'Confirmed reads that could not be stored', { camera: cam.id });
       this.log.error({ camera: cam.id, err: e }, 'could not store event');
       return;
     }
-    // The gate does not wait for the disk: a read that is saved or queued for saving is acted on.
-    if (decision.action !== 'none') {
-      // Off the camera loop: a slow barrier must not delay the next frame.
-      const req = { ...decision, cameraId: cam.id, plateText: read.plateText };
-      void Promise.resolve()
-        .then(() => this.onBarrier(req))
-        .then(
-          () => this.metrics.inc('anpr_barrier_actions_total', 'Barrier decisions sent', { camera: cam.id, action: decision.action }),
-          (e) => {
-            this.metrics.inc('anpr_barrier_failures_total', 'Barrier decisions that could not be sent', { camera: cam.id });
-            this.log.error({ err: e }, 'barrier hook failed');
-          },
-        );
-    }
+  }
+
+  /** A barrier that did not open for an allowed pass: an alert event of its own, with the cause. */
+  private relayFailed(pass: Pass, read: ConfirmedRead, passId: string, outcome: RelayOutcome): void {
+    if (this.stopping) return;
+    const alert: Pass = {
+      ...pass,
+      decision: { ...pass.decision, action: 'alert', alert: true, reason: `barrier did not open: ${outcome.error ?? 'no answer'}`.slice(0, 256) },
+    };
+    const body = { ...buildEventBody(this.config.edge_id, null, read, alert, 0), event_id: `${passId}.relay`.slice(0, 128) };
+    void encodeImages(read, this.config.outbox.jpeg_quality).then(
+      (images) => this.saveQueue.submit(body, images, { cameraId: read.cameraId, plateText: read.plateText, t1: performance.now() }),
+      (e) => this.log.error({ camera: read.cameraId, err: e }, 'could not store the barrier alert'),
+    );
   }
 
   private makeSaveQueue(cfg: EdgeConfig): SaveRetryQueue<SaveCtx> {
@@ -536,6 +548,7 @@ export class EdgeDaemon {
       config_sync_error: this.sync?.lastError ?? null,
       config_synced_at: this.sync?.lastSyncAt ?? null,
       config: configState(this),
+      access_lists: this.gate ? { lists: this.gate.lists.lists.map((l) => ({ id: l.id, name: l.name, type: l.type, version: l.version, entries: l.entries.length })), error: this.gate.lists.lastError, synced_at: this.gate.lists.lastSyncAt } : null,
       camera_states: cameraStates(this),
       instance_id: this.instanceId,
       heartbeat: this.heartbeat ? { last_ok_at: this.heartbeat.lastOkAt, last_error: this.heartbeat.lastError, sent: this.heartbeat.sent, failed: this.heartbeat.failed, clock_skew: this.heartbeat.clockSkew } : null,
@@ -605,6 +618,7 @@ export class EdgeDaemon {
     this.stopWatchdog();
     this.sync?.stop();
     await this.heartbeat?.stop();
+    await this.gate?.close();
     await this.applying;
     await this.reloading;
     await Promise.all([...this.cameras.keys()].map((id) => this.stopCamera(id)));

@@ -1,10 +1,10 @@
 /** Turns a confirmed read into the contract's event body and its frame/crop JPEGs. */
 import type { EventIngest } from '../../shared/schemas/event.js';
 import type { ConfirmedRead, Box } from '../contracts.js';
-import type { Decision } from '../decide/index.js';
+import type { Pass } from '../access/gate.js';
 import { makeEventId } from '../outbox/event-id.js';
 
-export function buildEventBody(edgeId: string, zoneFallback: string | null, read: ConfirmedRead, decision: Decision, index = 0): EventIngest {
+export function buildEventBody(edgeId: string, zoneFallback: string | null, read: ConfirmedRead, pass: Pass, index = 0): EventIngest {
   const f = read.frame;
   const id = makeEventId(edgeId, read.cameraId, f.ts, f.seq) + (index ? `.${index}` : '');
   const v = read.vehicle;
@@ -12,7 +12,7 @@ export function buildEventBody(edgeId: string, zoneFallback: string | null, read
     event_id: id.slice(0, 128),
     timestamp: new Date(f.ts).toISOString(),
     camera_id: read.cameraId,
-    zone_id: decision.zoneId ?? zoneFallback,
+    zone_id: pass.zone?.id ?? zoneFallback,
     plate_text: read.plateText,
     confidence: Math.min(1, Math.max(0, read.confidence)),
     raw_candidates: read.rawCandidates.slice(0, 64).map((c) => ({
@@ -23,6 +23,8 @@ export function buildEventBody(edgeId: string, zoneFallback: string | null, read
     vehicle_info: v
       ? { type: v.type, ...(v.color ? { color: v.color.slice(0, 32) } : {}), confidence: Math.min(1, Math.max(0, v.confidence)), bbox: roundBox(v.box) }
       : null,
+    tpms_status: pass.tpms,
+    decision: pass.decision,
     metadata: {
       edge_worker_id: edgeId,
       processing_time_ms: Math.round(read.processingMs),
@@ -32,7 +34,6 @@ export function buildEventBody(edgeId: string, zoneFallback: string | null, read
       first_seen_ms: read.firstSeenTs,
       last_seen_ms: read.lastSeenTs,
       plate_box: roundBox(read.plateBox),
-      decision: { list: decision.list, action: decision.action, zone_type: decision.zoneType },
     },
   };
 }

@@ -29,6 +29,8 @@ export interface DaemonView {
   readonly heartbeat: HeartbeatSender | null;
   /** The config version in force and when the daemon applied it. */
   readonly configApplied: { version: string | null; at: string | null };
+  /** The access lists in force and the last sync error (absent before start). */
+  readonly gate?: { readonly lists: { versions(): Array<{ id: string; version: string }>; readonly lastError: string | null } };
 }
 
 export type CameraState = (typeof CAMERA_STATES)[number];
@@ -95,6 +97,7 @@ export function daemonHealth(v: DaemonView): Health {
   }
   for (const [id, f] of v.failedCameras) problems.push(`camera ${id}: failed (${f.error})`);
   for (const p of configProblems(v)) problems.push(describeProblem(p));
+  if (v.gate?.lists.lastError) problems.push(`access lists: ${v.gate.lists.lastError}`);
   if (v.heartbeat?.clockSkew) problems.push(v.heartbeat.clockSkew);
   return { ok: true, status: problems.length ? 'degraded' : 'ok', problems };
 }
@@ -127,6 +130,7 @@ export function heartbeatBody(v: DaemonView): HeartbeatBody {
       exporters: exporters.slice(0, 64),
     },
     config: configState(v),
+    lists: (v.gate?.lists.versions() ?? []).slice(0, 1024),
   };
   return body;
 }

@@ -289,6 +289,7 @@ class CameraPipeline implements CameraRecognizer {
         lastSeenTs: r.lastSeenTs,
         frameCount: r.frameCount,
         processingMs: Math.round(r.processingMs),
+        path: r.path,
       });
     }
     return out;

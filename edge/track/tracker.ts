@@ -149,12 +149,16 @@ export interface TrackResult {
   /** Every frame saw the plate at the border: the confidence is scaled by `borderOnlyFactor`. */
   borderOnly: boolean;
   processingMs: number;
+  /** Where the plate was first seen and last seen (up to this result): its motion, for direction. */
+  path: { first: Box; last: Box };
 }
 
 
 interface Track {
   id: number;
   box: Box;
+  /** The plate box of the frame that opened the track. */
+  firstBox: Box;
   text: string;
   /** Confidence of the read that gave `text`. */
   textConfidence: number;
@@ -260,6 +264,7 @@ export class PlateTracker {
         this.tracks.push({
           id: this.nextId++,
           box: ob.box,
+          firstBox: ob.box,
           text,
           textConfidence: ob.consensus.confidence,
           reads: [frameReads],
@@ -345,6 +350,7 @@ export class PlateTracker {
       clearFrameCount: tr.clearFrames,
       borderOnly,
       processingMs: tr.processingMs,
+      path: { first: tr.firstBox, last: tr.box },
     };
   }
 }

@@ -119,7 +119,7 @@ function polygonArea(pts: Array<{ x: number; y: number }>): number {
   return Math.abs(a) / 2;
 }
 
-export const ZoneGeometry = z
+export const ZonePolygon = z
   .object({
     type: z.literal('polygon'),
     points: z
@@ -130,6 +130,30 @@ export const ZoneGeometry = z
   })
   .strict()
   .describe('Polygon in frame pixel coordinates (0-10000), 3-64 points');
+
+export const ZoneLine = z
+  .object({
+    type: z.literal('line'),
+    points: z
+      .array(Point)
+      .length(2, 'a line has exactly 2 points')
+      .refine((pts) => pts.length !== 2 || pts[0]!.x !== pts[1]!.x || pts[0]!.y !== pts[1]!.y, 'the two points of a line must differ'),
+  })
+  .strict()
+  .describe('A line across the lane in frame pixel coordinates: every plate of the camera belongs to it; its `in_side` gives the direction');
+
+export const ZoneGeometry = z
+  .discriminatedUnion('type', [ZonePolygon, ZoneLine])
+  .describe('A polygon (plates whose centre lies inside belong to the zone) or a line (a direction only)');
+export type ZoneGeometry = z.output<typeof ZoneGeometry>;
+
+/**
+ * Which side of the zone's gate line is "in": the line is a `line` zone itself, or a polygon's first
+ * edge (points[0] → points[1]). Left and right are seen walking from the first point to the second,
+ * on the image (y grows downwards). A car whose plate moved towards that side went `in`, away from
+ * it `out` (edge/decide/direction.ts); null = the zone gives no direction.
+ */
+export const ZoneInSide = z.enum(['left', 'right']).nullable().default(null).describe('Side of the gate line that is "in" (a line zone, or a polygon\'s first edge); null = no direction');
 
 /** Plates of a zone's allow or deny list, as its edge reads them (the edge refuses longer entries). */
 export const PlateList = z
@@ -164,6 +188,7 @@ export const ZoneCreate = z
     camera_id: Id.describe('Camera this zone belongs to'),
     type: z.enum(['enter', 'exit', 'both', 'parking', 'restricted', 'monitor']).default('monitor'),
     geometry: ZoneGeometry,
+    in_side: ZoneInSide,
     metadata: ZoneMetadata.default({}),
   })
   .strict()

@@ -158,7 +158,7 @@ export const Decision = z
     action: z.enum(DECISION_ACTIONS),
     list: z.object({ id: Id, name: z.string().max(256), type: z.enum(LIST_TYPES) }).strict().nullable(),
     entry_label: z.string().max(128).nullable(),
-    matched_plate: z.string().max(MAX_LIST_PLATE).nullable().describe('The list entry that matched (normalised)'),
+    matched_plate: z.string().max(32).nullable().describe('The list entry that matched (normalised)'),
     distance: z.number().min(0).max(3).nullable().describe('Match cost: 0 = exact'),
     direction: z.enum(['in', 'out']).nullable(),
     alert: z.boolean().default(false).describe('A watch list matched (watch lists never open, always alert)'),

@@ -22,7 +22,6 @@ t.test('frames to events: cloud and MQTT get them, a bad camera never stops a go
   sub.on('connect', () => sub.subscribe('anpr/#', { qos: 1 }));
   sub.on('message', (topic) => mqttGot.push(topic));
   t.teardown(() => sub.endAsync());
-  const barrier: string[] = [];
   const cfg = parseEdgeConfig({
     edge_id: 'gate-t',
     data_dir: tempDir(t),
@@ -36,7 +35,7 @@ t.test('frames to events: cloud and MQTT get them, a bad camera never stops a go
     delivery: { initial_backoff_ms: 50, max_backoff_ms: 500 },
     http: { port: 0 },
   });
-  const d = new EdgeDaemon({ config: cfg, recognizer: new FakeRecognizer(3), onBarrier: (r) => void barrier.push(`${r.action}:${r.plateText}`) });
+  const d = new EdgeDaemon({ config: cfg, recognizer: new FakeRecognizer(3) });
   t.teardown(() => d.stop());
   await d.start();
 
@@ -47,7 +46,10 @@ t.test('frames to events: cloud and MQTT get them, a bad camera never stops a go
   t.match(String(ev.body.event_id), /^gate-t-cam-good-\d+-\d+$/);
   t.equal(ev.frame!.subarray(0, 2).toString('hex'), 'ffd8', 'frame is a JPEG');
   t.equal(ev.crop!.subarray(0, 2).toString('hex'), 'ffd8', 'crop is a JPEG');
-  t.ok(barrier.includes('open:PCAMGOODN1'), 'allow-listed plate opens the barrier');
+  const first = cloud.accepted.find((r) => r.body.plate_text === 'PCAMGOODN1')!;
+  t.match(first.body.decision, { action: 'open', list: { type: 'allow' }, direction: null }, 'the zone\'s allow-listed plate opens its enter zone');
+  t.ok((first.body.decision as { latency_ms: number }).latency_ms >= 0, 'with its latency');
+  t.match(cloud.accepted.find((r) => r.body.plate_text === 'PCAMGOODN2')?.body.decision, { action: 'none', list: null }, 'an unknown plate opens nothing');
   await waitFor(() => mqttGot.filter((x) => x === 'anpr/gate-t/cam-good/events').length >= 3, 'MQTT events');
 
   await waitFor(() => d.status().cameras.find((c) => c.cameraId === 'cam-bad')!.restarts >= 1, 'bad camera restarted');
