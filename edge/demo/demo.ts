@@ -23,7 +23,7 @@ import { startRtspServer } from './rtsp-server.js';
 import { startCloudProcess } from './cloud-process.js';
 import { registerDemoItems, signIn } from './cloud-register.js';
 import { demoAdmin } from './demo-admin.js';
-import { ensureDemoClip } from './synthetic-camera.js';
+import { DEMO_PLATES, ensureDemoClip } from './synthetic-camera.js';
 
 export interface DemoOptions {
   dataDir: string;
@@ -53,6 +53,8 @@ export interface DemoEvent {
   camera: string | null;
   latencyMs: number | null;
   eventId: string;
+  /** The gate's decision (open, deny, alert, none). */
+  action: string | null;
 }
 
 export interface DemoSummary {
@@ -110,6 +112,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     await registerDemoItems(cloud.url, token, {
       cameras: [{ id: DEMO_CAMERA_ID, name: 'Demo gate', rtsp_url: rtsp.url, enabled: true, edge_id: DEMO_EDGE_ID, fps: 4, resolution: { width: 960, height: 540 }, zone_id: null }],
       exporters: [{ id: 'demo-mqtt', name: 'mqtt', type: 'mqtt', url: broker.url, enabled: true, edge_id: DEMO_EDGE_ID }],
+      // The gate: residents open it, a banned plate is refused, the rest are only recorded.
+      lists: [
+        { id: 'demo-residents', name: 'Demo residents', type: 'allow', edge_id: DEMO_EDGE_ID, entries: DEMO_PLATES.slice(0, 3).map((plate, i) => ({ plate, label: `Resident ${i + 1}` })) },
+        { id: 'demo-banned', name: 'Demo banned', type: 'deny', edge_id: DEMO_EDGE_ID, entries: DEMO_PLATES.slice(3, 4).map((plate) => ({ plate, label: 'Banned' })) },
+      ],
     });
     print(`demo: edge ${DEMO_EDGE_ID} and camera ${DEMO_CAMERA_ID} registered in the cloud (Config and Edges pages)`);
 
@@ -149,7 +156,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     cleanups.push(() => edge.stop());
     print(`demo: edge running (ops ${edge.httpUrl}/metrics); waiting for plates — Ctrl-C to stop`);
     print('');
-    print('PLATE        CONF   CAMERA   LATENCY  EVENT');
+    print('PLATE        CONF   CAMERA   LATENCY  GATE   EVENT');
 
     const events: DemoEvent[] = [];
     const { WebSocket } = await import('ws');
@@ -173,10 +180,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
         camera: (d.camera_id as string) ?? null,
         latencyMs: typeof md.captured_at_ms === 'number' ? Date.now() - md.captured_at_ms : null,
         eventId: String(d.event_id),
+        action: (d.decision as { action?: string } | null)?.action ?? null,
       };
       events.push(e);
       print(
-        `${e.plate.padEnd(12)} ${e.confidence === null ? '  -  ' : e.confidence.toFixed(2).padStart(5)}  ${String(e.camera).padEnd(8)} ${e.latencyMs === null ? '-' : `${(e.latencyMs / 1000).toFixed(2)} s`.padStart(7)}  ${e.eventId}`,
+        `${e.plate.padEnd(12)} ${e.confidence === null ? '  -  ' : e.confidence.toFixed(2).padStart(5)}  ${String(e.camera).padEnd(8)} ${e.latencyMs === null ? '-' : `${(e.latencyMs / 1000).toFixed(2)} s`.padStart(7)}  ${(e.action && e.action !== 'none' ? e.action.toUpperCase() : '-').padEnd(5)}  ${e.eventId}`,
       );
       if (o.maxEvents && events.length >= o.maxEvents) finish();
     });

@@ -4,6 +4,7 @@
  * one relay pulse per pass, a dead relay an alert (never a hang), lists kept on disk.
  */
 import t from 'tap';
+import type { Test } from 'tap';
 import { createServer } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,7 +36,7 @@ function snapshot(l: ListCreateInput & { id: string }): ListSnapshot {
   return ListSnapshot.parse({ ...l, entries, entries_count: entries.length, version: '1', created_at: now, updated_at: now });
 }
 
-function gateWith(t: Tap.Test, cfg: Record<string, unknown>, lists: ListSnapshot[] = [], onRelayFailure?: (p: Pass) => void) {
+function gateWith(t: Test, cfg: Record<string, unknown>, lists: ListSnapshot[] = [], onRelayFailure?: (p: Pass) => void) {
   const dataDir = tempDir(t);
   if (lists.length) {
     mkdirSync(join(dataDir, 'lists'), { recursive: true });
@@ -50,7 +51,7 @@ function gateWith(t: Tap.Test, cfg: Record<string, unknown>, lists: ListSnapshot
   return { gate, metrics };
 }
 
-async function relayServer(t: Tap.Test, status = 200, answer = true) {
+async function relayServer(t: Test, status = 200, answer = true) {
   const hits: string[] = [];
   const server = createServer((req, res) => {
     req.resume();
