@@ -16,6 +16,7 @@ const DEFAULT = ['cloud', 'outbox', 'recognition', 'capture-latency'];
 ALL.push('crash-ingest', 'image-sweep'); // durability (docs/cloud-durability.md): run only when named; crash-ingest takes minutes
 ALL.push('edge-heartbeats'); // issue 9: 200 edges' heartbeats every 5 s (~75 s); run only when named
 ALL.push('barrier-latency'); // issue 10: plate first visible → barrier command on the synthetic gate (~3 min); run only when named
+ALL.push('list-lookup'); // issue 10: access-list lookup with 100,000 entries (~20 s); run only when named
 const names = process.argv.slice(2).length ? process.argv.slice(2) : DEFAULT;
 const unknown = names.filter((n) => !ALL.includes(n));
 if (unknown.length) {

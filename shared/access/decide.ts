@@ -79,7 +79,7 @@ export function decide(matches: readonly AccessMatch[], opts: DecideOptions): Ma
   const refused = bestOf(matches, 'allow');
   if (refused) {
     const why = tags.length === 0 ? `RFID tag missing for entry ${entryName(refused)}` : `RFID tag${tags.length > 1 ? 's' : ''} ${tags.join(', ')} ${tags.length > 1 ? 'do' : 'does'} not match entry ${entryName(refused)}`;
-    return fromMatch(refused, 'none', true, `${why} (list ${refused.list.name})${watchNote}`);
+    return fromMatch(refused, 'none', true, `${why}${watchNote}`);
   }
 
   if (watch) return fromMatch(watch, 'alert', true, `on watch list ${watch.list.name}${detail(watch)}`);

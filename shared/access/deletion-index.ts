@@ -16,34 +16,39 @@
  * plate has 8 variants at depth 1 and 29 at depth 2.
  */
 
-/** Calls `emit` with the FNV-1a hash of `s` with every set of at most `depth` positions deleted (duplicates possible). */
-function forEachVariantHash(s: string, depth: number, emit: (hash: number) => void): void {
-  const len = s.length;
-  const deleted = new Int32Array(Math.max(depth, 1));
-  const hashWithout = (k: number): number => {
-    let h = 0x811c9dc5;
-    let d = 0;
-    for (let i = 0; i < len; i++) {
-      if (d < k && deleted[d] === i) {
-        d++;
-        continue;
-      }
-      h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+/** FNV-1a of `s` without the positions `deleted[0..k)` (ascending). */
+function hashWithout(s: string, deleted: Int32Array, k: number): number {
+  let h = 0x811c9dc5;
+  let d = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (d < k && deleted[d] === i) {
+      d++;
+      continue;
     }
-    return h >>> 0;
-  };
+    h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * Writes into `out` the hash of `s` with every set of at most `depth` positions deleted
+ * (duplicates possible; `out` holds at least `variantCount(s.length, depth)`); returns how many.
+ */
+function variantHashes(s: string, depth: number, deleted: Int32Array, out: Uint32Array): number {
+  let n = 0;
   const walk = (start: number, k: number): void => {
-    emit(hashWithout(k));
+    out[n++] = hashWithout(s, deleted, k);
     if (k === depth) return;
-    for (let p = start; p < len; p++) {
+    for (let p = start; p < s.length; p++) {
       deleted[k] = p;
       walk(p + 1, k + 1);
     }
   };
   walk(0, 0);
+  return n;
 }
 
-/** How many variants `forEachVariantHash` emits for a string of `len` at `depth`. */
+/** How many variants `variantHashes` writes for a string of `len` at `depth`. */
 export function variantCount(len: number, depth: number): number {
   let total = 0;
   let c = 1;
@@ -60,6 +65,7 @@ export class DeletionIndex {
   private pairIds = new Int32Array(1024);
   private pairs = 0;
   private scratch = new Uint32Array(64);
+  private readonly deleted: Int32Array;
   private mask = 0;
   private bucketStart = new Uint32Array(1);
   private hashes = new Uint32Array(0);
@@ -69,17 +75,20 @@ export class DeletionIndex {
   /** @param depth the most deletions per string (the edit budget the index answers for). */
   constructor(depth: number) {
     this.depth = depth;
+    this.deleted = new Int32Array(Math.max(depth, 1));
+  }
+
+  /** The variant hashes of `s` in `this.scratch`; returns how many. */
+  private variants(s: string): number {
+    const need = variantCount(s.length, this.depth);
+    if (this.scratch.length < need) this.scratch = new Uint32Array(need);
+    return variantHashes(s, this.depth, this.deleted, this.scratch);
   }
 
   /** Adds `s` (a folded plate) as `id`. Only before `freeze`. */
   add(s: string, id: number): void {
     if (this.frozen) throw new Error('DeletionIndex: add after freeze');
-    const need = variantCount(s.length, this.depth);
-    if (this.scratch.length < need) this.scratch = new Uint32Array(need);
-    let n = 0;
-    forEachVariantHash(s, this.depth, (h) => {
-      this.scratch[n++] = h;
-    });
+    const n = this.variants(s);
     // One pair per distinct variant: runs of a character ("AA1") give the same variant twice.
     const own = this.scratch.subarray(0, n).sort();
     for (let i = 0; i < n; i++) {
@@ -133,9 +142,12 @@ export class DeletionIndex {
   candidates(q: string, visit: (id: number) => void): void {
     if (!this.frozen) this.freeze();
     const { mask, bucketStart, hashes, ids } = this;
-    forEachVariantHash(q, this.depth, (h) => {
+    const n = this.variants(q);
+    const own = this.scratch;
+    for (let v = 0; v < n; v++) {
+      const h = own[v];
       const b = h & mask;
       for (let i = bucketStart[b], end = bucketStart[b + 1]; i < end; i++) if (hashes[i] === h) visit(ids[i]);
-    });
+    }
   }
 }

@@ -75,21 +75,13 @@ interface CompiledList {
   timeZone: string | null;
 }
 
-interface CompiledEntry {
-  list: number;
-  order: number;
-  entry: ListEntry;
-  plate: string;
-  validFrom: number;
-  validUntil: number;
-  windows: CompiledWindow[];
-}
-
 interface FuzzyGroup {
   index: DeletionIndex;
   /** Longest folded plate in the group: a read longer than this plus the depth matches nothing. */
   maxLen: number;
 }
+
+const invalid = (field: string, message: string) => new AppError('CONFIG_INVALID', `${field}: ${message}`, { errors: [{ field, message: `${field}: ${message}` }] });
 
 const fold = (plate: string): string => {
   let out = '';
@@ -97,25 +89,43 @@ const fold = (plate: string): string => {
   return out;
 };
 
-function bound(v: string | null, field: string, fallback: number): number {
-  if (v === null || v === undefined) return fallback;
+/** An entry's validity bound in ms; `field` names it in the error. */
+function bound(v: string, field: () => string): number {
   const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new AppError('CONFIG_INVALID', `${field}: not a date-time: ${JSON.stringify(v)}`, { errors: [{ field, message: `${field}: not a date-time` }] });
+  if (Number.isNaN(t)) throw invalid(field(), `not a date-time: ${JSON.stringify(v)}`);
   return t;
 }
 
-const invalid = (field: string, message: string) => new AppError('CONFIG_INVALID', `${field}: ${message}`, { errors: [{ field, message: `${field}: ${message}` }] });
+const CLEAN = /^[A-Z0-9]*$/;
+/** normalizePlate, skipping the Unicode work for text that is already normalised (most entries and reads). */
+const normalized = (text: unknown): string => (typeof text === 'string' && CLEAN.test(text) ? text : normalizePlate(String(text ?? '')));
 
 export class ListIndex {
   private readonly lists: CompiledList[] = [];
-  private readonly entries: CompiledEntry[] = [];
-  private readonly exact = new Map<string, number[]>();
+  // Entries by id, column by column: 100,000 entries are a few typed arrays, not 100,000 objects.
+  private readonly entryList: Int32Array;
+  private readonly entryOrder: Int32Array;
+  private readonly validFrom: Float64Array;
+  private readonly validUntil: Float64Array;
+  private readonly plates: string[] = [];
+  private readonly entryRefs: ListEntry[] = [];
+  private readonly windows = new Map<number, CompiledWindow[]>();
+  /** Exact lists: normalised plate → entry id, or ids when several entries share the plate. */
+  private readonly exact = new Map<string, number | number[]>();
   private readonly fuzzy = new Map<number, FuzzyGroup>();
   private readonly seen: Uint32Array;
   private stamp = 0;
 
   /** Indexes the enabled lists of `snapshots` (disabled ones are left out entirely). */
   constructor(snapshots: readonly ListSnapshot[]) {
+    let total = 0;
+    for (const s of snapshots) if (s.enabled) total += s.entries.length;
+    this.entryList = new Int32Array(total);
+    this.entryOrder = new Int32Array(total);
+    this.validFrom = new Float64Array(total).fill(-Infinity);
+    this.validUntil = new Float64Array(total).fill(Infinity);
+    this.seen = new Uint32Array(total);
+    let id = 0;
     snapshots.forEach((s, li) => {
       if (!s.enabled) return;
       const field = `lists[${li}]`;
@@ -134,43 +144,42 @@ export class ListIndex {
       };
       const listNo = this.lists.push(list) - 1;
       const k = editBudget(maxDistance);
-      const useExact = !list.costs.confusable && k === 0;
       let group: FuzzyGroup | undefined;
-      if (!useExact) {
+      if (list.costs.confusable || k > 0) {
         group = this.fuzzy.get(k);
         if (!group) this.fuzzy.set(k, (group = { index: new DeletionIndex(k), maxLen: 0 }));
       }
-      s.entries.forEach((entry, ei) => {
-        const ef = `${field}.entries[${ei}]`;
-        const plate = normalizePlate(String(entry.plate ?? ''));
-        if (plate.length === 0 || plate.length > MAX_LIST_PLATE) throw invalid(`${ef}.plate`, `must have 1-${MAX_LIST_PLATE} letters and digits`);
-        const id = this.entries.push({
-          list: listNo,
-          order: ei,
-          entry,
-          plate,
-          validFrom: bound(entry.valid_from, `${ef}.valid_from`, -Infinity),
-          validUntil: bound(entry.valid_until, `${ef}.valid_until`, Infinity),
-          windows: (entry.schedule ?? []).map((w, wi) => compileWindow(w, `${ef}.schedule[${wi}]`)),
-        }) - 1;
+      const entries = s.entries;
+      for (let ei = 0; ei < entries.length; ei++, id++) {
+        const entry = entries[ei];
+        const ef = () => `${field}.entries[${ei}]`;
+        const plate = normalized(entry.plate);
+        if (plate.length === 0 || plate.length > MAX_LIST_PLATE) throw invalid(`${ef()}.plate`, `must have 1-${MAX_LIST_PLATE} letters and digits`);
+        this.entryList[id] = listNo;
+        this.entryOrder[id] = ei;
+        this.plates.push(plate);
+        this.entryRefs.push(entry);
+        if (entry.valid_from != null) this.validFrom[id] = bound(entry.valid_from, () => `${ef()}.valid_from`);
+        if (entry.valid_until != null) this.validUntil[id] = bound(entry.valid_until, () => `${ef()}.valid_until`);
+        if (entry.schedule?.length) this.windows.set(id, entry.schedule.map((w, wi) => compileWindow(w, `${ef()}.schedule[${wi}]`)));
         if (group) {
           const folded = fold(plate);
           group.index.add(folded, id);
           if (folded.length > group.maxLen) group.maxLen = folded.length;
         } else {
           const at = this.exact.get(plate);
-          if (at) at.push(id);
-          else this.exact.set(plate, [id]);
+          if (at === undefined) this.exact.set(plate, id);
+          else if (typeof at === 'number') this.exact.set(plate, [at, id]);
+          else at.push(id);
         }
-      });
+      }
     });
     for (const g of this.fuzzy.values()) g.index.freeze();
-    this.seen = new Uint32Array(this.entries.length);
   }
 
   /** Entries indexed (of enabled lists). */
   get size(): number {
-    return this.entries.length;
+    return this.plates.length;
   }
 
   /** Every entry `read` matches now (see the module's guarantees). */
@@ -178,8 +187,8 @@ export class ListIndex {
     const at = read.at instanceof Date ? read.at.getTime() : NaN;
     if (Number.isNaN(at)) throw new AppError('VALIDATION_ERROR', 'at: must be a valid Date', { errors: [{ field: 'at', message: 'at: must be a valid Date' }] });
     checkTimeZone(read.siteTimeZone, 'siteTimeZone');
-    const plate = normalizePlate(String(read.plate ?? ''));
-    if (plate.length === 0 || this.entries.length === 0) return [];
+    const plate = normalized(read.plate);
+    if (plate.length === 0 || this.plates.length === 0) return [];
 
     if (++this.stamp === 0xffffffff) {
       this.seen.fill(0);
@@ -193,23 +202,25 @@ export class ListIndex {
     const consider = (id: number, known: number | null): void => {
       if (this.seen[id] === stamp) return;
       this.seen[id] = stamp;
-      const e = this.entries[id];
-      if (!applies[e.list] || at < e.validFrom || at >= e.validUntil) return;
-      const list = this.lists[e.list];
-      const d = known ?? plateDistance(plate, e.plate, list.costs, list.maxDistance);
+      const listNo = this.entryList[id];
+      if (!applies[listNo] || at < this.validFrom[id] || at >= this.validUntil[id]) return;
+      const list = this.lists[listNo];
+      const d = known ?? plateDistance(plate, this.plates[id], list.costs, list.maxDistance);
       if (d === Infinity) return;
-      if (e.windows.length > 0) {
+      const windows = this.windows.get(id);
+      if (windows) {
         const zone = list.timeZone ?? read.siteTimeZone;
         local ??= new Map();
         let t = local.get(zone);
         if (!t) local.set(zone, (t = localTime(read.at, zone)));
-        if (!scheduleCovers(e.windows, t)) return;
+        if (!scheduleCovers(windows, t)) return;
       }
-      out.push({ list: list.ref, entry: e.entry, distance: Math.round(d * 1e6) / 1e6, order: e.order, listNo: e.list });
+      out.push({ list: list.ref, entry: this.entryRefs[id], distance: Math.round(d * 1e6) / 1e6, order: this.entryOrder[id], listNo });
     };
 
     const hits = this.exact.get(plate);
-    if (hits) for (const id of hits) consider(id, 0);
+    if (typeof hits === 'number') consider(hits, 0);
+    else if (hits) for (const id of hits) consider(id, 0);
     if (this.fuzzy.size > 0) {
       const folded = fold(plate);
       for (const g of this.fuzzy.values()) {

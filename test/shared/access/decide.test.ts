@@ -49,8 +49,8 @@ t.test('within a type the exact match decides, then the lower distance', async (
 t.test('RFID second factor: opens only with the entry\'s tag, else reports the mismatch', async (t) => {
   const tagged = m('allow', 'Staff', { ...alice, rfid: '1234' });
   t.match(decide([tagged], { canOpen: true, rfid: ['9', '1234'] }), { action: 'open', alert: false });
-  t.match(decide([tagged], { canOpen: true, rfid: ['5678'] }), { action: 'none', alert: true, list: { name: 'Staff' }, reason: 'RFID tag 5678 does not match entry Alice (list Staff)' });
-  t.match(decide([tagged], { canOpen: true, rfid: [] }), { action: 'none', alert: true, reason: 'RFID tag missing for entry Alice (list Staff)' });
+  t.match(decide([tagged], { canOpen: true, rfid: ['5678'] }), { action: 'none', alert: true, list: { name: 'Staff' }, reason: 'RFID tag 5678 does not match entry Alice' });
+  t.match(decide([tagged], { canOpen: true, rfid: [] }), { action: 'none', alert: true, reason: 'RFID tag missing for entry Alice' });
   t.match(decide([tagged], { canOpen: true }), { action: 'none', reason: /RFID tag missing/ });
   t.match(decide([tagged], { canOpen: true, rfid: ['5', '6'] }), { reason: /^RFID tags 5, 6 do not match entry Alice/ });
   t.notMatch(decide([tagged], { canOpen: true, rfid: ['5678'] }).reason, /1234/, "the entry's own tag is never told");
