@@ -113,6 +113,11 @@ t.test("an edge's key reads the lists of every edge and its own; another edge's 
   t.same(detail.edges.map((e: any) => e.id), ['edge-001'], "an edge's key sees only itself among the edges");
   t.equal((await c.req('/config/lists/nope', { key: keyA })).status, 404);
   t.equal((await c.req('/config/lists')).status, 401);
+
+  t.equal((await c.req('/edges/edge-002', { method: 'DELETE', token: c.adminToken })).status, 204);
+  const orphan = await ok(c, 'GET', '/config/lists/theirs');
+  t.match(orphan, { edge_id: 'edge-002', entries_count: 1, edges: [] }, "a deleted edge's list stays, applied by no edge");
+  t.same((await ok(c, 'GET', '/config/lists/all')).edges.map((e: any) => e.id), ['edge-001']);
 });
 
 t.test('the version moves with every change of the list or its entries, never on a write that changes nothing', async (t) => {
