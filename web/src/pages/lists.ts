@@ -153,7 +153,7 @@ async function renderList(root: HTMLElement, id: string | null): Promise<void> {
     clear(root, head, form);
     return;
   }
-  const entriesBox = h('div', null);
+  const entriesBox = h('div', { class: 'list-entries' });
   const edgesBox = edgesCard(list);
   clear(root, head, h('div', { class: 'detail-grid' }, form, edgesBox), entriesBox);
   entriesCard(entriesBox, list, admin, async () => {
@@ -223,12 +223,18 @@ function settingsForm(
   const chosenCams = new Set(list?.camera_ids ?? []);
   const camList = [...cams, ...[...chosenCams].filter((c) => !cams.some((x) => x.id === c)).map((c) => ({ id: c, name: c, edge: null }))];
   const camBoxes = camList.map((c) => h('input', { type: 'checkbox', value: c.id, checked: chosenCams.has(c.id), disabled: !admin, id: `list-cam-${c.id}` }));
+  const camLabels = camList.map((c, i) => h('label', { class: 'inline', for: camBoxes[i]!.id }, camBoxes[i]!, c.edge ? `${c.name} (${c.edge})` : c.name));
+  // With one edge chosen, only its cameras are offered (and any already ticked, so none is lost unseen).
+  const offerCams = () => {
+    const edge = (inputs.get('edge_id') as HTMLSelectElement).value;
+    camList.forEach((c, i) => (camLabels[i]!.hidden = !!edge && c.edge !== edge && !camBoxes[i]!.checked));
+  };
   const camErr = h('span', { class: 'field-error' });
   errs.set('camera_ids', camErr);
 
   const rows = [
     field('name', 'Name *', h('input', { value: list?.name ?? '', maxlength: 64, autocomplete: 'off', required: true })),
-    field('type', 'Type', h('select', null, (['allow', 'deny', 'watch'] as const).map((t) => opt(t, `${t}: ${TYPE_HELP[t]}`, list?.type ?? 'allow')))),
+    field('type', 'Type', h('select', null, (['allow', 'deny', 'watch'] as const).map((t) => opt(t, t, list?.type ?? 'allow'))), 'allow opens; deny keeps shut and beats allow; watch never opens, always alerts'),
     field('edge_id', 'Edge', h('select', null, opt('', 'All edges', list?.edge_id ?? ''), edgeIds.map((e) => opt(e.id, e.name !== e.id ? `${e.name} (${e.id})` : e.id, list?.edge_id ?? ''))), 'The edge that applies it; all edges = every edge'),
     field('direction', 'Direction', h('select', null, opt('any', 'Both directions', list?.direction ?? 'any'), opt('in', 'In only', list?.direction ?? 'any'), opt('out', 'Out only', list?.direction ?? 'any'))),
     field('match.mode', 'Matching', h('select', null, opt('exact', 'Exact (after normalisation)', list?.match.mode ?? 'exact'), opt('confusable', 'Look-alikes (O/0, I/1, B/8 …)', list?.match.mode ?? 'exact'))),
@@ -240,10 +246,12 @@ function settingsForm(
       'fieldset',
       { class: 'field field-wide', 'data-key': 'camera_ids' },
       h('legend', null, 'Cameras (none ticked = every camera of those edges)'),
-      camList.length ? h('div', { class: 'inline' }, camList.map((c, i) => h('label', { class: 'inline', for: camBoxes[i]!.id }, camBoxes[i]!, c.edge ? `${c.name} (${c.edge})` : c.name))) : h('p', { class: 'muted' }, 'No cameras configured.'),
+      camList.length ? h('div', { class: 'inline' }, camLabels) : h('p', { class: 'muted' }, 'No cameras configured.'),
       camErr,
     ),
   ];
+  inputs.get('edge_id')!.addEventListener('change', offerCams);
+  offerCams();
   const general = h('p', { class: 'form-error', role: 'alert' });
   const save = h('button', { class: 'btn btn-primary', type: 'submit', 'data-testid': 'save-list' }, list ? 'Save' : 'Create list');
   const value = (k: string) => inputs.get(k)!.value.trim();
