@@ -25,6 +25,7 @@ import { RECOGNIZE_MAX_IMAGE_BYTES, registerRecognizeRoutes } from './routes/rec
 import { registerWebRoutes } from './routes/web.js';
 import { registerEdgeRoutes } from './routes/edges.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
+import { LIST_BODY_ROUTES, registerListRoutes } from './routes/lists.js';
 
 const BOOT_ID = randomBytes(3).toString('hex');
 let requestSeq = 0;
@@ -52,6 +53,8 @@ export function buildApp(ctx: CloudContext): OpenAPIHono<Env> {
       { method: 'POST', path: '/events/ingest', multipart: true, maxBytes: ctx.images.maxBytes * 2 + 256 * 1024 },
       // A still image, raw or in a multipart form (64 KiB for the form's own parts).
       { method: 'POST', path: '/recognize', maxBytes: RECOGNIZE_MAX_IMAGE_BYTES + 64 * 1024 },
+      // Access lists with their entries, JSON or CSV (read as they stream: cloud/lists/import-body.ts).
+      ...LIST_BODY_ROUTES,
     ]),
   );
   const baseUrl = ctx.publicUrl ?? '';
@@ -81,6 +84,7 @@ export function buildApp(ctx: CloudContext): OpenAPIHono<Env> {
   registerEventRoutes(app, ctx, ip);
   registerCorrectionRoutes(app, ctx, ip);
   registerConfigRoutes(app, ctx, ip);
+  registerListRoutes(app, ctx, ip);
   registerEdgeConfigRoutes(app, ctx, ip);
   registerSnapshotRoutes(app, ctx, ip);
   registerUserRoutes(app, ctx, ip);

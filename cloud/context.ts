@@ -1,6 +1,7 @@
 import type { Db } from './db/open.js';
 import type { EventsStore } from './store/events-store.js';
 import type { ConfigStore } from './store/config-store.js';
+import type { ListsStore } from './store/lists-store.js';
 import type { UsersStore } from './auth/users-store.js';
 import type { ApiKeysStore } from './auth/api-keys.js';
 import type { EdgesStore } from './edges/edges-store.js';
@@ -21,6 +22,8 @@ export interface CloudContext {
   dataDir: string;
   events: EventsStore;
   config: ConfigStore;
+  /** Access lists and their entries (issue 10). */
+  lists: ListsStore;
   users: UsersStore;
   apiKeys: ApiKeysStore;
   /** Registered edges (gate boxes). */

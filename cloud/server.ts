@@ -13,6 +13,7 @@ import { VERSION } from '../shared/version.js';
 import { openDb } from './db/open.js';
 import { EventsStore } from './store/events-store.js';
 import { ConfigStore } from './store/config-store.js';
+import { ListsStore } from './store/lists-store.js';
 import { UsersStore } from './auth/users-store.js';
 import { EdgesStore } from './edges/edges-store.js';
 import { EdgeHealth } from './edges/edge-health.js';
@@ -117,6 +118,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     dataDir: data.dir,
     events: new EventsStore(data.db, data.dbFile, log),
     config,
+    lists: new ListsStore(data.db),
     users: data.users,
     apiKeys: data.apiKeys,
     edges: data.edges,

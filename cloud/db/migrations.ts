@@ -151,6 +151,38 @@ const MIGRATIONS: string[] = [
   CREATE TRIGGER config_items_gen_update AFTER UPDATE ON config_items BEGIN UPDATE config_generation SET n = n + 1 WHERE id = 1; END;
   CREATE TRIGGER config_items_gen_delete AFTER DELETE ON config_items BEGIN UPDATE config_generation SET n = n + 1 WHERE id = 1; END;
   `,
+  // 6: access lists (cloud/store/lists-store.ts): a list's fields, and its entries one row each
+  // keyed by the normalised plate, so 100,000 entries page by index and one entry changes
+  // alone. `version` is the config generation of its last change (raised by the store in the
+  // change's transaction). Events get the edge's decision as columns, filled at ingest, for
+  // `GET /events?action=&alert=`; events stored before are filled from their body here.
+  `
+  CREATE TABLE access_lists (
+    id TEXT PRIMARY KEY,
+    body TEXT NOT NULL,                  -- the list's fields as validated, without id and entries (JSON)
+    edge_id TEXT,                        -- null = every edge
+    version INTEGER NOT NULL,
+    entries_count INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX access_lists_edge ON access_lists(edge_id);
+  CREATE TABLE list_entries (
+    list_id TEXT NOT NULL REFERENCES access_lists(id) ON DELETE CASCADE,
+    plate TEXT NOT NULL,                 -- normalised (shared/plate normalizePlate)
+    body TEXT NOT NULL,                  -- the entry as validated (JSON)
+    PRIMARY KEY (list_id, plate)
+  ) WITHOUT ROWID;
+
+  ALTER TABLE events ADD COLUMN decision_action TEXT;   -- open | deny | alert | none; null = no decision
+  ALTER TABLE events ADD COLUMN decision_alert INTEGER; -- 1 = a watch list alerted; null = no decision
+  UPDATE events SET
+    decision_action = json_extract(body, '$.decision.action'),
+    decision_alert = CASE WHEN json_extract(body, '$.decision.alert') = 1 OR json_extract(body, '$.decision.action') = 'alert' THEN 1 ELSE 0 END
+    WHERE json_valid(body) AND json_type(body, '$.decision') = 'object';
+  CREATE INDEX events_action_ts ON events(decision_action, ts) WHERE decision_action IS NOT NULL;
+  CREATE INDEX events_alert_ts ON events(decision_alert, ts) WHERE decision_alert = 1;
+  `,
 ];
 
 /** Applies the migrations not applied yet, up to version `upTo` (default: all; tests build old databases with it). */

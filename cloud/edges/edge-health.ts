@@ -13,7 +13,7 @@
  *   TICK_MS, unref'd) when an edge falls silent.
  * - A refused heartbeat (clock skew, a second installation) changes nothing, in memory or on disk.
  * - Heartbeats reach the database throttled: the first one, any change of status, installation,
- *   config version or camera states at once, else at most once per PERSIST_EVERY_MS per edge;
+ *   config version, camera states or access-list versions at once, else at most once per PERSIST_EVERY_MS per edge;
  *   the last one is flushed when the edge goes offline and when the cloud stops. 200 edges every
  *   5 s is then a handful of row writes a minute, not 40 a second.
  * - A second installation of an edge id (another `instance_id`) is refused while the one heard
@@ -266,7 +266,8 @@ export class EdgeHealth {
   private signature(e: Entry): string {
     const hb = e.heartbeat;
     if (!hb) return '';
-    return [e.status, e.instanceId, hb.config.version, hb.config.error, hb.interval_s, hb.cameras.map((c) => `${c.id}:${c.state}`).join(',')].join('|');
+    const lists = (hb.lists ?? []).map((l) => `${l.id}:${l.version}`).join(',');
+    return [e.status, e.instanceId, hb.config.version, hb.config.error, hb.interval_s, hb.cameras.map((c) => `${c.id}:${c.state}`).join(','), lists].join('|');
   }
 
   private persist(e: Entry, now: number): void {

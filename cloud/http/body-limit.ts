@@ -23,7 +23,8 @@ export const DEFAULT_MAX_JSON_BYTES = 64 * 1024;
 /** A route whose bodies may be larger than the JSON limit. */
 export interface BodyLimitRule {
   method: string;
-  path: string;
+  /** The exact path, or a pattern for paths with a parameter (`/config/lists/{id}/entries`). */
+  path: string | RegExp;
   /** Only for multipart/form-data bodies (a JSON body to the same route keeps the JSON limit). */
   multipart?: boolean;
   maxBytes: number;
@@ -32,7 +33,7 @@ export interface BodyLimitRule {
 /** The limit of one request: the first matching rule's, else `jsonMax`. */
 export function limitOf(c: Context, jsonMax: number, rules: readonly BodyLimitRule[]): number {
   for (const r of rules) {
-    if (r.method !== c.req.method || r.path !== c.req.path) continue;
+    if (r.method !== c.req.method || (typeof r.path === 'string' ? r.path !== c.req.path : !r.path.test(c.req.path))) continue;
     if (r.multipart && !(c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data')) continue;
     return r.maxBytes;
   }

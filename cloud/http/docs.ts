@@ -17,6 +17,9 @@ export interface RouteDoc {
   params?: z.ZodObject;
   body?: z.ZodType;
   multipart?: z.ZodType;
+  /** The route also takes (request) or serves (response) `text/csv`: what the text holds. */
+  csvBody?: string;
+  csvResponse?: string;
   status?: number;
   response?: z.ZodType;
   errors?: number[];
@@ -25,10 +28,14 @@ export interface RouteDoc {
 export function doc(app: OpenAPIHono<any>, method: Method, path: string, d: RouteDoc): void {
   const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {};
   const ok = d.status ?? 200;
-  responses[String(ok)] = d.response ? { description: 'OK', content: { 'application/json': { schema: d.response } } } : { description: 'OK' };
+  responses[String(ok)] = d.csvResponse
+    ? { description: 'OK', content: { 'text/csv': { schema: z.string().openapi({ description: d.csvResponse }) } } }
+    : d.response
+      ? { description: 'OK', content: { 'application/json': { schema: d.response } } }
+      : { description: 'OK' };
   // Every route that takes a body answers 413 past its limit (cloud/http/body-limit.ts).
   const errors = new Set(d.errors ?? []);
-  if (d.body || d.multipart) errors.add(413);
+  if (d.body || d.multipart || d.csvBody) errors.add(413);
   // Every write may meet a database busy past busy_timeout, a full disk or an I/O error: a
   // retryable 503 with Retry-After (docs/cloud-durability.md), never a 500.
   if (method !== 'get') errors.add(503);
@@ -36,6 +43,7 @@ export function doc(app: OpenAPIHono<any>, method: Method, path: string, d: Rout
   const content: Record<string, { schema: z.ZodType }> = {};
   if (d.body) content['application/json'] = { schema: d.body };
   if (d.multipart) content['multipart/form-data'] = { schema: d.multipart };
+  if (d.csvBody) content['text/csv'] = { schema: z.string().openapi({ description: d.csvBody }) };
   app.openAPIRegistry.registerPath({
     method,
     path: path.replace(/:(\w+)/g, '{$1}'),

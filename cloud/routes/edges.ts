@@ -56,6 +56,7 @@ export function edgeStatus(ctx: CloudContext, r: EdgeRecord): EdgeStatus {
       current_version: edgeConfigVersion(ctx, r.id),
     },
     assigned_cameras: ctx.config.list('cameras', { edge_id: r.id }, 0, 100_000).items.map((c) => c.id),
+    lists: hb?.lists ?? [],
   };
 }
 

@@ -25,7 +25,7 @@ import { rateLimit } from '../http/rate-limit.js';
 import type { Env } from '../http/types.js';
 import { doc } from '../http/docs.js';
 import type { ImageKind } from '../images/image-store.js';
-import type { EventRow, StoredEvent } from '../store/events-store.js';
+import { decisionColumns, type EventRow, type StoredEvent } from '../store/events-store.js';
 import { refuseSecondInstallation } from '../edges/edge-config.js';
 import type { Principal } from '../http/types.js';
 
@@ -184,6 +184,7 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
         frame_path,
         crop_path,
         created_at: now,
+        ...decisionColumns(ev.decision),
       };
       let result: 'inserted' | 'duplicate';
       try {
@@ -215,7 +216,7 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
   app.get('/events', jwtOnly, eventsLimit, async (c) => {
     const q = validateQuery(EventListQuery, c);
     const { items, total } = ctx.events.list(
-      { camera_id: q.camera_id, zone_id: q.zone_id, plate_text: q.plate_text, start: q.start_date, end: q.end_date, min_confidence: q.min_confidence },
+      { camera_id: q.camera_id, zone_id: q.zone_id, plate_text: q.plate_text, start: q.start_date, end: q.end_date, min_confidence: q.min_confidence, action: q.action, alert: q.alert },
       q.sort_by,
       q.sort_order,
       q.skip,
@@ -224,7 +225,7 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
     const base = baseUrlOf(c);
     return c.json({ items: items.map((r) => toApiEvent(r, base)), total, skip: q.skip, limit: q.limit });
   });
-  doc(app, 'get', '/events', { tag: 'Events', summary: 'Search events', query: EventListQuery as never, response: pageOf(Event, 'EventPage'), errors: [400, 401, 429] });
+  doc(app, 'get', '/events', { tag: 'Events', summary: 'Search events (action=open|deny|alert|none and alert=true|false filter by the edge\'s decision)', query: EventListQuery as never, response: pageOf(Event, 'EventPage'), errors: [400, 401, 429] });
 
   app.get('/events/stats', jwtOnly, eventsLimit, async (c) => {
     const q = validateQuery(EventStatsQuery, c);

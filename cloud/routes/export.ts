@@ -104,7 +104,7 @@ export function registerExportRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
   app.get('/events/export', retryAfterOnFull(), requireAuth(ctx), rateLimit(ctx.limiter, 'events', clientIp), (c) => {
     const q = validateQuery(ExportQuery, c);
     const release = slots.tryAcquire(principalKey(c.get('principal'), clientIp(c)));
-    const f = { camera_id: q.camera_id, zone_id: q.zone_id, plate_text: q.plate_text, start: q.start_date, end: q.end_date, min_confidence: q.min_confidence };
+    const f = { camera_id: q.camera_id, zone_id: q.zone_id, plate_text: q.plate_text, start: q.start_date, end: q.end_date, min_confidence: q.min_confidence, action: q.action, alert: q.alert };
     const base = c.get('baseUrl');
     const enc = new TextEncoder();
     let cursor: ExportCursor | null = null;

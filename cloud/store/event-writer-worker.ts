@@ -17,8 +17,8 @@ export type WriterReply = { id: number; results: Array<'inserted' | 'duplicate'>
 const db = openDb((workerData as { dbFile: string }).dbFile);
 const rollups = new RollupWriter(db);
 const insert = db.prepare(
-  `INSERT OR IGNORE INTO events (event_id, ts, camera_id, zone_id, plate_text, confidence, processing_ms, body, frame_path, crop_path, created_at)
-   VALUES (@event_id, @ts, @camera_id, @zone_id, @plate_text, @confidence, @processing_ms, @body, @frame_path, @crop_path, @created_at)`,
+  `INSERT OR IGNORE INTO events (event_id, ts, camera_id, zone_id, plate_text, confidence, processing_ms, body, frame_path, crop_path, created_at, decision_action, decision_alert)
+   VALUES (@event_id, @ts, @camera_id, @zone_id, @plate_text, @confidence, @processing_ms, @body, @frame_path, @crop_path, @created_at, @decision_action, @decision_alert)`,
 );
 const recordPlate = plateRecorder(db);
 
@@ -28,7 +28,8 @@ const commit = db.transaction((rows: EventRow[]) => {
   const results: Array<'inserted' | 'duplicate'> = [];
   const inserted: EventRow[] = [];
   for (const r of rows) {
-    const info = insert.run(r);
+    // Rows made without a decision (older callers) bind null: every named parameter must be given.
+    const info = insert.run({ decision_action: null, decision_alert: null, ...r });
     if (info.changes === 0) {
       results.push('duplicate');
       continue;

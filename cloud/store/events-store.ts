@@ -15,6 +15,7 @@ import { computeStats, dimensionFilter, recentRate, type Interval, type Stats } 
 import { EventWriter } from './event-writer.js';
 import { silentLogger, type Logger } from '../../shared/log.js';
 import { plateContains, plateRecorder } from './plate-dictionary.js';
+import type { DecisionAction } from '../../shared/schemas/lists.js';
 
 export { bucketStart, type Interval, type Stats } from './event-stats.js';
 
@@ -30,6 +31,16 @@ export interface EventRow {
   frame_path: string | null;
   crop_path: string | null;
   created_at: number;
+  /** The edge's decision (`body.decision.action`), a column for the action filter; null/absent = none. */
+  decision_action?: DecisionAction | null;
+  /** 1 when the decision alerted (a watch list matched, or action `alert`), 0 when not; null/absent = no decision. */
+  decision_alert?: 0 | 1 | null;
+}
+
+/** The decision columns of an event row, from its (validated) decision. */
+export function decisionColumns(d: { action: DecisionAction; alert?: boolean } | null | undefined): Pick<EventRow, 'decision_action' | 'decision_alert'> {
+  if (!d) return { decision_action: null, decision_alert: null };
+  return { decision_action: d.action, decision_alert: d.alert || d.action === 'alert' ? 1 : 0 };
 }
 
 export interface StoredEvent extends EventRow {
@@ -43,6 +54,10 @@ export interface EventFilter {
   start?: number;
   end?: number;
   min_confidence?: number;
+  /** Events whose decision took this action (events without a decision match none). */
+  action?: DecisionAction;
+  /** true: events whose decision alerted; false: every other event. */
+  alert?: boolean;
 }
 
 export type SortField = 'timestamp' | 'confidence' | 'plate_text';
@@ -113,6 +128,12 @@ export class EventsStore {
       parts.push(f.camera_id !== undefined || f.zone_id !== undefined ? '+confidence >= ?' : 'confidence >= ?');
       params.push(f.min_confidence);
     }
+    if (f.action !== undefined) {
+      parts.push('decision_action = ?');
+      params.push(f.action);
+    }
+    // A literal 1: the partial index events_alert_ts serves only a query that names it.
+    if (f.alert !== undefined) parts.push(f.alert ? 'decision_alert = 1' : 'decision_alert IS NOT 1');
     if (f.plate_text !== undefined && f.plate_text !== '') {
       const m = plateContains(f.plate_text);
       parts.push(m.sql);

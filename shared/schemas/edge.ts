@@ -27,7 +27,7 @@ export const MAX_CLOCK_SKEW_S = 300;
  * (400 naming the field); an edge served more (a database filled before these checks) runs the
  * first ones by id and reports the rest.
  */
-export const EDGE_LIMITS = { cameras: 64, zones: 256, sensors: 256, exporters: 16 } as const;
+export const EDGE_LIMITS = { cameras: 64, zones: 256, sensors: 256, exporters: 16, lists: 1024 } as const;
 
 export const EDGE_STATUSES = ['online', 'degraded', 'offline'] as const;
 export type EdgeStatusName = (typeof EDGE_STATUSES)[number];
@@ -75,6 +75,9 @@ export const EdgeConfigState = z
   .strict()
   .openapi('EdgeConfigState');
 
+/** One access list an edge decides with, and its version (heartbeat, and EdgeStatus.lists). */
+export const EdgeListVersion = z.object({ id: Id, version: z.string().max(128) }).strict().openapi('EdgeListVersion');
+
 export const EdgeHeartbeat = z
   .object({
     instance_id: z
@@ -97,8 +100,8 @@ export const EdgeHeartbeat = z
       .strict(),
     config: EdgeConfigState,
     lists: z
-      .array(z.object({ id: Id, version: z.string().max(128) }).strict())
-      .max(1024)
+      .array(EdgeListVersion)
+      .max(EDGE_LIMITS.lists)
       .default([])
       .describe('The access lists this edge decides with now, and the version of each (the Lists page compares them with the current ones)'),
   })
@@ -125,6 +128,7 @@ export const EdgeStatus = z
       current_version: z.string().describe('Version the cloud serves this edge now: equal to `version` when the edge is up to date'),
     }),
     assigned_cameras: z.array(Id).describe('Cameras the cloud assigns to this edge'),
+    lists: z.array(EdgeListVersion).describe('The access lists the edge reported deciding with in its last heartbeat, and their versions (empty before one)'),
   })
   .openapi('EdgeStatus');
 export type EdgeStatus = z.output<typeof EdgeStatus>;

@@ -168,3 +168,50 @@ export const Decision = z
   .strict()
   .openapi('Decision');
 export type Decision = z.output<typeof Decision>;
+
+/** `PUT /config/lists/{id}`: the list's fields, replaced whole (entries are managed under /entries). */
+export const ListUpdate = ListCreate.omit({ id: true, entries: true }).openapi('ListUpdate');
+export type ListUpdateInput = z.input<typeof ListUpdate>;
+export type ListUpdate = z.output<typeof ListUpdate>;
+
+/** `POST|PUT /config/lists/{id}/entries` as JSON (the same routes take `text/csv`). */
+export const ListEntriesBody = z
+  .object({ entries: z.array(ListEntry).max(MAX_LIST_ENTRIES) })
+  .strict()
+  .openapi('ListEntriesBody');
+
+/** One edge that applies a list, and whether it decides with the current version (from its heartbeat). */
+export const ListEdgeVersion = z
+  .object({
+    id: Id,
+    version: z.string().nullable().describe('The version the edge last reported deciding with; null = it has not reported this list'),
+    current: z.boolean().describe('version equals the list\'s current version'),
+  })
+  .strict()
+  .openapi('ListEdgeVersion');
+export type ListEdgeVersion = z.output<typeof ListEdgeVersion>;
+
+/** `GET /config/lists/{id}`: the list, and which of the edges applying it have its current version. */
+export const ListDetail = ListSummary.extend({
+  edges: z.array(ListEdgeVersion).describe('The registered edges that apply this list (its edge, or every edge when edge_id is null); an edge\'s key sees only itself'),
+}).openapi('ListDetail');
+export type ListDetail = z.output<typeof ListDetail>;
+
+/** Most entries in one page of `GET /config/lists/{id}/entries`. */
+export const MAX_ENTRIES_PAGE = 10_000;
+
+/** `GET /config/lists/{id}/entries`: one page in plate order, and the list version it was read at (also the ETag). */
+export const ListEntriesPage = z
+  .object({ items: z.array(ListEntry), total: z.number().int(), skip: z.number().int(), limit: z.number().int(), version: z.string() })
+  .openapi('ListEntriesPage');
+
+/** What a `POST|PUT /config/lists/{id}/entries` changed; the version moves only when something did. */
+export const ListEntriesResult = z
+  .object({
+    list: ListSummary,
+    added: z.number().int().describe('Plates new to the list'),
+    updated: z.number().int().describe('Plates whose entry changed'),
+    removed: z.number().int().describe('Plates taken off (PUT: not in the new set)'),
+    unchanged: z.number().int().describe('Entries equal to the stored ones'),
+  })
+  .openapi('ListEntriesResult');

@@ -1,5 +1,6 @@
 /** Query-string schemas of the events endpoints (strict: unknown parameters are errors). */
-import { z, Id, PageQuery } from './common.js';
+import { z, Id, PageQuery, QueryBool } from './common.js';
+import { DECISION_ACTIONS } from './lists.js';
 
 /** ISO 8601 date or date-time; without a zone it is taken as UTC. Parsed to ms. */
 export const QueryDate = z
@@ -29,6 +30,8 @@ export const EventListQuery = PageQuery.extend({
   start_date: QueryDate.optional().openapi({ description: 'Events at or after this time' }),
   end_date: QueryDate.optional().openapi({ description: 'Events at or before this time' }),
   min_confidence: z.coerce.number().min(0).max(1).optional(),
+  action: z.enum(DECISION_ACTIONS).optional().openapi({ description: "Events whose decision (decided on the edge) took this action; events without a decision match none" }),
+  alert: QueryBool.optional().openapi({ description: 'true: events whose decision alerted (a watch list matched, or action alert); false: all others' }),
   sort_by: z.enum(['timestamp', 'confidence', 'plate_text']).default('timestamp'),
   sort_order: z.enum(['asc', 'desc']).default('desc'),
 })
