@@ -98,6 +98,9 @@ t.test("an edge's key reads the lists of every edge and its own; another edge's 
   t.equal((await (await c.req('/config/lists', { token: c.adminToken })).json()).total, 3, 'users see every list');
   t.same((await (await c.req('/config/lists?edge_id=edge-002', { token: c.adminToken })).json()).items.map((l: any) => l.id), ['theirs']);
   t.same((await (await c.req('/config/lists?type=deny', { token: c.adminToken })).json()).items.map((l: any) => l.id), ['all']);
+  await ok(c, 'PUT', '/config/lists/mine', { name: 'A only', type: 'allow', edge_id: 'edge-001', enabled: false });
+  t.same((await (await c.req('/config/lists?enabled=false', { key: keyA })).json()).items.map((l: any) => l.id), ['mine'], 'enabled=false');
+  t.same((await (await c.req('/config/lists?enabled=true', { key: keyA })).json()).items.map((l: any) => l.id), ['all'], 'enabled=true');
 
   for (const path of ['/config/lists/theirs', '/config/lists/theirs/entries', '/config/lists/theirs/entries.csv']) {
     const r = await c.req(path, { key: keyA });
@@ -110,6 +113,11 @@ t.test("an edge's key reads the lists of every edge and its own; another edge's 
   t.same(detail.edges.map((e: any) => e.id), ['edge-001'], "an edge's key sees only itself among the edges");
   t.equal((await c.req('/config/lists/nope', { key: keyA })).status, 404);
   t.equal((await c.req('/config/lists')).status, 401);
+
+  t.equal((await c.req('/edges/edge-002', { method: 'DELETE', token: c.adminToken })).status, 204);
+  const orphan = await ok(c, 'GET', '/config/lists/theirs');
+  t.match(orphan, { edge_id: 'edge-002', entries_count: 1, edges: [] }, "a deleted edge's list stays, applied by no edge");
+  t.same((await ok(c, 'GET', '/config/lists/all')).edges.map((e: any) => e.id), ['edge-001']);
 });
 
 t.test('the version moves with every change of the list or its entries, never on a write that changes nothing', async (t) => {
@@ -172,6 +180,9 @@ t.test('bad input: a 400 naming the field, and nothing stored', async (t) => {
   await bad('an unregistered edge', { name: 'L', type: 'allow', edge_id: 'edge-nope' }, ['edge_id']);
   await bad('an unknown camera', { name: 'L', type: 'allow', camera_ids: ['cam-a', 'cam-nope'] }, ['camera_ids.1']);
   await bad("another edge's camera", { name: 'L', type: 'allow', edge_id: 'edge-001', camera_ids: ['cam-b'] }, ['camera_ids.0']);
+  let deep: unknown = 'x';
+  for (let i = 0; i < 200; i++) deep = [deep];
+  await bad('JSON nested 200 deep', { name: 'L', type: 'allow', entries: [{ plate: 'A1', label: deep }] }, ['entries']);
   await bad('a time zone that does not exist', { name: 'L', type: 'allow', timezone: 'Mars/Olympus' }, ['timezone']);
   t.equal((await (await c.req('/config/lists', { token: c.adminToken })).json()).total, 0, 'no list was stored');
 

@@ -5,7 +5,9 @@
  * list; the heartbeat's `lists` is kept in the edge's status and tells which edges are current.
  */
 import t, { type Test } from 'tap';
+import { createHash } from 'node:crypto';
 import { EdgeConfigBundle } from '../../shared/schemas/edge.js';
+import { canonicalJson } from '../../cloud/edges/edge-config.js';
 import { startTestCloud, type TestCloud } from './helpers.js';
 import { heartbeatBody } from '../fixtures/edge-heartbeat.js';
 
@@ -39,6 +41,10 @@ t.test('the bundle lists what the edge applies, without entries; its version mov
   const { c, keyA, keyB } = await site(t);
   const empty = await bundle(c, keyA);
   t.same(empty.lists, [], 'no lists yet');
+  // Without lists the version is the hash of the items alone, as before lists existed: an
+  // upgraded cloud does not make every edge fetch its unchanged config again.
+  const bare = Object.fromEntries((['cameras', 'zones', 'sensors', 'models', 'exporters'] as const).map((k) => [k, empty[k].map(({ created_at: _c, updated_at: _u, ...rest }) => rest)]));
+  t.equal(empty.version, createHash('sha256').update(canonicalJson(bare)).digest('hex').slice(0, 16), 'an edge without lists keeps its version');
 
   await as(c, 'POST', '/config/lists', { id: 'all', name: 'All', type: 'deny', entries: [{ plate: 'D1' }] });
   await as(c, 'POST', '/config/lists', { id: 'mine', name: 'Mine', type: 'allow', edge_id: 'edge-001', enabled: false });

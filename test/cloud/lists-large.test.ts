@@ -14,13 +14,14 @@ const plate = (i: number) => `P${String(i).padStart(7, '0')}`;
 const label = (i: number) => `Tenant ${i} `.padEnd(128, 'x');
 
 /** Sends `body` in pieces and stops writing as soon as the answer comes: how much was written then. */
-function sendUntilAnswered(c: TestCloud, path: string, contentType: string, body: Buffer): Promise<{ status: number; body: any; sent: number }> {
+function sendUntilAnswered(c: TestCloud, path: string, contentType: string, body: Buffer, chunked = false): Promise<{ status: number; body: any; sent: number }> {
   const url = new URL(path, c.url);
+  const length: Record<string, string> = chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(body.length) };
   return new Promise((resolve, reject) => {
     let sent = 0;
     let answered = false;
     const req = request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': contentType, 'content-length': String(body.length), authorization: `Bearer ${c.adminToken}` } },
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': contentType, ...length, authorization: `Bearer ${c.adminToken}` } },
       (res) => {
         answered = true;
         const parts: Buffer[] = [];
@@ -128,6 +129,22 @@ t.test(`1,000,000 entries: a 413 naming the limit (${MAX_LIST_ENTRIES}), before 
     t.equal(r.body.max_entries, MAX_LIST_ENTRIES);
     t.ok(r.sent < body.length, `${what}: answered after ${(r.sent / 1e6).toFixed(1)} of ${(body.length / 1e6).toFixed(1)} MB sent`);
   }
+  // Chunked (no declared length): the app-wide limit counts it in, then the same count refuses it.
+  const chunked = await sendUntilAnswered(c, '/config/lists/l/entries', 'text/csv', csv, true);
+  t.equal(chunked.status, 413, 'chunked CSV: 413');
+  t.equal(chunked.body.max_entries, MAX_LIST_ENTRIES, 'naming the entries limit');
+  // A declared length past the list body limit (64 MiB) is refused from the header alone.
+  const declared = await new Promise<number>((resolve, reject) => {
+    const url = new URL('/config/lists/l/entries', c.url);
+    const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'PUT', headers: { 'content-type': 'text/csv', 'content-length': String(65 * 1024 * 1024), authorization: `Bearer ${c.adminToken}` } }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+      req.destroy();
+    });
+    req.on('error', reject);
+    req.write('plate\n');
+  });
+  t.equal(declared, 413, 'over 64 MiB declared: 413 before a byte of it is read');
   // Within one body's limit, but over it with what the list holds already: refused in the store's transaction.
   c.ctx.lists.replace('l', Array.from({ length: MAX_LIST_ENTRIES - 1 }, (_, i) => ({ plate: plate(i), label: null, valid_from: null, valid_until: null, schedule: [], rfid: null })));
   const over = await c.req('/config/lists/l/entries', { method: 'POST', token: c.adminToken, json: { entries: [{ plate: 'NEW1' }, { plate: 'NEW2' }] } });
