@@ -1,4 +1,4 @@
-/** The back-office app: sign-in, then a hash-routed shell (live, search, stats, edges, config). */
+/** The back-office app: sign-in, then a hash-routed shell (live, search, stats, edges, lists, config). */
 import './styles.css';
 import { logout, refresh, revokePageImages, session } from './api.js';
 import { clear, h } from './dom.js';
@@ -10,6 +10,7 @@ import { renderStats } from './pages/stats.js';
 import { renderConfig } from './pages/config.js';
 import { renderRecognize } from './pages/recognize.js';
 import { renderEdges } from './pages/edges.js';
+import { renderLists } from './pages/lists.js';
 
 export type Cleanup = void | (() => void);
 export type Page = (root: HTMLElement, params: string[], query: URLSearchParams) => Cleanup | Promise<Cleanup>;
@@ -20,6 +21,7 @@ const ROUTES: Array<[RegExp, Page]> = [
   [/^\/events\/([^/]+)$/, renderEvent],
   [/^\/stats$/, renderStats],
   [/^\/edges(?:\/([^/]+))?$/, renderEdges],
+  [/^\/lists(?:\/([^/]+))?$/, renderLists],
   [/^\/config(?:\/([a-z-]+))?(?:\/([^/]+))?$/, renderConfig],
   [/^\/recognize$/, renderRecognize],
 ];
@@ -29,6 +31,7 @@ const NAV: Array<[string, string]> = [
   ['#/search', 'Search'],
   ['#/stats', 'Stats'],
   ['#/edges', 'Edges'],
+  ['#/lists', 'Lists'],
   ['#/config', 'Config'],
   ['#/recognize', 'Recognize'],
 ];

@@ -25,6 +25,22 @@ export interface ApiEvent {
   metadata: Record<string, unknown>;
   created_at: string;
   correction?: Correction | null;
+  /** What the gate decided (shared/schemas/lists.ts Decision); null or absent: no decision recorded. */
+  decision?: Decision | null;
+}
+export type ListType = 'allow' | 'deny' | 'watch';
+export type DecisionAction = 'open' | 'deny' | 'alert' | 'none';
+/** The edge's access decision about one read (shared/schemas/lists.ts Decision). */
+export interface Decision {
+  action: DecisionAction;
+  list: { id: string; name: string; type: ListType } | null;
+  entry_label: string | null;
+  matched_plate: string | null;
+  distance: number | null;
+  direction: 'in' | 'out' | null;
+  alert: boolean;
+  reason: string;
+  latency_ms: number | null;
 }
 export interface Correction {
   original_plate_text: string;
@@ -69,6 +85,8 @@ export interface Edge {
   outbox: { pending: number; dead_letters: number; exporters: Array<{ id: string; pending: number; dead_letters: number }> };
   config: { version: string | null; applied_at: string | null; error: string | null; problems: EdgeConfigProblem[]; current_version: string };
   assigned_cameras: string[];
+  /** The access lists the edge decides with, from its last heartbeat (absent from older clouds). */
+  lists?: Array<{ id: string; version: string }>;
 }
 /** `/events/stream` message when an edge's status changes. */
 export interface EdgeStatusMessage {
@@ -84,4 +102,39 @@ export interface ApiKey {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+}
+
+export interface ScheduleWindow {
+  days: Array<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun'>;
+  from: string;
+  to: string;
+}
+/** One plate of an access list (shared/schemas/lists.ts ListEntry). */
+export interface ListEntry {
+  plate: string;
+  label: string | null;
+  valid_from: string | null;
+  valid_until: string | null;
+  schedule: ScheduleWindow[];
+  rfid: string | null;
+}
+/** An access list without its entries (`GET /config/lists`, shared/schemas/lists.ts ListSummary). */
+export interface AccessList {
+  id: string;
+  name: string;
+  type: ListType;
+  edge_id: string | null;
+  camera_ids: string[];
+  direction: 'any' | 'in' | 'out';
+  match: { mode: 'exact' | 'confusable'; confusable_cost: number; max_distance: number };
+  timezone: string | null;
+  enabled: boolean;
+  entries_count: number;
+  version: string;
+  created_at: string;
+  updated_at: string;
+}
+/** `GET /config/lists/{id}`: the list and the edges that apply it, current or behind. */
+export interface AccessListDetail extends AccessList {
+  edges: Array<{ id: string; version: string | null; current: boolean }>;
 }

@@ -15,7 +15,7 @@ t.test('every nav item is reachable at 390 px', { skip }, async (t) => {
   await signIn(page, `${c.url}/#/live`, 'admin', ADMIN_PASSWORD, 'nav.mainnav a');
 
   const items = await page.$$eval('nav.mainnav a', (as) => as.map((a) => ({ href: a.getAttribute('href')!, label: a.textContent! })));
-  t.same(items.map((i) => i.label), ['Live', 'Search', 'Stats', 'Edges', 'Config', 'Recognize'], 'the admin sees every page');
+  t.same(items.map((i) => i.label), ['Live', 'Search', 'Stats', 'Edges', 'Lists', 'Config', 'Recognize'], 'the admin sees every page');
   for (const { href, label } of items) {
     const seen = await page.$eval(`nav.mainnav a[href="${href}"]`, (a) => {
       const r = a.getBoundingClientRect();

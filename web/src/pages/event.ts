@@ -1,8 +1,9 @@
-/** One event: frame with the plate box drawn, crop, every engine's read, consensus, correction. */
+/** One event: frame with the plate box drawn, crop, the gate's decision, every engine's read, consensus, correction. */
 import { ApiError, api, imageUrl, session } from '../api.js';
 import { clear, confBadge, fmtConf, fmtTime, h, s, toast } from '../dom.js';
 import type { ApiEvent, Box, Candidate, Correction } from '../types.js';
 import { cameraNames } from '../lookups.js';
+import { decisionFacts } from '../decision.js';
 
 function isBox(b: unknown): b is Box {
   return !!b && typeof b === 'object' && ['x', 'y', 'width', 'height'].every((k) => typeof (b as Record<string, unknown>)[k] === 'number');
@@ -180,6 +181,8 @@ export async function renderEvent(root: HTMLElement, [id]: string[]): Promise<vo
           h('dt', null, 'Event id'),
           h('dd', null, h('code', null, ev.id)),
         ),
+        h('h2', null, 'Decision'),
+        decisionFacts(ev.decision),
         h('h2', null, 'Correction'),
         correctionSection(),
       ),

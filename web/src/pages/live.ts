@@ -1,8 +1,15 @@
-/** Live view: events as they arrive on the /events/stream WebSocket; reconnects by itself. */
+/**
+ * Live view: events as they arrive on the /events/stream WebSocket, each with the gate's
+ * decision; reconnects by itself. Watch-list alerts get a banner that stays until dismissed
+ * (live-alerts.ts). The stream is not filtered by camera: the camera choice filters the cards,
+ * and an alert from any camera still gets its banner, also while the view is paused.
+ */
 import { api, imageUrl, refresh, token } from '../api.js';
 import { clear, confBadge, fmtTime, h } from '../dom.js';
 import type { ApiEvent } from '../types.js';
 import { cameraNames } from '../lookups.js';
+import { decisionBadge } from '../decision.js';
+import { alertBanners, isAlert } from './live-alerts.js';
 
 const MAX_CARDS = 60;
 
@@ -13,6 +20,7 @@ export async function renderLive(root: HTMLElement): Promise<() => void> {
   const empty = h('p', { class: 'empty' }, 'Waiting for events…');
   const pauseBtn = h('button', { class: 'btn', type: 'button' }, 'Pause');
   const camSel = h('select', { 'aria-label': 'Camera' }, h('option', { value: '' }, 'All cameras'));
+  const alertsBox = h('div', null);
   clear(
     root,
     h(
@@ -21,12 +29,15 @@ export async function renderLive(root: HTMLElement): Promise<() => void> {
       h('h1', null, 'Live'),
       h('div', { class: 'head-tools' }, status, counter, camSel, pauseBtn),
     ),
+    alertsBox,
     grid,
     empty,
   );
 
   const names = await cameraNames();
   for (const [id, name] of names) camSel.appendChild(h('option', { value: id }, name));
+  const alerts = alertBanners((id) => names.get(id ?? '') ?? id ?? 'no camera');
+  alertsBox.replaceWith(alerts.el);
 
   let ws: WebSocket | null = null;
   let stopped = false;
@@ -41,13 +52,14 @@ export async function renderLive(root: HTMLElement): Promise<() => void> {
     const img = h('img', { class: 'crop', alt: `Plate ${ev.plate_text}` });
     const el = h(
       'a',
-      { class: `live-card${fresh ? ' fresh' : ''}`, href: `#/events/${encodeURIComponent(ev.id)}`, 'data-event-id': ev.id },
+      { class: `live-card${fresh ? ' fresh' : ''}${isAlert(ev) ? ' live-card-alert' : ''}`, href: `#/events/${encodeURIComponent(ev.id)}`, 'data-event-id': ev.id },
       h('div', { class: 'crop-box' }, ev.crop_url ? img : h('span', { class: 'no-img' }, 'no crop')),
       h(
         'div',
         { class: 'live-info' },
         h('div', { class: 'plate', 'data-testid': 'plate' }, ev.plate_text),
         h('div', { class: 'live-meta' }, confBadge(ev.confidence), h('span', null, names.get(ev.camera_id ?? '') ?? ev.camera_id ?? '—'), ev.zone_id ? h('span', { class: 'tag' }, ev.zone_id) : null),
+        decisionBadge(ev.decision),
         h('time', { datetime: ev.timestamp }, fmtTime(ev.timestamp)),
       ),
     );
@@ -87,7 +99,6 @@ export async function renderLive(root: HTMLElement): Promise<() => void> {
     if (!tok || stopped) return;
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
     const q = new URLSearchParams({ token: tok });
-    if (camSel.value) q.set('camera_id', camSel.value);
     ws = new WebSocket(`${proto}://${location.host}/events/stream?${q}`);
     setStatus('pill-wait', 'Connecting…');
     ws.onopen = () => {
@@ -98,6 +109,8 @@ export async function renderLive(root: HTMLElement): Promise<() => void> {
       try {
         const msg = JSON.parse(String(m.data)) as { type: string; data: ApiEvent };
         if (msg.type !== 'event') return;
+        alerts.add(msg.data);
+        if (camSel.value && msg.data.camera_id !== camSel.value) return;
         received++;
         counter.textContent = `${received} new`;
         if (paused) held.push(msg.data);
@@ -127,7 +140,6 @@ export async function renderLive(root: HTMLElement): Promise<() => void> {
   };
   camSel.onchange = () => {
     grid.replaceChildren();
-    ws?.close();
     void loadRecent();
   };
 

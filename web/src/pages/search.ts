@@ -1,10 +1,15 @@
-/** Search: every filter of GET /events, sorting, paging, CSV export. State lives in the URL. */
+/**
+ * Search: every filter of GET /events (the gate's decision too: `action`, and `alert=true` for
+ * watch-list alerts), sorting, paging, CSV export of the same filters. State lives in the URL.
+ */
 import { ApiError, api, download, imageUrl } from '../api.js';
 import { clear, confBadge, fmtTime, fromLocalInput, h, toLocalInput, toast } from '../dom.js';
 import type { ApiEvent, Page } from '../types.js';
 import { cameraNames, zoneNames } from '../lookups.js';
+import { ACTION_TEXT, decisionBadge } from '../decision.js';
 
-const FILTERS = ['plate_text', 'camera_id', 'zone_id', 'start_date', 'end_date', 'min_confidence'] as const;
+const FILTERS = ['plate_text', 'camera_id', 'zone_id', 'start_date', 'end_date', 'min_confidence', 'action', 'alert'] as const;
+const ACTIONS = ['open', 'deny', 'alert', 'none'] as const;
 
 export async function renderSearch(root: HTMLElement, _p: string[], query: URLSearchParams): Promise<void> {
   const q = Object.fromEntries(query.entries()) as Record<string, string>;
@@ -26,6 +31,8 @@ export async function renderSearch(root: HTMLElement, _p: string[], query: URLSe
   const start = h('input', { id: 'f-start', type: 'datetime-local', value: toLocalInput(q.start_date) });
   const end = h('input', { id: 'f-end', type: 'datetime-local', value: toLocalInput(q.end_date) });
   const minc = h('input', { id: 'f-minconf', type: 'number', min: 0, max: 100, step: 1, value: q.min_confidence ? String(Math.round(Number(q.min_confidence) * 100)) : '', placeholder: '0-100' });
+  const action = h('select', { id: 'f-action', name: 'action' }, h('option', { value: '' }, 'Any'), ACTIONS.map((a) => h('option', { value: a, selected: q.action === a }, a === 'none' ? 'None (no list acted)' : ACTION_TEXT[a])));
+  const alertOnly = h('input', { id: 'f-alert', type: 'checkbox', checked: q.alert === 'true' });
   const filters = () => ({
     plate_text: plate.value.trim() || undefined,
     camera_id: camera.value || undefined,
@@ -33,6 +40,8 @@ export async function renderSearch(root: HTMLElement, _p: string[], query: URLSe
     start_date: fromLocalInput(start.value),
     end_date: fromLocalInput(end.value),
     min_confidence: minc.value ? String(Number(minc.value) / 100) : undefined,
+    action: action.value || undefined,
+    alert: alertOnly.checked ? 'true' : undefined,
   });
 
   const form = h(
@@ -50,6 +59,8 @@ export async function renderSearch(root: HTMLElement, _p: string[], query: URLSe
     h('div', { class: 'field' }, h('label', { for: 'f-start' }, 'From'), start),
     h('div', { class: 'field' }, h('label', { for: 'f-end' }, 'To'), end),
     h('div', { class: 'field field-narrow' }, h('label', { for: 'f-minconf' }, 'Min. confidence %'), minc),
+    h('div', { class: 'field' }, h('label', { for: 'f-action' }, 'Decision'), action),
+    h('div', { class: 'field field-check' }, h('label', { for: 'f-alert' }, 'Watch-list alerts only'), alertOnly),
     h(
       'div',
       { class: 'field field-actions' },
@@ -107,6 +118,7 @@ export async function renderSearch(root: HTMLElement, _p: string[], query: URLSe
       h('td', null, confBadge(ev.confidence)),
       h('td', null, cams.get(ev.camera_id ?? '') ?? ev.camera_id ?? '—'),
       h('td', { class: 'hide-narrow' }, zones.get(ev.zone_id ?? '') ?? ev.zone_id ?? '—'),
+      h('td', { class: 'col-decision' }, decisionBadge(ev.decision)),
       h('td', null, h('time', { datetime: ev.timestamp }, fmtTime(ev.timestamp))),
     );
   });
@@ -124,7 +136,7 @@ export async function renderSearch(root: HTMLElement, _p: string[], query: URLSe
           h(
             'table',
             { class: 'table', 'data-testid': 'results' },
-            h('thead', null, h('tr', null, h('th', { class: 'col-thumb' }, ''), sortHead('plate_text', 'Plate'), sortHead('confidence', 'Confidence'), h('th', null, 'Camera'), h('th', { class: 'hide-narrow' }, 'Zone'), sortHead('timestamp', 'Time'))),
+            h('thead', null, h('tr', null, h('th', { class: 'col-thumb' }, ''), sortHead('plate_text', 'Plate'), sortHead('confidence', 'Confidence'), h('th', null, 'Camera'), h('th', { class: 'hide-narrow' }, 'Zone'), h('th', null, 'Decision'), sortHead('timestamp', 'Time'))),
             h('tbody', null, rows),
           ),
         )
