@@ -28,7 +28,7 @@
 import { AppError, type FieldError } from '../../shared/errors.js';
 import { ListEntry, type ListEntryInput } from '../../shared/schemas/lists.js';
 import { tooManyEntries } from '../store/lists-store.js';
-import { ScheduleTextError, formatSchedule, parseSchedule } from './schedule-text.js';
+import { ScheduleTextError, formatSchedule, parseSchedule } from '../../shared/access/schedule-text.js';
 
 export const CSV_HEADER = ['plate', 'label', 'valid_from', 'valid_until', 'schedule', 'rfid'] as const;
 type Column = (typeof CSV_HEADER)[number];

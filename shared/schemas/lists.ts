@@ -29,8 +29,8 @@ export const MAX_LIST_ENTRIES = 200_000;
 /** Most schedule windows per entry. */
 export const MAX_SCHEDULE_WINDOWS = 16;
 
-export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
+import { WEEKDAYS, type Weekday } from '../access/weekdays.js';
+export { WEEKDAYS, type Weekday };
 
 /** `HH:MM`, 00:00–23:59, or `24:00` (the end of the day). */
 export const ClockTime = z

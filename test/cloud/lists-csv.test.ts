@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { CsvReader } from '../../cloud/lists/entries-csv.js';
-import { formatSchedule, parseSchedule } from '../../cloud/lists/schedule-text.js';
+import { formatSchedule, parseSchedule } from '../../shared/access/schedule-text.js';
 import { startTestCloud, type TestCloud } from './helpers.js';
 
 const csv = (c: TestCloud, method: string, id: string, text: string | Buffer) =>

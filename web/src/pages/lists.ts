@@ -15,7 +15,7 @@
 import { ApiError, api, download, raw, session } from '../api.js';
 import { clear, fmtTime, fromLocalInput, h, toLocalInput, toast } from '../dom.js';
 import { listAll } from '../lookups.js';
-import { formatSchedule, parseSchedule } from '../schedule-text.js';
+import { formatSchedule, parseSchedule } from '../../../shared/access/schedule-text.js';
 import type { AccessList, AccessListDetail, Edge, ListEntry, Page } from '../types.js';
 import { listEdges } from './edges.js';
 import { errorText } from './keys.js';

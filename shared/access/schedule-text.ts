@@ -13,9 +13,9 @@
  *   it writes gives the same windows back (the export → import round trip).
  *
  * Only the shape is checked here; the times and days are then validated by `ScheduleWindow`.
- * No dependency besides the schema's day names: the back office can show schedules the same way.
+ * No dependency besides the day names (./weekdays.ts): the back office (web/) imports this very file.
  */
-import { WEEKDAYS, type ScheduleWindow, type Weekday } from '../../shared/schemas/lists.js';
+import { WEEKDAYS, type ScheduleWindowText as ScheduleWindow, type Weekday } from './weekdays.js';
 
 const DAY_INDEX = new Map<string, number>(WEEKDAYS.map((d, i) => [d, i]));
 const WINDOW = /^([a-z,\s-]+?)\s+(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})$/;
