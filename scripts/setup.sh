@@ -21,6 +21,10 @@ if [ "${ANPR_SETUP_BROWSER:-0}" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fi
 [ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core)
+# Serial relays and sensors are tested against socat's pseudo-terminals; gpio relays are pulsed
+# with libgpiod's gpioset (Debian's gpiod). Both live in /usr/bin: test the files, as above.
+[ -x /usr/bin/socat ] || need+=(socat)
+[ -x /usr/bin/gpioset ] || need+=(gpiod)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need[*]}"

@@ -7,6 +7,7 @@
 import { z, Id, Metadata, Name, SafeString, boundedJson } from './common.js';
 import { CameraRecognition, roiOutsideFrame } from './camera-recognition.js';
 import { CameraCapture } from './camera-capture.js';
+import { sensorConfigIssues } from './sensor-config.js';
 
 /** Free-form settings of a sensor or an exporter (the exporter's MQTT settings are checked below). */
 const FreeConfig = boundedJson(z.record(z.string(), z.unknown()), 16_384).describe('Free-form JSON object (≤ 16 KiB, nested ≤ 32 levels)');
@@ -220,18 +221,31 @@ export const ModelCreate = z
   .strict()
   .openapi('ModelCreate');
 
-export const SensorCreate = z
+const SensorFields = z
   .object({
     id: Id.optional(),
     name: Name,
     type: z.enum(['tpms', 'barrier', 'rfid', 'loop', 'relay']),
     camera_id: Id.nullable().default(null),
     zone_id: Id.nullable().default(null),
-    config: FreeConfig.default({}),
+    config: FreeConfig.default({}).describe(
+      'Settings by type (shared/schemas/sensor-config.ts): barrier {relay: {kind: http|gpio|serial, …} or relay_pin, pulse_duration_ms, require_plate, directions}; tpms {sensor_port, baudrate, threshold}; rfid {sensor_port, baudrate, format}; free-form for other types. Stored as written',
+    ),
     metadata: Metadata.default({}),
   })
-  .strict()
-  .openapi('SensorCreate');
+  .strict();
+
+/**
+ * A sensor; its `config` is checked against its type's schema (shared/schemas/sensor-config.ts)
+ * and stored as written. The check runs once the rest of the body is valid (an unknown field
+ * is reported alone, not with every consequence of a half-read body).
+ */
+export const SensorCreate = SensorFields.superRefine(
+  (s, ctx) => {
+    for (const i of sensorConfigIssues(s.type, s.config)) ctx.addIssue({ code: 'custom', path: ['config', ...i.path], message: i.message });
+  },
+  { when: (payload) => payload.issues.length === 0 },
+).openapi('SensorCreate');
 
 export const RetryConfig = z
   .object({
@@ -300,7 +314,7 @@ const Stamps = { id: z.string(), created_at: z.string(), updated_at: z.string() 
 export const Camera = CameraFields.extend({ ...Stamps, edge_id: z.string().nullable() }).openapi('Camera');
 export const Zone = ZoneCreate.extend(Stamps).openapi('Zone');
 export const Model = ModelCreate.extend(Stamps).openapi('Model');
-export const Sensor = SensorCreate.extend(Stamps).openapi('Sensor');
+export const Sensor = SensorFields.extend(Stamps).openapi('Sensor');
 export const Exporter = z
   .object({ ...Stamps, name: z.string(), type: z.string(), url: z.string(), enabled: z.boolean() })
   .catchall(z.unknown())
