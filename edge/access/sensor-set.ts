@@ -74,8 +74,8 @@ export class SensorSet {
       }
     }
     this.barriers = barriers;
-    for (const [id, r] of this.tpmsReaders) if (!seen.has(`tpms:${id}`)) (r.reader.close(), this.tpmsReaders.delete(id));
-    for (const [id, r] of this.rfidReaders) if (!seen.has(`rfid:${id}`)) (r.reader.close(), this.rfidReaders.delete(id));
+    for (const [id, r] of this.tpmsReaders) if (!seen.has(`tpms:${id}`)) (void r.reader.stop(), this.tpmsReaders.delete(id));
+    for (const [id, r] of this.rfidReaders) if (!seen.has(`rfid:${id}`)) (void r.reader.stop(), this.rfidReaders.delete(id));
   }
 
   private refuse(id: string, key: string, issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): void {
@@ -88,7 +88,7 @@ export class SensorSet {
     const map = (type === 'tpms' ? this.tpmsReaders : this.rfidReaders) as Map<string, Running<TpmsReader | RfidReader>>;
     const have = map.get(id);
     if (have?.key === key) return;
-    have?.reader.close();
+    if (have) void have.reader.stop();
     map.delete(id);
     const onNotice = (n: SensorNotice) => {
       this.o.metrics.inc('anpr_sensor_notices_total', 'Relay and sensor devices lost or back', { sensor: id, kind: n.kind });
@@ -130,8 +130,7 @@ export class SensorSet {
   }
 
   async close(): Promise<void> {
-    for (const r of this.tpmsReaders.values()) r.reader.close();
-    for (const r of this.rfidReaders.values()) r.reader.close();
+    await Promise.all([...this.tpmsReaders.values(), ...this.rfidReaders.values()].map((r) => r.reader.stop()));
     this.tpmsReaders.clear();
     this.rfidReaders.clear();
     await this.controller.close();

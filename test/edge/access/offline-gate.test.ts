@@ -158,8 +158,9 @@ t.test('the cloud comes back: every decision reaches it, as the lists say', asyn
   cloud = await startCloudProcess(cloudDir, port);
   admin = await token();
   await waitFor(async () => {
-    const s = await fetch(`http://127.0.0.1:${httpPort}/status`).then((r) => r.json() as Promise<{ outbox?: { pending?: number } }>).catch(() => null);
-    return s?.outbox?.pending === 0;
+    const s = await fetch(`http://127.0.0.1:${httpPort}/status`).then((r) => r.json() as Promise<{ outbox?: { by_exporter?: Record<string, { pending: number }> } }>).catch(() => null);
+    const cloudQueue = s?.outbox?.by_exporter?.cloud;
+    return !!cloudQueue && cloudQueue.pending === 0;
   }, 'the outbox drained', 60_000, 200);
   await edge.kill('SIGKILL');
   const all: Array<{ plate_text: string; timestamp: string; decision: { action: string; list: { id: string } | null; entry_label: string | null; latency_ms: number | null } | null }> = [];
