@@ -15,9 +15,7 @@
  */
 import type { RfidConfig } from '../../shared/schemas/sensor-config.js';
 import { LineSplitter } from './line-splitter.js';
-import { ReadingBuffer, type ReadingBufferOptions } from './reading-buffer.js';
-import type { BackoffOptions } from '../capture/backoff.js';
-import { SerialDevice, type SensorNotice } from './serial-device.js';
+import { SerialReader, type SerialReaderOptions } from './serial-reader.js';
 
 export interface RfidReading {
   at: number;
@@ -84,39 +82,21 @@ export class Rdm6300Framer {
   }
 }
 
-export interface RfidReaderOptions extends ReadingBufferOptions {
-  onReading?: (r: RfidReading) => void;
-  onNotice?: (n: SensorNotice) => void;
-  /** Clock for reading stamps (default Date.now). */
-  now?: () => number;
-  /** Reopen pacing of the port (default 250 ms doubling to 10 s). */
-  backoff?: BackoffOptions;
-}
+export type RfidReaderOptions = SerialReaderOptions<RfidReading>;
 
-export class RfidReader {
-  private readonly buffer: ReadingBuffer<RfidReading>;
-  private readonly device: SerialDevice;
+export class RfidReader extends SerialReader<RfidReading> {
   private readonly lines = new LineSplitter(256);
   private readonly frames = new Rdm6300Framer();
-  private readonly now: () => number;
   private badLines = 0;
   private good = 0;
 
   constructor(
     private readonly cfg: RfidConfig,
-    private readonly o: RfidReaderOptions = {},
+    o: RfidReaderOptions = {},
   ) {
-    this.buffer = new ReadingBuffer(o);
-    this.now = o.now ?? Date.now;
-    this.device = new SerialDevice({ path: cfg.sensor_port, baudRate: cfg.baudrate, onData: (c) => this.feed(c), onNotice: o.onNotice, backoff: o.backoff });
+    super(cfg, o);
   }
 
-  /** Opens the port (and keeps it open); returns at once. */
-  start(): void {
-    this.device.start();
-  }
-
-  /** Takes bytes as the device sent them (the port calls this; tests may too). */
   feed(chunk: Buffer): void {
     let tags: string[];
     if (this.cfg.format === 'rdm6300') tags = this.frames.push(chunk);
@@ -135,21 +115,8 @@ export class RfidReader {
     }
   }
 
-  /** Tags read between `fromMs` and `toMs` (inclusive), oldest first. */
-  readingsBetween(fromMs: number, toMs: number): RfidReading[] {
-    return this.buffer.between(fromMs, toMs);
-  }
-
   /** Tags read, and lines or frames dropped (bad checksum, malformed, not ASCII, too long). */
   get stats(): { readings: number; bad: number } {
     return { readings: this.good, bad: this.badLines + this.lines.overflows + this.frames.bad };
-  }
-
-  get isOpen(): boolean {
-    return this.device.isOpen;
-  }
-
-  async stop(): Promise<void> {
-    await this.device.stop();
   }
 }

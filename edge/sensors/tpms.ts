@@ -16,9 +16,7 @@
  */
 import type { TpmsConfig, TpmsThreshold } from '../../shared/schemas/sensor-config.js';
 import { LineSplitter } from './line-splitter.js';
-import { ReadingBuffer, type ReadingBufferOptions } from './reading-buffer.js';
-import type { BackoffOptions } from '../capture/backoff.js';
-import { SerialDevice, type SensorNotice } from './serial-device.js';
+import { SerialReader, type SerialReaderOptions } from './serial-reader.js';
 
 export const TPMS_STATES = ['ok', 'low_pressure', 'high_pressure', 'high_temperature'] as const;
 export type TpmsState = (typeof TPMS_STATES)[number];
@@ -82,38 +80,20 @@ export function toTpmsStatus(r: TpmsReading): { sensors?: number; temperature?: 
   return s;
 }
 
-export interface TpmsReaderOptions extends ReadingBufferOptions {
-  onReading?: (r: TpmsReading) => void;
-  onNotice?: (n: SensorNotice) => void;
-  /** Clock for reading stamps (default Date.now). */
-  now?: () => number;
-  /** Reopen pacing of the port (default 250 ms doubling to 10 s). */
-  backoff?: BackoffOptions;
-}
+export type TpmsReaderOptions = SerialReaderOptions<TpmsReading>;
 
-export class TpmsReader {
-  private readonly buffer: ReadingBuffer<TpmsReading>;
+export class TpmsReader extends SerialReader<TpmsReading> {
   private readonly lines = new LineSplitter();
-  private readonly device: SerialDevice;
-  private readonly now: () => number;
   private bad = 0;
   private good = 0;
 
   constructor(
     private readonly cfg: TpmsConfig,
-    private readonly o: TpmsReaderOptions = {},
+    o: TpmsReaderOptions = {},
   ) {
-    this.buffer = new ReadingBuffer(o);
-    this.now = o.now ?? Date.now;
-    this.device = new SerialDevice({ path: cfg.sensor_port, baudRate: cfg.baudrate, onData: (c) => this.feed(c), onNotice: o.onNotice, backoff: o.backoff });
+    super(cfg, o);
   }
 
-  /** Opens the port (and keeps it open); returns at once. */
-  start(): void {
-    this.device.start();
-  }
-
-  /** Takes bytes as the device sent them (the port calls this; tests may too). */
   feed(chunk: Buffer): void {
     for (const line of this.lines.push(chunk)) {
       const v = parseTpmsLine(line);
@@ -127,11 +107,6 @@ export class TpmsReader {
     }
   }
 
-  /** Readings that arrived between `fromMs` and `toMs` (inclusive), oldest first. */
-  readingsBetween(fromMs: number, toMs: number): TpmsReading[] {
-    return this.buffer.between(fromMs, toMs);
-  }
-
   /** The reading for a pass's event: the window's newest fault, else its newest reading; null when it has none. */
   statusBetween(fromMs: number, toMs: number): ReturnType<typeof toTpmsStatus> | null {
     let pick: TpmsReading | null = null;
@@ -142,13 +117,5 @@ export class TpmsReader {
   /** Lines read as readings, and lines dropped (unparseable, out of bounds or too long). */
   get stats(): { readings: number; bad: number } {
     return { readings: this.good, bad: this.bad + this.lines.overflows };
-  }
-
-  get isOpen(): boolean {
-    return this.device.isOpen;
-  }
-
-  async stop(): Promise<void> {
-    await this.device.stop();
   }
 }

@@ -32,6 +32,18 @@ export function boundedJson<T extends z.ZodType<Record<string, unknown>>>(schema
   });
 }
 
+/** An http:// or https:// URL with a host (webhooks, REST exporters, HTTP relays). */
+export const HttpUrl = SafeString()
+  .max(2048)
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname.length > 0;
+    } catch {
+      return false;
+    }
+  }, 'Invalid URL: expected http:// or https://');
+
 /** A human-readable name of a config object. */
 export const Name = SafeString().trim().min(1).max(128).describe('Human-readable name, 1-128 characters');
 

@@ -4,7 +4,7 @@
  * its default and bounds) and a stored form that adds id and timestamps. PUT applies a
  * partial body by deep merge and validates the merged result with the same create schema.
  */
-import { z, Id, Metadata, Name, SafeString, boundedJson } from './common.js';
+import { z, HttpUrl, Id, Metadata, Name, SafeString, boundedJson } from './common.js';
 import { CameraRecognition, roiOutsideFrame } from './camera-recognition.js';
 import { CameraCapture } from './camera-capture.js';
 import { sensorConfigIssues } from './sensor-config.js';
@@ -27,16 +27,6 @@ export const RtspUrl = SafeString()
   .describe('rtsp://[user:password@]host[:port]/path')
   .openapi({ example: 'rtsp://admin:password@127.0.0.1:8554/stream1' });
 
-const HttpUrl = SafeString()
-  .max(2048)
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname.length > 0;
-    } catch {
-      return false;
-    }
-  }, 'Invalid URL: expected http:// or https://');
 
 const MqttUrl = SafeString()
   .max(2048)

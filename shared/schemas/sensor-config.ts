@@ -17,7 +17,7 @@
  * - A serial port is an absolute path (normally `/dev/ttyUSB0` or `/dev/serial/by-id/…`) or a
  *   Windows `COMn` name (the contract's example says `COM3`).
  */
-import { z, SafeString } from './common.js';
+import { z, HttpUrl, SafeString } from './common.js';
 // config.ts imports this module for SensorCreate, so ExporterAuth is read lazily (z.lazy):
 // whichever of the two modules loads first, neither touches the other's values while loading.
 import { ExporterAuth } from './config.js';
@@ -27,16 +27,7 @@ export const DEFAULT_GPIO_CHIP = 'gpiochip0';
 
 const HEADER_NAME = /^[A-Za-z0-9-]{1,128}$/;
 
-const RelayUrl = SafeString()
-  .max(2048)
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname.length > 0;
-    } catch {
-      return false;
-    }
-  }, 'Invalid URL: expected http:// or https://')
+const RelayUrl = HttpUrl
   .describe('http:// or https:// URL of the relay (credentials in it are redacted in logs)');
 
 const RelayHeaders = z
