@@ -26,7 +26,7 @@ import { principalKey } from '../http/rate-limit.js';
 import { cloudLimits } from '../limits/settings.js';
 import { Slots } from '../limits/slots.js';
 import { retryAfterOnFull } from '../limits/retry-after.js';
-import { backgroundTurn } from '../limits/background-turns.js';
+import { csvStream } from '../http/csv-stream.js';
 
 /** Rows per page: a page is read and formatted in one go (a few ms), then the loop turns. */
 const PAGE = 200;
@@ -106,47 +106,19 @@ export function registerExportRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
     const release = slots.tryAcquire(principalKey(c.get('principal'), clientIp(c)));
     const f = { camera_id: q.camera_id, zone_id: q.zone_id, plate_text: q.plate_text, start: q.start_date, end: q.end_date, min_confidence: q.min_confidence, action: q.action, alert: q.alert };
     const base = c.get('baseUrl');
-    const enc = new TextEncoder();
     let cursor: ExportCursor | null = null;
     let left = q.max_rows ?? Number.POSITIVE_INFINITY;
-    let header = true;
-    let done = false;
-    const stream = new ReadableStream<Uint8Array>(
-      {
-        async pull(controller) {
-          if (done) return;
-          if (!header) await backgroundTurn();
-          if (done) return;
-          let out = header ? CSV_COLUMNS.join(',') + '\r\n' : '';
-          header = false;
-          let page: ReturnType<typeof ctx.events.pageAfter>;
-          try {
-            page = ctx.events.pageAfter(f, q.sort_by, q.sort_order, cursor, Math.min(PAGE, left));
-          } catch (e) {
-            done = true;
-            release();
-            ctx.log.error({ err: e }, 'export stopped: a page could not be read');
-            controller.error(e);
-            return;
-          }
-          const { items, next } = page;
-          for (const r of items) out += csvRow(r, base);
-          left -= items.length;
-          cursor = next;
-          if (out) controller.enqueue(enc.encode(out));
-          if (!next || left <= 0) {
-            done = true;
-            release();
-            controller.close();
-          }
-        },
-        cancel() {
-          done = true;
-          release();
-        },
+    const stream = csvStream({
+      header: CSV_COLUMNS.join(',') + '\r\n',
+      nextPage: () => {
+        const { items, next } = ctx.events.pageAfter(f, q.sort_by, q.sort_order, cursor, Math.min(PAGE, left));
+        left -= items.length;
+        cursor = next;
+        return { text: items.map((r) => csvRow(r, base)).join(''), last: !next || left <= 0 };
       },
-      { highWaterMark: 1 },
-    );
+      onError: (e) => ctx.log.error({ err: e }, 'export stopped: a page could not be read'),
+      onEnd: release,
+    });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     return c.body(stream, 200, {
       'content-type': 'text/csv; charset=utf-8',

@@ -47,7 +47,7 @@ import { rateLimit } from '../http/rate-limit.js';
 import type { Env } from '../http/types.js';
 import type { BodyLimitRule } from '../http/body-limit.js';
 import { doc } from '../http/docs.js';
-import { backgroundTurn } from '../limits/background-turns.js';
+import { csvStream } from '../http/csv-stream.js';
 import { ifNoneMatchHits } from './edge-config.js';
 import { CSV_HEADER, MAX_REPORTED, csvHeaderLine, csvLine } from '../lists/entries-csv.js';
 import { LIST_BODY_MAX_BYTES, bodyKind, readCsvEntriesBody, readJsonEntriesBody } from '../lists/import-body.js';
@@ -324,40 +324,17 @@ export function registerListRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cli
       c.header('ETag', etag);
       return c.body(null, 304);
     }
-    const enc = new TextEncoder();
     let after: string | null = null;
-    let header = true;
-    let done = false;
-    const stream = new ReadableStream<Uint8Array>(
-      {
-        async pull(controller) {
-          if (done) return;
-          if (!header) await backgroundTurn();
-          if (done) return;
-          let out = header ? csvHeaderLine() : '';
-          header = false;
-          try {
-            if (ctx.lists.version(list.id) !== list.version) throw new Error(`list ${list.id} changed during the export`);
-            const page = ctx.lists.entriesAfter(list.id, after, EXPORT_PAGE);
-            for (const e of page) out += csvLine(e);
-            after = page.length ? page[page.length - 1]!.plate : after;
-            if (out) controller.enqueue(enc.encode(out));
-            if (page.length < EXPORT_PAGE) {
-              done = true;
-              controller.close();
-            }
-          } catch (e) {
-            done = true;
-            ctx.log.warn({ list: list.id, err: e }, 'list export stopped');
-            controller.error(e);
-          }
-        },
-        cancel() {
-          done = true;
-        },
+    const stream = csvStream({
+      header: csvHeaderLine(),
+      nextPage: () => {
+        if (ctx.lists.version(list.id) !== list.version) throw new Error(`list ${list.id} changed during the export`);
+        const page = ctx.lists.entriesAfter(list.id, after, EXPORT_PAGE);
+        after = page.length ? page[page.length - 1]!.plate : after;
+        return { text: page.map(csvLine).join(''), last: page.length < EXPORT_PAGE };
       },
-      { highWaterMark: 1 },
-    );
+      onError: (e) => ctx.log.warn({ list: list.id, err: e }, 'list export stopped'),
+    });
     return c.body(stream, 200, {
       'content-type': 'text/csv; charset=utf-8',
       'content-disposition': `attachment; filename="${list.id}.csv"`,
