@@ -6,8 +6,10 @@
 import t, { type Test } from 'tap';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { startTestCloud, event, makeJpeg, type TestCloud } from './helpers.js';
+import { openStream as openStreamAt } from '../fixtures/stream-client.js';
+
+const openStream = (c: TestCloud, query: string) => openStreamAt(c.url, query);
 
 function walk(dir: string): string[] {
   try {
@@ -127,21 +129,3 @@ t.test("an edge's key streaming another edge's camera gets nothing of it", async
   t.notOk(JSON.stringify(spy.messages).includes('evt-b1'));
 });
 
-function openStream(c: TestCloud, query: string): Promise<{ ws: WebSocket; messages: any[]; next: (n?: number) => Promise<any[]> }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${c.url.replace('http', 'ws')}/events/stream?${query}`);
-    const messages: any[] = [];
-    const waiters: Array<() => void> = [];
-    ws.on('message', (d) => {
-      messages.push(JSON.parse(d.toString()));
-      waiters.splice(0).forEach((w) => w());
-    });
-    const next = async (n = 1) => {
-      while (messages.length < n) await new Promise<void>((r) => waiters.push(r));
-      return messages.slice(0, n);
-    };
-    ws.once('open', () => resolve({ ws, messages, next }));
-    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error('rejected'), { status: res.statusCode })));
-    ws.once('error', reject);
-  });
-}

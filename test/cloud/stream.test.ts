@@ -1,27 +1,11 @@
 import t from 'tap';
+import { openStream } from '../fixtures/stream-client.js';
 import WebSocket from 'ws';
 import { sign } from 'hono/jwt';
 import { startTestCloud, event, ADMIN_PASSWORD, type TestCloud } from './helpers.js';
 import { CACHE_MS } from '../../cloud/auth/api-keys.js';
 
-function connect(c: TestCloud, query: string): Promise<{ ws: WebSocket; messages: any[]; next: (n?: number) => Promise<any[]> }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${c.url.replace('http', 'ws')}/events/stream?${query}`);
-    const messages: any[] = [];
-    const waiters: Array<() => void> = [];
-    ws.on('message', (d) => {
-      messages.push(JSON.parse(d.toString()));
-      waiters.splice(0).forEach((w) => w());
-    });
-    const next = async (n = 1) => {
-      while (messages.length < n) await new Promise<void>((r) => waiters.push(r));
-      return messages.slice(0, n);
-    };
-    ws.once('open', () => resolve({ ws, messages, next }));
-    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error('rejected'), { status: res.statusCode })));
-    ws.once('error', reject);
-  });
-}
+const connect = (c: TestCloud, query: string) => openStream(c.url, query);
 
 /** The HTTP status that refused the upgrade (0 when it was accepted). */
 async function refusal(c: TestCloud, query: string): Promise<number> {
