@@ -474,7 +474,6 @@ export class EdgeDaemon {
       this.metrics.inc('anpr_reads_outside_zones_total', 'Confirmed reads dropped: plate outside every zone', { camera: cam.id });
       return;
     }
-    let eventId: string;
     try {
       const t0 = performance.now();
       const images = await encodeImages(read, this.config.outbox.jpeg_quality);
@@ -483,10 +482,9 @@ export class EdgeDaemon {
       this.metrics.observe('anpr_stage_latency_ms', 'Latency of a pipeline stage, ms', { camera: cam.id, stage: 'encode' }, t1 - t0);
       this.gate.stamp(pass, read);
       const body = buildEventBody(this.config.edge_id, cam.zone_id, read, pass, index);
-      eventId = body.event_id;
       // Saved now, or (storage fault) kept in memory and retried until saved: see makeSaveQueue.
       this.saveQueue.submit(body, images, { cameraId: cam.id, plateText: read.plateText, t1 });
-      this.gate.command(pass, read, eventId);
+      this.gate.command(pass, read, body.event_id);
     } catch (e) {
       this.metrics.inc('anpr_event_errors_total', 'Confirmed reads that could not be stored', { camera: cam.id });
       this.log.error({ camera: cam.id, err: e }, 'could not store event');
