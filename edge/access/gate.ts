@@ -8,8 +8,8 @@
  *   through one matcher (shared/access), so a plate compares the same way everywhere
  *   (`AB–123` is `AB123`). Deny beats allow; watch never opens and always alerts.
  * - `open` only where a barrier can act: a barrier sensor of this camera (and zone, when it names
- *   one) that opens for the pass's direction, or an enter/exit/both zone (the decision then
- *   tells the subscribers, who drive their own barrier). A barrier with `require_plate: false`
+ *   one) that opens for the pass's direction, or, where no barrier sensor serves the camera, an
+ *   enter/exit/both zone (the decision then tells the subscribers, who drive their own barrier). A barrier with `require_plate: false`
  *   is not driven by reads at all.
  * - A denied, watched or unknown plate sends nothing to a barrier. An allowed pass pulses each of
  *   its barriers at most once (the pass id), and a barrier that fails after its retries turns
@@ -120,7 +120,8 @@ export class Gate {
     const own = zone ? this.zoneIndexes.get(zone.id) : undefined;
     if (own) matches.push(...own.lookup(ar));
     const barriers = this.sensors.barriersFor(read.cameraId, zone?.id ?? null, direction);
-    const canOpen = barriers.length > 0 || (!!zone && GATE_ZONES.has(zone.type));
+    // A camera whose barriers all refuse this direction does not "open" on paper either.
+    const canOpen = barriers.length > 0 || (!this.sensors.hasBarrier(read.cameraId, zone?.id ?? null) && !!zone && GATE_ZONES.has(zone.type));
     const d = decide(matches, { canOpen, rfid });
     const decision: Decision = { ...d, direction, latency_ms: null };
     this.o.metrics.inc('anpr_access_decisions_total', 'Confirmed reads decided, by action', { camera: read.cameraId, action: decision.action });

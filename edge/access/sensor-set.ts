@@ -106,6 +106,11 @@ export class SensorSet {
     return this.barriers.filter((b) => serves(b, cameraId, zoneId) && b.config.require_plate && b.config.relay && barrierOpensFor(b.config, direction));
   }
 
+  /** Whether any barrier sensor serves this camera and zone (whatever its directions). */
+  hasBarrier(cameraId: string, zoneId: string | null): boolean {
+    return this.barriers.some((b) => serves(b, cameraId, zoneId));
+  }
+
   /** Opens one barrier for one pass: at most once per pass, never rejects, bounded in time. */
   open(b: BarrierTarget, passId: string): Promise<RelayOutcome> {
     return this.controller.open(passId, b.raw);

@@ -102,7 +102,7 @@ t.test('barriers: one pulse per pass, only for open, only for their directions; 
   const ok = await relayServer(t);
   const lists = [snapshot({ id: 'staff', name: 'Staff', type: 'allow', entries: [{ plate: 'AB123' }] }), snapshot({ id: 'banned', name: 'Banned', type: 'deny', entries: [{ plate: 'XY999' }] })];
   // A line across the lane, walked left to right; "in" is below it (towards the camera).
-  const line = { id: 'lane', camera_id: 'cam-1', type: 'monitor', geometry: { type: 'line', points: [{ x: 0, y: 500 }, { x: W, y: 500 }] }, in_side: 'right' };
+  const line = { id: 'lane', camera_id: 'cam-1', type: 'enter', geometry: { type: 'line', points: [{ x: 0, y: 500 }, { x: W, y: 500 }] }, in_side: 'right' };
   const { gate, metrics } = gateWith(t, {
     zones: [line],
     sensors: [{ id: 'barrier-in', type: 'barrier', camera_id: 'cam-1', config: { relay: { kind: 'http', url: ok.url }, pulse_duration_ms: 100, directions: ['in'] } }],
@@ -122,7 +122,7 @@ t.test('barriers: one pulse per pass, only for open, only for their directions; 
   t.equal(ok.hits.length, 1, 'the same pass never pulses twice');
 
   const out = gate.decide(read('AB123', outgoing))!;
-  t.match(out.decision, { action: 'none', direction: 'out' }, 'an in-only barrier does not open for a car going out');
+  t.match(out.decision, { action: 'none', direction: 'out' }, 'an in-only barrier does not open for a car going out, even in an enter zone');
   t.equal(out.barriers.length, 0);
   const denied = gate.decide(read('XY999', incoming))!;
   t.match(denied.decision, { action: 'deny' });
