@@ -3,11 +3,15 @@
  *
  * - ffmpeg is spawned directly (no shell) with explicit stdio: stdin for `q`, stdout raw RGB24
  *   frames, stderr kept as the last few lines for diagnosis.
- * - Heartbeat: no frame within `heartbeatMs` (including at start-up) means the process is dead;
- *   it is stopped and restarted.
+ * - Heartbeat: once a run has delivered its first frame, no frame within `heartbeatMs` means the
+ *   process is dead; it is stopped and restarted. Before the first frame a run has
+ *   `startTimeoutMs` (default the larger of 10 s and `heartbeatMs`): connecting, the RTSP handshake
+ *   and ffmpeg's stream probing take seconds on a busy box, and a heartbeat shorter than that
+ *   killed every start of a healthy camera (each retry waiting longer under backoff).
  * - Stop: `q` on stdin, then SIGTERM, then SIGKILL, each after `stopGraceMs`.
- * - Restarts are paced by exponential backoff with jitter; the attempt counter resets once a
- *   run has delivered frames for `stableMs`.
+ * - Restarts are paced by exponential backoff with jitter (1 s doubling to 10 s: a camera that
+ *   rebooted is read again within seconds of answering); the attempt counter resets once a run
+ *   has delivered frames for `stableMs`.
  * - Never queue stale frames: only the latest frame is kept; a newer one replaces it (counted
  *   as dropped) while the consumer is busy.
  * - Credentials never reach a log line or an error: every command line and stderr line goes
@@ -25,10 +29,15 @@ import { FrameAssembler } from './frame-assembler.js';
 import { ffmpegArgs, safeCommandLine, type SourceSpec } from './ffmpeg-args.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 
+const DEFAULT_START_TIMEOUT_MS = 10_000;
+const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 10_000, jitter: 'equal' };
+
 export interface CaptureOptions extends SourceSpec {
   cameraId: string;
   ffmpegPath?: string;
   heartbeatMs?: number;
+  /** Allowance for a run's first frame; default max(10 s, heartbeatMs). */
+  startTimeoutMs?: number;
   stopGraceMs?: number;
   stableMs?: number;
   backoff?: BackoffOptions;
@@ -75,11 +84,13 @@ export class CameraCapture extends EventEmitter {
   private stderrTail: string[] = [];
   /** Set when the supervisor itself killed the run (heartbeat), so the exit is not misreported. */
   private killReason: string | null = null;
+  private readonly startTimeoutMs: number;
 
   constructor(opts: CaptureOptions) {
     super();
     const defined = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as CaptureOptions;
     this.o = { heartbeatMs: 10_000, stopGraceMs: 2_000, stableMs: 30_000, ffmpegPath: 'ffmpeg', ...defined };
+    this.startTimeoutMs = defined.startTimeoutMs ?? Math.max(DEFAULT_START_TIMEOUT_MS, this.o.heartbeatMs);
     this.log = (opts.logger ?? silentLogger).child({ camera: opts.cameraId });
   }
 
@@ -233,12 +244,14 @@ export class CameraCapture extends EventEmitter {
 
   private armHeartbeat(): void {
     this.clearHeartbeat();
-    const tick = Math.max(50, Math.min(1000, this.o.heartbeatMs / 4));
+    const tick = Math.max(50, Math.min(1000, Math.min(this.o.heartbeatMs, this.startTimeoutMs) / 4));
     this.heartbeat = setInterval(() => {
       if (this.state !== 'starting' && this.state !== 'running') return;
-      const since = Math.max(this.lastFrameAt ?? 0, this.runStartedAt);
-      if (Date.now() - since > this.o.heartbeatMs) {
-        const why = `no frame for ${this.o.heartbeatMs} ms`;
+      const started = this.lastFrameAt !== null && this.lastFrameAt >= this.runStartedAt;
+      const since = started ? this.lastFrameAt! : this.runStartedAt;
+      const limit = started ? this.o.heartbeatMs : this.startTimeoutMs;
+      if (Date.now() - since > limit) {
+        const why = started ? `no frame for ${limit} ms` : `no first frame within ${limit} ms`;
         this.lastError = why;
         this.log.warn(why + '; restarting ffmpeg');
         this.clearHeartbeat();
@@ -263,7 +276,7 @@ export class CameraCapture extends EventEmitter {
     if (this.restartTimer) return;
     this.clearHeartbeat();
     this.state = 'backoff';
-    const delay = backoffDelay(this.attempt++, this.o.backoff ?? { initialMs: 1_000, maxMs: 30_000, jitter: 'equal' });
+    const delay = backoffDelay(this.attempt++, this.o.backoff ?? DEFAULT_BACKOFF);
     this.restarts++;
     this.log.warn({ delayMs: delay, restarts: this.restarts }, `camera down (${why}); restarting`);
     this.emit('restart', { why, delayMs: delay });

@@ -56,7 +56,11 @@ export function ffmpegArgs(s: SourceSpec): string[] {
   // Debian's ffmpeg 5.1 against the GStreamer server). `-fflags nobuffer` is NOT used: with it
   // this ffmpeg wrote no frame at all from an RTSP H.264 stream.
   const live = ['-flags', 'low_delay'];
-  if (kind === 'rtsp') input.push('-rtsp_transport', 'tcp', '-timeout', timeoutUs, ...live);
+  // ffmpeg's stream probing estimates the frame rate from ~20 frames before it writes the first
+  // one: 3 s of blindness after every (re)connect, 1 s without it (measured against the GStreamer
+  // server at 10 fps). The rate is not needed: frames are resampled to `fps`. The size still
+  // comes from the probe, so cameras without parameter sets in their SDP keep working.
+  if (kind === 'rtsp') input.push('-rtsp_transport', 'tcp', '-timeout', timeoutUs, '-fpsprobesize', '0', ...live);
   if (kind === 'http') input.push('-rw_timeout', timeoutUs, '-reconnect', '0', ...live);
   if (kind === 'file') {
     if (s.realtime ?? true) input.push('-re');

@@ -2,6 +2,7 @@ import t from 'tap';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { CameraCapture } from '../../../edge/capture/camera-capture.js';
@@ -85,19 +86,56 @@ t.test('a stalling source trips the heartbeat; credentials never reach the logs'
   const logs = captureLogs();
   const cap = new CameraCapture({
     cameraId: 'cam-s', url: `http://admin:hunter2@127.0.0.1:${port}/video.mjpg`, width: 32, height: 24, fps: 5,
-    heartbeatMs: 800, stopGraceMs: 300, ioTimeoutS: 60, backoff: fast, logger: logs.logger,
+    heartbeatMs: 800, startTimeoutMs: 800, stopGraceMs: 300, ioTimeoutS: 60, backoff: fast, logger: logs.logger,
   });
   t.teardown(() => cap.stop());
   const why = new Promise<string>((resolve) => cap.on('restart', (r: { why: string }) => resolve(r.why)));
   cap.start();
   const reason = await why;
-  t.match(reason, /no frame for 800 ms/, reason);
+  t.match(reason, /no first frame within 800 ms/, reason);
   await new Promise<void>((r) => { const i = setInterval(() => { if (requests >= 2) { clearInterval(i); r(); } }, 50); });
   t.ok(requests >= 2, 'ffmpeg was started again after the stall');
   const text = logs.text();
   t.match(text, /starting ffmpeg/);
   t.notMatch(text, /hunter2/, 'password never logged');
   t.notMatch(JSON.stringify(cap.status()), /hunter2/);
+});
+
+t.test('a slow first frame is given the start-up allowance, not the heartbeat; a stall after frames trips the heartbeat', async (t) => {
+  const jpeg = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=32x24:rate=1', '-frames:v', '1', '-f', 'mjpeg', 'pipe:1']);
+  const sockets = new Set<import('node:net').Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  let requests = 0;
+  // Like a camera that takes seconds to negotiate: the first picture comes after 2.5 s, then ten
+  // pictures at 10 fps, then nothing while the connection stays open.
+  const server: Server = createServer((_req, res) => {
+    requests++;
+    res.writeHead(200, { 'content-type': 'multipart/x-mixed-replace; boundary=frame' });
+    res.flushHeaders();
+    let sent = 0;
+    const send = () => {
+      res.write(`--frame\r\ncontent-type: image/jpeg\r\ncontent-length: ${jpeg.length}\r\n\r\n`);
+      res.write(jpeg);
+      res.write('\r\n');
+      if (++sent < 10) timers.add(setTimeout(send, 100));
+    };
+    timers.add(setTimeout(send, 2_500));
+  });
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => { for (const x of timers) clearTimeout(x); for (const s of sockets) s.destroy(); server.close(); });
+  const cap = new CameraCapture({
+    cameraId: 'cam-slow', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v.mjpg`, width: 32, height: 24, fps: 5,
+    heartbeatMs: 1_000, startTimeoutMs: 20_000, stopGraceMs: 300, ioTimeoutS: 60, backoff: fast,
+  });
+  t.teardown(() => cap.stop());
+  const why = new Promise<string>((resolve) => cap.on('restart', (r: { why: string }) => resolve(r.why)));
+  cap.start();
+  const first = await cap.nextFrame();
+  t.ok(first, 'the first frame arrived although it took longer than the heartbeat');
+  t.equal(cap.status().restarts, 0, 'not restarted while starting');
+  t.equal(requests, 1);
+  t.match(await why, /^no frame for 1000 ms$/, 'the stall after the first frames is the heartbeat');
 });
 
 t.test('stop escalates q -> SIGTERM -> SIGKILL for a process that ignores both', async (t) => {

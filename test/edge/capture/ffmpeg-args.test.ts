@@ -6,6 +6,7 @@ t.test('RTSP uses TCP transport and raw RGB24 at the configured size and rate', 
   const s = a.join(' ');
   t.match(s, /-rtsp_transport tcp/);
   t.match(s, /-flags low_delay -i /, 'live input is decoded without frame delay');
+  t.match(s, /-fpsprobesize 0 /, 'no frame-rate probing: the first frame comes 2 s sooner after each connect');
   t.notMatch(s, /nobuffer/, "nobuffer makes Debian's ffmpeg 5.1 write no frame from RTSP");
   t.notMatch(ffmpegArgs({ url: '/tmp/a.mp4', width: 2, height: 2, fps: 1 }).join(' '), /low_delay/, 'files keep the default');
   t.match(s, /-f rawvideo -pix_fmt rgb24 pipe:1$/);

@@ -78,7 +78,7 @@ t.test('an MJPEG camera that freezes mid-stream, connection open: heartbeat rest
   t.ok([...pids].every((pid) => !isAlive(pid)), 'no ffmpeg left running');
 });
 
-t.test('an RTSP camera that accepts the connection and never answers: restarted by the heartbeat, no frame, nothing left running', async (t) => {
+t.test('an RTSP camera that accepts the connection and never answers: restarted by the start-up allowance, no frame, nothing left running', async (t) => {
   const sockets = new Set<Socket>();
   let connections = 0;
   let capture!: CameraCapture;
@@ -98,8 +98,8 @@ t.test('an RTSP camera that accepts the connection and never answers: restarted 
     server.close();
   });
   const port = (server.address() as AddressInfo).port;
-  // ffmpeg's own socket timeout (60 s) would come far later: the heartbeat decides.
-  capture = new CameraCapture({ cameraId: 'mute', url: `rtsp://127.0.0.1:${port}/stream`, width: 320, height: 240, fps: 5, heartbeatMs: 1_000, stopGraceMs: 500, ioTimeoutS: 60, backoff: fast });
+  // ffmpeg's own socket timeout (60 s) would come far later: the start-up allowance decides.
+  capture = new CameraCapture({ cameraId: 'mute', url: `rtsp://127.0.0.1:${port}/stream`, width: 320, height: 240, fps: 5, heartbeatMs: 1_000, startTimeoutMs: 1_000, stopGraceMs: 500, ioTimeoutS: 60, backoff: fast });
   t.teardown(() => capture.stop());
   const twice = new Promise<string[]>((resolve) => {
     const why: string[] = [];
@@ -110,7 +110,7 @@ t.test('an RTSP camera that accepts the connection and never answers: restarted 
   });
   capture.start();
   const why = await twice;
-  t.ok(why.every((w) => /no frame for 1000 ms/.test(w)), why.join('; '));
+  t.ok(why.every((w) => /no first frame within 1000 ms/.test(w)), why.join('; '));
   t.ok(connections >= 2, `${connections} connections: ffmpeg was started again`);
   t.equal(capture.status().frames, 0);
   const stopped = capture.nextFrame();
