@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb } from '../cloud/db/open.js';
 import { EventsStore, type EventRow } from '../cloud/store/events-store.js';
-import { ImageStore } from '../cloud/images/image-store.js';
+import { LocalImageStore } from '../cloud/images/local-image-store.js';
 
 const N = Number(process.env.BENCH_SWEEP_EVENTS ?? 50_000);
 const dir = mkdtempSync(join(tmpdir(), 'anpr-bench-sweep-'));
 try {
   const db = openDb(join(dir, 'anpr.db'));
   const events = new EventsStore(db);
-  const images = new ImageStore(dir, 1 << 20);
+  const images = new LocalImageStore(join(dir, 'images'), 1 << 20);
   const now = Date.now();
   const inserts: Promise<unknown>[] = [];
   for (let i = 0; i < N; i++) {

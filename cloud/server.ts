@@ -23,7 +23,7 @@ import { loadJwtSecret } from './auth/secrets.js';
 import { RefreshTokenStore } from './auth/refresh-tokens.js';
 import { LoginThrottle, type LoginThrottleOptions } from './auth/login-throttle.js';
 import { TrustedProxies } from './auth/trusted-proxies.js';
-import { ImageStore } from './images/image-store.js';
+import { imagesLocation, openImageStore } from './images/open-image-store.js';
 import { StreamHub } from './stream/hub.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter, rateLimitsFromEnv, type RateLimits } from './http/rate-limit.js';
 import { buildApp } from './app.js';
@@ -55,6 +55,8 @@ export interface CloudOptions {
   maxJsonBytes?: number;
   /** Base of the URLs handed out, e.g. https://anpr.example.com (else ANPR_PUBLIC_URL, else relative URLs). */
   publicUrl?: string;
+  /** Where images go: a directory or s3://BUCKET/PREFIX (else ANPR_IMAGES_URL, else `<data dir>/images`; cloud/images/open-image-store.ts). */
+  imagesUrl?: string;
   /** Called once when the first admin is created; `generated` when the password was made up. */
   onAdminCreated?: (username: string, password: string, generated: boolean) => void;
 }
@@ -88,7 +90,15 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     ...Object.fromEntries(Object.entries(opts.rateLimits ?? {}).filter(([, v]) => v !== undefined)),
   });
   const trustedProxies = opts.trustedProxies ? new TrustedProxies(opts.trustedProxies) : TrustedProxies.parse(env.ANPR_TRUSTED_PROXIES);
-  const data = openCloudData(opts.dataDir);
+  const imagesAt = imagesLocation(opts.imagesUrl ?? (env.ANPR_IMAGES_URL || undefined), resolve(opts.dataDir), env);
+  const images = await openImageStore(imagesAt, opts.maxImageBytes ?? 5 * 1024 * 1024, (msg) => log.warn(msg));
+  let data: ReturnType<typeof openCloudData>;
+  try {
+    data = openCloudData(opts.dataDir);
+  } catch (e) {
+    images.close?.();
+    throw e;
+  }
   let jwtSecret: string;
   try {
     jwtSecret = loadJwtSecret(data.dir, env);
@@ -124,7 +134,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     edges: data.edges,
     edgeHealth,
     metrics,
-    images: new ImageStore(data.dir, opts.maxImageBytes ?? 5 * 1024 * 1024),
+    images,
     hub,
     limiter,
     jwtSecret,
@@ -142,10 +152,18 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     publicUrl,
     onClose: [],
   };
-  // Before listening: an image written for an event not yet committed would look orphaned.
-  const swept = await ctx.images.sweep((id, rel) => ctx.events.ownsImage(id, rel));
-  if (swept.removed.length) log.warn({ removed: swept.removed.length, kept: swept.kept }, 'removed image files a crash left behind');
-  if (swept.unknown.length) log.warn({ files: swept.unknown.slice(0, 20), count: swept.unknown.length }, 'files in the image directory that the service did not write; left alone');
+  let closed = false;
+  const sweepImages = async () => {
+    const swept = await ctx.images.sweep((id, rel) => {
+      if (closed) throw new Error('the service is stopping');
+      return ctx.events.ownsImage(id, rel);
+    });
+    if (swept.removed.length) log.warn({ removed: swept.removed.length, kept: swept.kept }, 'removed images a crash left behind');
+    if (swept.unknown.length) log.warn({ files: swept.unknown.slice(0, 20), count: swept.unknown.length }, 'entries in the image store that the service did not write; left alone');
+  };
+  // Local files: before listening (an image written for an event not yet committed would look
+  // orphaned). An object store's sweep judges only old objects and runs beside ingest.
+  if (ctx.images.sweepsBeforeListening) await sweepImages();
   edgeHealth.start();
   const app = buildApp(ctx);
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
@@ -161,9 +179,13 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
   const port = (server.address() as AddressInfo).port;
   const host = opts.host ?? '127.0.0.1';
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log.info({ url, data_dir: data.dir, public_url: publicUrl ?? null }, 'cloud service listening');
+  log.info({ url, data_dir: data.dir, images: ctx.images.location, public_url: publicUrl ?? null }, 'cloud service listening');
+  const backgroundSweep = ctx.images.sweepsBeforeListening
+    ? Promise.resolve()
+    : sweepImages().catch((e) => {
+        if (!closed) log.warn({ err: (e as Error).message }, 'image store sweep failed; it runs again at the next start');
+      });
 
-  let closed = false;
   return {
     url,
     port,
@@ -182,6 +204,8 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
       for (const fn of ctx.onClose) await fn();
       // Queued events commit before the database closes.
       await ctx.events.close();
+      await backgroundSweep;
+      ctx.images.close?.();
       data.db.close();
       log.info('cloud service stopped');
     },

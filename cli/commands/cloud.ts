@@ -9,6 +9,7 @@ const command: Command = {
     port: { type: 'string', default: '8000', description: 'TCP port', arg: 'PORT' },
     'data-dir': { type: 'string', default: './data/cloud', description: 'Database, images and secrets', arg: 'DIR' },
     'public-url': { type: 'string', description: 'Base of the image URLs the service hands out (else ANPR_PUBLIC_URL, else relative URLs)', arg: 'URL' },
+    'images-url': { type: 'string', description: 'Where event images go: a directory or s3://BUCKET/PREFIX (else ANPR_IMAGES_URL, else DATA_DIR/images)', arg: 'URL' },
     'models-mirror': { type: 'string', description: 'Model mirror for POST /recognize (else ANPR_MODELS_MIRROR)', arg: 'DIR' },
   },
   details: [
@@ -28,6 +29,10 @@ const command: Command = {
     '  ANPR_MODELS_MIRROR / ANPR_MODELS_DIR   models for POST /recognize (loaded on its first use)',
     '  ANPR_PUBLIC_URL                        base of image URLs, e.g. https://anpr.example.com (default: relative)',
     '  ANPR_MAX_JSON_BYTES                    largest JSON request body (default 65536; larger is 413)',
+    '  ANPR_IMAGES_URL                        image store: a directory or s3://BUCKET/PREFIX (default DATA_DIR/images)',
+    '  ANPR_S3_ENDPOINT                       an S3-compatible store that is not AWS (MinIO…), e.g. http://127.0.0.1:9000',
+    '  AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (, AWS_SESSION_TOKEN)',
+    '                                         for s3:// (without keys: the AWS SDK\'s default chain, e.g. an instance role)',
     '',
     'The back-office web app is served at / from web/dist, read-only (written by npm run build).',
   ].join('\n'),
@@ -39,6 +44,7 @@ const command: Command = {
       dataDir: str(p, 'data-dir')!,
       modelsMirror: str(p, 'models-mirror'),
       publicUrl: str(p, 'public-url'),
+      imagesUrl: str(p, 'images-url'),
       onAdminCreated: (user, password, generated) => {
         if (generated) process.stdout.write(`Created admin user '${user}' with password: ${password}\n(shown once; change it or set ANPR_ADMIN_PASSWORD before the first start)\n`);
       },

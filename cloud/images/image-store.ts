@@ -1,24 +1,37 @@
 /**
- * Event images on disk under `<data dir>/images/YYYY/MM/DD/`. File names are derived by the
- * server (event id + kind + random suffix), never taken from the client.
+ * Where event images are kept: a local directory (the default, cloud/images/local-image-store.ts)
+ * or an S3-compatible object store (cloud/images/s3-image-store.ts), chosen by `--images-url`
+ * (cloud/images/open-image-store.ts). The ingest and image routes see only this interface.
  *
- * Guarantees:
- * - Power cut: `save` resolves only once the image is on disk under its final name: it is
- *   written to `<name>.tmp`, fsynced, renamed, and the directory is fsynced (as are the
- *   parents of any day directory it created). The ingest route commits the event's row
- *   only after that, so a row never points at a missing or partial file.
- * - Nothing here blocks the event loop: writes, fsyncs and renames run on libuv's pool.
- * - A crash (kill -9, power cut) between an image's write and its row's commit leaves an
- *   orphan file (or a `.tmp`): `sweep`, run at startup before the service listens, removes
- *   every `.tmp`, every leftover health probe, and every image no stored event points to.
+ * What every store guarantees:
+ * - `save` resolves only once the image is durable (fsynced on disk; PutObject acknowledged):
+ *   the ingest route commits the event's row after it, so a row never points at a missing image.
+ * - Names are the server's (`YYYY/MM/DD/<event id>-<kind>-<8 hex>.<ext>`, relative to the store),
+ *   never the client's; the same relative name means the same image in either store.
+ * - A store that cannot write answers with a retryable 503 (nothing of the event is stored).
+ * - A crash between an image's write and its row's commit leaves an orphan; `sweep` removes the
+ *   images no stored event points to.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
 import { AppError } from '../../shared/errors.js';
 
 export type ImageKind = 'frame' | 'crop';
+
+/** A stored image's file name: `<event id>-<kind>-<8 hex>.<ext>`. */
+export const IMAGE_NAME = /^(.+)-(frame|crop)-[0-9a-f]{8}\.(jpg|png)$/;
+/** The day directories above it: YYYY, MM, DD. */
+export const DAY_PART = [/^\d{4}$/, /^\d{2}$/, /^\d{2}$/];
+
+export function imageName(eventId: string, kind: ImageKind, ext: 'jpg' | 'png'): string {
+  return `${eventId}-${kind}-${randomBytes(4).toString('hex')}.${ext}`;
+}
+
+/** YYYY/MM/DD of the event's time (UTC), as path parts. */
+export function dayParts(when: Date): string[] {
+  return when.toISOString().slice(0, 10).split('-');
+}
+
+export const mimeOf = (rel: string): 'image/png' | 'image/jpeg' => (rel.endsWith('.png') ? 'image/png' : 'image/jpeg');
 
 /** Detects JPEG or PNG by magic bytes; anything else is refused. */
 export function imageType(buf: Uint8Array): 'jpg' | 'png' | null {
@@ -27,139 +40,61 @@ export function imageType(buf: Uint8Array): 'jpg' | 'png' | null {
   return null;
 }
 
-/** A stored image's file name: `<event id>-<kind>-<8 hex>.<ext>`. */
-const IMAGE_NAME = /^(.+)-(frame|crop)-[0-9a-f]{8}\.(jpg|png)$/;
-const DAY_PART = [/^\d{4}$/, /^\d{2}$/, /^\d{2}$/];
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
+/** Checks an upload against the store's limit; throws a 400/413 naming the field. */
+export function checkImage(field: ImageKind, buf: Uint8Array, maxBytes: number): 'jpg' | 'png' {
+  if (buf.length > maxBytes) {
+    throw new AppError('PAYLOAD_TOO_LARGE', `${field} image exceeds ${maxBytes} bytes`, {
+      errors: [{ field, message: `${field}: image larger than ${maxBytes} bytes` }],
+    });
   }
+  const t = imageType(buf);
+  if (!t) {
+    throw new AppError('VALIDATION_ERROR', 'Invalid event data', { errors: [{ field, message: `${field}: must be a JPEG or PNG image` }] });
+  }
+  return t;
 }
 
 export interface SweepResult {
-  /** Files removed: `.tmp` leftovers, health probes, images of no stored event. */
+  /** Images (and leftovers) removed: no stored event points to them. */
   removed: string[];
-  /** Images kept (each belongs to a stored event). */
+  /** Images kept (each belongs to a stored event, or is too recent to judge). */
   kept: number;
-  /** Files left alone because this store did not name them. */
+  /** Entries left alone because this store did not name them. */
   unknown: string[];
 }
 
-export class ImageStore {
-  readonly root: string;
+export interface StoredImage {
+  body: ReadableStream<Uint8Array>;
+  size: number;
+  type: 'image/jpeg' | 'image/png';
+}
+
+export interface StorageProbe {
+  ok: boolean;
+  error?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface ImageStore {
+  readonly backend: 'local' | 's3';
+  /** Largest image accepted, bytes. */
   readonly maxBytes: number;
-  /** Day directories known to exist on disk (and to be durable in their parents). */
-  private readonly dirs = new Set<string>();
-
-  constructor(dataDir: string, maxBytes: number) {
-    this.root = resolve(dataDir, 'images');
-    this.maxBytes = maxBytes;
-    mkdirSync(this.root, { recursive: true });
-  }
-
-  /** Checks an upload; throws a 400/413 naming the field. */
-  check(field: ImageKind, buf: Uint8Array): 'jpg' | 'png' {
-    if (buf.length > this.maxBytes) {
-      throw new AppError('PAYLOAD_TOO_LARGE', `${field} image exceeds ${this.maxBytes} bytes`, {
-        errors: [{ field, message: `${field}: image larger than ${this.maxBytes} bytes` }],
-      });
-    }
-    const t = imageType(buf);
-    if (!t) {
-      throw new AppError('VALIDATION_ERROR', 'Invalid event data', { errors: [{ field, message: `${field}: must be a JPEG or PNG image` }] });
-    }
-    return t;
-  }
-
-  /** Creates YYYY/MM/DD as needed; a directory it creates is made durable in its parent. */
-  private async dayDir(day: string[]): Promise<string> {
-    const dir = join(this.root, ...day);
-    if (this.dirs.has(dir)) return dir;
-    let parent = this.root;
-    for (const part of day) {
-      const d = join(parent, part);
-      let created = true;
-      try {
-        await mkdir(d, { mode: 0o750 });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        created = false;
-      }
-      if (created) await fsyncDir(parent);
-      parent = d;
-    }
-    this.dirs.add(dir);
-    return dir;
-  }
-
-  /** Writes durably (see the guarantees above); returns the path relative to the image root. */
-  async save(eventId: string, kind: ImageKind, buf: Uint8Array, ext: 'jpg' | 'png', when: Date): Promise<string> {
-    const day = when.toISOString().slice(0, 10).split('-');
-    const name = `${eventId}-${kind}-${randomBytes(4).toString('hex')}.${ext}`;
-    const dir = await this.dayDir(day);
-    const abs = join(dir, name);
-    const tmp = `${abs}.tmp`;
-    try {
-      const fh = await open(tmp, 'w', 0o640);
-      try {
-        await fh.writeFile(buf);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, abs);
-    } catch (e) {
-      await rm(tmp, { force: true });
-      throw e;
-    }
-    await fsyncDir(dir);
-    return join(...day, name);
-  }
-
-  /** Absolute path of a stored image; refuses anything outside the image root. */
-  path(rel: string): string {
-    const abs = resolve(this.root, rel);
-    if (!abs.startsWith(this.root + sep)) throw new AppError('RESOURCE_NOT_FOUND', 'Image not found');
-    return abs;
-  }
-
-  async remove(rel: string): Promise<void> {
-    await rm(this.path(rel), { force: true });
-  }
-
+  /** Where the images are (a directory, or s3://bucket/prefix), for logs and health; no credentials. */
+  readonly location: string;
   /**
-   * Removes what a crash left behind: `.tmp` files, health probes, and images for which
-   * `owned(eventId, relPath)` is false. Run before the service accepts ingests: an image
-   * being written for an event not yet committed would look like an orphan.
+   * True when `sweep` must run before the service accepts ingests (an image being written would
+   * look orphaned); false when it only removes what is old enough never to be in flight, and
+   * can run beside ingest (and other replicas).
    */
-  async sweep(owned: (eventId: string, rel: string) => boolean): Promise<SweepResult> {
-    const res: SweepResult = { removed: [], kept: 0, unknown: [] };
-    const visit = async (dir: string, rel: string[]): Promise<void> => {
-      for (const ent of await readdir(dir, { withFileTypes: true })) {
-        const abs = join(dir, ent.name);
-        const relPath = join(...rel, ent.name);
-        if (ent.isDirectory()) {
-          if (rel.length < 3 && DAY_PART[rel.length]!.test(ent.name)) await visit(abs, [...rel, ent.name]);
-          else res.unknown.push(relPath);
-          continue;
-        }
-        const m = rel.length === 3 ? IMAGE_NAME.exec(ent.name) : null;
-        const orphan = ent.name.endsWith('.tmp') || (rel.length === 0 && ent.name.startsWith('.health-')) || (m !== null && !owned(m[1]!, relPath));
-        if (orphan) {
-          doomed.push(abs);
-          res.removed.push(relPath);
-        } else if (m) res.kept++;
-        else res.unknown.push(relPath);
-      }
-    };
-    const doomed: string[] = [];
-    await visit(this.root, []);
-    // Removed many at a time: one at a time, each removal waits a round trip to the pool.
-    for (let i = 0; i < doomed.length; i += 64) await Promise.all(doomed.slice(i, i + 64).map((f) => rm(f, { force: true })));
-    return res;
-  }
+  readonly sweepsBeforeListening: boolean;
+  /** Stores an image durably; returns its name relative to the store. */
+  save(eventId: string, kind: ImageKind, buf: Uint8Array, ext: 'jpg' | 'png', when: Date): Promise<string>;
+  /** The stored image, or null when there is none under that name. */
+  open(rel: string): Promise<StoredImage | null>;
+  remove(rel: string): Promise<void>;
+  /** Removes images for which `owned(eventId, rel)` is false (see `sweepsBeforeListening`). */
+  sweep(owned: (eventId: string, rel: string) => boolean): Promise<SweepResult>;
+  /** Whether the store can be written now (for /healthz). */
+  probe(detailed: boolean): Promise<StorageProbe>;
+  close?(): void;
 }

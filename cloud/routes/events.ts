@@ -7,8 +7,6 @@
  * unknown to the cloud or assigned to no edge is accepted (an edge may run local cameras). An
  * edge's key fetches the images of its own edge's events only. A user's ingest is unchanged.
  */
-import { createReadStream, statSync } from 'node:fs';
-import { Readable } from 'node:stream';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AppError } from '../../shared/errors.js';
@@ -24,7 +22,7 @@ import { clampDepth } from '../../shared/schemas/json-bounds.js';
 import { rateLimit } from '../http/rate-limit.js';
 import type { Env } from '../http/types.js';
 import { doc } from '../http/docs.js';
-import type { ImageKind } from '../images/image-store.js';
+import { checkImage, type ImageKind } from '../images/image-store.js';
 import { decisionColumns, type EventRow, type StoredEvent } from '../store/events-store.js';
 import { refuseSecondInstallation } from '../edges/edge-config.js';
 import type { Principal } from '../http/types.js';
@@ -151,7 +149,7 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
       const p = c.get('principal');
       if (p.kind === 'edge') refuseSecondInstallation(ctx, c, p.edgeId);
       bindToEdge(ctx, p, ev);
-      const types = { frame: frame && ctx.images.check('frame', frame), crop: crop && ctx.images.check('crop', crop) };
+      const types = { frame: frame && checkImage('frame', frame, ctx.images.maxBytes), crop: crop && checkImage('crop', crop, ctx.images.maxBytes) };
       // With images, a known duplicate is refused before anything is written to disk; without,
       // the insert itself detects it and the extra lookup would only cost time.
       if ((frame || crop) && ctx.events.exists(ev.event_id)) {
@@ -161,7 +159,9 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
       const ts = ev.timestamp ? Date.parse(ev.timestamp) : now;
       const when = new Date(ts);
       const saved: string[] = [];
-      const removeSaved = () => Promise.all(saved.map((p) => ctx.images.remove(p)));
+      // Cleanup of an ingest that failed: a leftover image is an orphan the sweep removes later, so
+      // a store that cannot delete now never hides the ingest's own answer.
+      const removeSaved = () => Promise.all(saved.map((p) => ctx.images.remove(p).catch(() => {})));
       let frame_path: string | null = null;
       let crop_path: string | null = null;
       try {
@@ -256,16 +256,9 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
       }
       const rel = row?.[`${kind}_path`];
       if (!row || !rel) throw notFound(kind === 'frame' ? 'Frame image' : 'Crop image');
-      const file = ctx.images.path(rel);
-      let size: number;
-      try {
-        size = statSync(file).size;
-      } catch {
-        throw notFound('Image file');
-      }
-      const type = rel.endsWith('.png') ? 'image/png' : 'image/jpeg';
-      const body = Readable.toWeb(createReadStream(file)) as ReadableStream;
-      return c.body(body, 200, { 'content-type': type, 'content-length': String(size), 'cache-control': 'private, max-age=86400, immutable' });
+      const image = await ctx.images.open(rel);
+      if (!image) throw notFound('Image file');
+      return c.body(image.body, 200, { 'content-type': image.type, 'content-length': String(image.size), 'cache-control': 'private, max-age=86400, immutable' });
     });
     doc(app, 'get', `/events/:id/${kind}`, { tag: 'Events', summary: `The event's ${kind} image (an edge's key: only its own edge's events, else 403)`, auth: ['jwt', 'apiKey'], params: z.object({ id: z.string() }), errors: [401, 403, 404] });
   }

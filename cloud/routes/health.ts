@@ -3,9 +3,7 @@
  * answers 503 when either fails; `/healthz/detailed` (signed in) adds their details and
  * service metrics.
  */
-import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { CloudContext } from '../context.js';
 import { requireAuth } from '../auth/middleware.js';
@@ -49,35 +47,19 @@ function checkDatabase(ctx: CloudContext, detailed: boolean): Component {
   }
 }
 
-function checkStorage(ctx: CloudContext, detailed: boolean): Component {
+async function checkStorage(ctx: CloudContext, detailed: boolean): Promise<Component> {
   const t0 = process.hrtime.bigint();
-  const probe = join(ctx.images.root, `.health-${randomBytes(4).toString('hex')}`);
-  try {
-    const data = randomBytes(16);
-    writeFileSync(probe, data);
-    const back = readFileSync(probe);
-    rmSync(probe, { force: true });
-    if (!back.equals(data)) throw new Error('read-back mismatch');
-    const fs = statfsSync(ctx.images.root);
-    const free = fs.bavail * fs.bsize;
-    const c: Component = { status: free < 64 * 1024 * 1024 ? 'unhealthy' : 'healthy', response_time_ms: ms(t0) };
-    if (c.status === 'unhealthy') c.error = 'less than 64 MiB of disk left';
-    if (detailed) c.details = { path: ctx.images.root, free_bytes: free, total_bytes: fs.blocks * fs.bsize, accessible: true };
-    return c;
-  } catch (e) {
-    try {
-      rmSync(probe, { force: true });
-    } catch {
-      // the directory itself is what failed
-    }
-    return { status: 'unhealthy', error: (e as Error).message };
-  }
+  const p = await ctx.images.probe(detailed);
+  const c: Component = { status: p.ok ? 'healthy' : 'unhealthy', response_time_ms: ms(t0) };
+  if (p.error) c.error = p.error;
+  if (detailed && p.details) c.details = p.details;
+  return c;
 }
 
-function health(ctx: CloudContext, detailed: boolean) {
+async function health(ctx: CloudContext, detailed: boolean) {
   const components: Record<string, Component> = {
     database: checkDatabase(ctx, detailed),
-    storage: checkStorage(ctx, detailed),
+    storage: await checkStorage(ctx, detailed),
   };
   const healthy = Object.values(components).every((c) => c.status === 'healthy');
   return {
@@ -90,14 +72,14 @@ function health(ctx: CloudContext, detailed: boolean) {
 }
 
 export function registerHealthRoutes(app: OpenAPIHono<Env>, ctx: CloudContext): void {
-  app.get('/healthz', (c) => {
-    const h = health(ctx, false);
+  app.get('/healthz', async (c) => {
+    const h = await health(ctx, false);
     return c.json(h, h.status === 'healthy' ? 200 : 503);
   });
   doc(app, 'get', '/healthz', { tag: 'Health', summary: 'Health of the service and its components', auth: [], errors: [503] });
 
-  app.get('/healthz/detailed', requireAuth(ctx), (c) => {
-    const h = health(ctx, true);
+  app.get('/healthz/detailed', requireAuth(ctx), async (c) => {
+    const h = await health(ctx, true);
     const recent = ctx.events.recentRate(5);
     const mem = process.memoryUsage();
     const body = {

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ImageStore } from '../../cloud/images/image-store.js';
+import { LocalImageStore } from '../../cloud/images/local-image-store.js';
 import { event, makeJpeg, startTestCloud } from './helpers.js';
 
 function walk(dir: string): string[] {
@@ -68,7 +68,7 @@ t.test('startup sweep: .tmp files, health probes and images of no event are remo
 t.test('save runs off the event loop: the loop turns while a 5 MB image is written and fsynced', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'anpr-img-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const store = new ImageStore(dir, 8 * 1024 * 1024);
+  const store = new LocalImageStore(join(dir, 'images'), 8 * 1024 * 1024);
   const big = Buffer.alloc(5 * 1024 * 1024, 7);
   big[0] = 0xff;
   big[1] = 0xd8;
@@ -92,10 +92,10 @@ const strace = spawnSync('strace', ['-V']).status === 0;
 t.test('power cut: file fsync, rename, then fsync of the directory (and of the parents of a new day directory), before save resolves', { skip: !strace && 'strace is not installed' }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'anpr-img-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const store = fileURLToPath(new URL('../../cloud/images/image-store.ts', import.meta.url));
+  const store = fileURLToPath(new URL('../../cloud/images/local-image-store.ts', import.meta.url));
   const script = `
-    const { ImageStore } = await import(${JSON.stringify(store)});
-    const s = new ImageStore(${JSON.stringify(dir)}, 1 << 20);
+    const { LocalImageStore } = await import(${JSON.stringify(store)});
+    const s = new LocalImageStore(${JSON.stringify(dir + '/images')}, 1 << 20);
     const rel = await s.save('evt-1', 'frame', Buffer.from([0xff, 0xd8, 0xff, 1, 2, 3]), 'jpg', new Date('2024-02-03T00:00:00Z'));
     process.stdout.write('SAVED ' + rel + '\\n');`;
   const log = join(dir, 'strace.txt');

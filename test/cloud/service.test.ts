@@ -20,8 +20,8 @@ t.test('health: public summary, detailed with metrics for signed-in users, 503 w
   t.equal(d.metrics.avg_processing_time_ms, 245);
   t.equal(d.metrics.events_per_minute, 0.2, 'one event over the last five minutes');
   // Break the image store: its directory replaced by a file.
-  rmSync(c.ctx.images.root, { recursive: true });
-  writeFileSync(c.ctx.images.root, 'not a directory');
+  rmSync(c.ctx.images.location, { recursive: true });
+  writeFileSync(c.ctx.images.location, 'not a directory');
   const bad = await c.req('/healthz');
   t.equal(bad.status, 503);
   const bb = await bad.json();
