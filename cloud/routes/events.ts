@@ -115,8 +115,7 @@ function bindToEdge(ctx: CloudContext, p: Principal, ev: EventIngestParsed): voi
     throw new AppError('FORBIDDEN', `This key belongs to edge ${p.edgeId}; it cannot ingest events of another edge (metadata.edge_worker_id)`);
   }
   if (ev.camera_id) {
-    const cam = ctx.config.get('cameras', ev.camera_id);
-    const owner = cam?.edge_id;
+    const owner = ctx.config.edgeOf('cameras', ev.camera_id);
     if (typeof owner === 'string' && owner !== p.edgeId) {
       throw new AppError('FORBIDDEN', `Camera ${ev.camera_id} is assigned to another edge; edge ${p.edgeId} cannot ingest its events`);
     }

@@ -132,6 +132,12 @@ export class ConfigStore {
     return body === undefined ? undefined : (JSON.parse(body) as Resource);
   }
 
+  /** The edge an item is assigned to (null: none), or undefined when there is no such item; no JSON is parsed (ingest asks this per event). */
+  edgeOf(kind: ConfigKind, id: string): string | null | undefined {
+    const row = this.sql.get('SELECT edge_id FROM config_items WHERE kind = ? AND id = ?').get(kind, id) as { edge_id: string | null } | undefined;
+    return row === undefined ? undefined : row.edge_id;
+  }
+
   /** Whether `edgeId` runs item `id` of `kind` (false when there is no such item). */
   visibleTo(kind: ConfigKind, id: string, edgeId: string): boolean {
     const scope = scopeOf(kind, edgeId);

@@ -11,7 +11,7 @@ import { clampDepth } from '../../shared/schemas/json-bounds.js';
 import type { Db } from '../db/open.js';
 import type Database from 'better-sqlite3';
 type Statement = Database.Statement<unknown[]>;
-import { computeStats, dimensionFilter, recentRate, type Interval, type Stats } from './event-stats.js';
+import { computeStats, countEvents, dimensionFilter, recentRate, type Interval, type Stats } from './event-stats.js';
 import { EventWriter } from './event-writer.js';
 import { silentLogger, type Logger } from '../../shared/log.js';
 import { plateContains, plateRecorder } from './plate-dictionary.js';
@@ -59,6 +59,9 @@ export interface EventFilter {
   /** true: events whose decision alerted; false: every other event. */
   alert?: boolean;
 }
+
+/** The filters the stats rollups are keyed by (event-stats.ts). */
+const ROLLUP_FILTERS = new Set(['camera_id', 'zone_id', 'start', 'end']);
 
 export type SortField = 'timestamp' | 'confidence' | 'plate_text';
 
@@ -149,7 +152,11 @@ export class EventsStore {
     const items = this
       .prepared(`SELECT * FROM events ${sql} ORDER BY ${col} ${dir}, seq ${dir} LIMIT ? OFFSET ?`)
       .all(...params, limit, skip) as StoredEvent[];
-    const total = this.prepared(`SELECT COUNT(*) FROM events ${sql}`).pluck().get(...params) as number;
+    // Camera, zone and time alone are counted from the rollups; any other filter needs the rows.
+    const byRollups = Object.entries(f).every(([k, v]) => v === undefined || (k === 'plate_text' && v === '') || ROLLUP_FILTERS.has(k));
+    const total = byRollups
+      ? countEvents((q) => this.prepared(q), f)
+      : (this.prepared(`SELECT COUNT(*) FROM events ${sql}`).pluck().get(...params) as number);
     return { items, total };
   }
 
