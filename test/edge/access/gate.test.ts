@@ -105,7 +105,7 @@ t.test('barriers: one pulse per pass, only for open, only for their directions; 
   const line = { id: 'lane', camera_id: 'cam-1', type: 'enter', geometry: { type: 'line', points: [{ x: 0, y: 500 }, { x: W, y: 500 }] }, in_side: 'right' };
   const { gate, metrics } = gateWith(t, {
     zones: [line],
-    sensors: [{ id: 'barrier-in', type: 'barrier', camera_id: 'cam-1', config: { relay: { kind: 'http', url: ok.url }, pulse_duration_ms: 100, directions: ['in'] } }],
+    sensors: [{ id: 'barrier-in', type: 'barrier', camera_id: 'cam-1', config: { relay: { kind: 'http', url: ok.url, timeout_ms: 1400 }, pulse_duration_ms: 100, directions: ['in'] } }],
   }, lists);
   const incoming = { path: { first: box(500, 200), last: box(500, 800) } };
   const outgoing = { path: { first: box(500, 800), last: box(500, 200) } };

@@ -73,7 +73,7 @@ const expected = (text: string): 'open' | 'deny' | 'none' => {
 
 const key = await createApiKey(cloudDir, 'gate-a');
 await created('/config/cameras', { id: 'cam-1', name: 'Entrance', rtsp_url: rtsp.url, edge_id: 'gate-a', fps: 5, resolution: { width: 160, height: 120 } });
-await created('/config/sensors', { id: 'barrier-1', name: 'Barrier', type: 'barrier', camera_id: 'cam-1', config: { relay: { kind: 'http', url: relayUrl }, pulse_duration_ms: 200 } });
+await created('/config/sensors', { id: 'barrier-1', name: 'Barrier', type: 'barrier', camera_id: 'cam-1', config: { relay: { kind: 'http', url: relayUrl, timeout_ms: 1400 }, pulse_duration_ms: 200 } });
 const staff = await created('/config/lists', {
   id: 'staff', name: 'Staff', type: 'allow', edge_id: 'gate-a',
   entries: Array.from({ length: N / 2 }, (_, i) => ({ plate: plate(2 * i + 1).replace(/N/, '-N'), label: `Staff ${2 * i + 1}` })),
