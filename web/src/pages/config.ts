@@ -7,7 +7,7 @@ import { clear, fmtTime, h, toast } from '../dom.js';
 import type { Page, Resource } from '../types.js';
 import { listAll } from '../lookups.js';
 import { listEdges } from './edges.js';
-import { polygonEditor } from './zone-editor.js';
+import { zoneEditor, type Geometry } from './zone-editor.js';
 import { renderKeys } from './keys.js';
 import { renderUsers } from './users.js';
 
@@ -89,13 +89,22 @@ const KINDS: Kind[] = [
       { key: 'name', label: 'Name', type: 'text', required: true },
       { key: 'camera_id', label: 'Camera', type: 'ref', ref: 'cameras', required: true },
       { key: 'type', label: 'Type', type: 'select', options: ['monitor', 'enter', 'exit', 'both', 'parking', 'restricted'] },
+      {
+        key: 'in_side',
+        label: 'In side',
+        type: 'select',
+        options: ['', 'left', 'right'],
+        nullable: true,
+        nullLabel: '— no direction —',
+        help: "Which side of the gate line is 'in', seen walking from its first point to its second (a polygon's gate line is its first edge)",
+      },
       { key: 'metadata', label: 'Metadata (JSON)', type: 'json' },
     ],
     columns: [
       ['Name', (r) => str(r.name)],
       ['Camera', (r) => str(r.camera_id)],
       ['Type', (r) => str(r.type)],
-      ['Points', (r) => str((get(r, 'geometry.points') as unknown[] | undefined)?.length)],
+      ['Shape', (r) => (get(r, 'geometry.type') === 'line' ? 'gate line' : `${str((get(r, 'geometry.points') as unknown[] | undefined)?.length)} points`)],
     ],
   },
   {
@@ -345,7 +354,7 @@ async function renderForm(root: HTMLElement, kind: Kind, id: string): Promise<vo
         input = h('input', { id: fid, type: 'number', value: v === undefined || v === null ? '' : String(v), placeholder: f.placeholder });
         break;
       case 'select':
-        input = h('select', { id: fid }, f.options!.map((o) => h('option', { value: o, selected: v === o || (o === '' && (v === null || v === undefined)) }, o || '— default —')));
+        input = h('select', { id: fid }, f.options!.map((o) => h('option', { value: o, selected: v === o || (o === '' && (v === null || v === undefined)) }, o || (f.nullLabel ?? '— default —'))));
         break;
       case 'ref':
         input = h(
@@ -398,18 +407,18 @@ async function renderForm(root: HTMLElement, kind: Kind, id: string): Promise<vo
     return h('div', { class: `field ${f.type === 'json' || f.type === 'options' ? 'field-wide' : ''} ${f.type === 'bool' ? 'field-check' : ''}`, 'data-key': f.key }, h('label', { for: fid }, f.label, f.required ? ' *' : ''), input, help ? h('small', { class: 'help' }, help) : null, err);
   });
 
-  // Zones: the polygon, drawn on a snapshot of the chosen camera.
-  let editor: ReturnType<typeof polygonEditor> | null = null;
+  // Zones: the polygon or gate line, drawn on a snapshot of the chosen camera.
+  let editor: ReturnType<typeof zoneEditor> | null = null;
   const editorBox = h('div', { class: 'field field-wide', 'data-key': 'geometry' });
   if (kind.kind === 'zones') {
     const camSel = inputs.get('camera_id') as HTMLSelectElement;
     const cams = refs.cameras!;
-    const pts = (get(current ?? {}, 'geometry.points') as Array<{ x: number; y: number }> | undefined) ?? [];
+    const initial: Geometry = { type: get(current ?? {}, 'geometry.type') === 'line' ? 'line' : 'polygon', points: (get(current ?? {}, 'geometry.points') as Array<{ x: number; y: number }> | undefined) ?? [] };
     const mount = () => {
       const cam = cams.find((c) => c.id === camSel.value);
       editor?.destroy();
-      editor = cam ? polygonEditor(cam, editor ? editor.points() : pts, !admin) : null;
-      clear(editorBox, h('label', null, 'Area (click on the picture to add corners, drag to move them)'), editor ? editor.el : h('p', { class: 'muted' }, 'Choose a camera to draw the zone on its picture.'), h('span', { class: 'field-error' }));
+      editor = cam ? zoneEditor(cam, editor ? editor.geometry() : initial, !admin) : null;
+      clear(editorBox, h('label', null, 'Area or gate line (click on the picture to add points, drag to move them)'), editor ? editor.el : h('p', { class: 'muted' }, 'Choose a camera to draw the zone on its picture.'), h('span', { class: 'field-error' }));
       fieldErr.set('geometry', editorBox.querySelector('.field-error') as HTMLElement);
     };
     camSel.addEventListener('change', mount);
@@ -454,7 +463,7 @@ async function renderForm(root: HTMLElement, kind: Kind, id: string): Promise<vo
       if (f.exclude && prev && typeof prev === 'object' && v && typeof v === 'object') set(out, f.key, { ...(v as object), ...(prev as object) });
       else set(out, f.key, v);
     }
-    if (editor) out.geometry = { type: 'polygon', points: editor.points() };
+    if (editor) out.geometry = editor.geometry();
     // Capture settings all left empty: not set (the edge's own). PUT merges, so a camera that had
     // some gets an explicit null; a new one leaves the key out.
     const cap = get(out, 'metadata.capture');
