@@ -91,8 +91,9 @@ export class S3ImageStore implements ImageStore {
     return { abortSignal: AbortSignal.timeout(this.timeoutMs) };
   }
 
-  private unavailable(what: string, e: unknown): AppError {
-    return new AppError('SERVICE_UNAVAILABLE', `The image store cannot ${what} now (${describeS3Error(e).text}); nothing was stored, retry later`, {
+  /** A retryable 503 for a request the store failed; `stored`: whether the failure kept an ingest from storing anything. */
+  private unavailable(what: string, e: unknown, stored = true): AppError {
+    return new AppError('SERVICE_UNAVAILABLE', `The image store cannot ${what} now (${describeS3Error(e).text}); ${stored ? 'nothing was stored, ' : ''}retry later`, {
       extra: { retry_after_seconds: IMAGE_STORE_RETRY_AFTER_S },
     });
   }
@@ -133,9 +134,7 @@ export class S3ImageStore implements ImageStore {
       return { body: r.Body.transformToWebStream() as ReadableStream<Uint8Array>, size: r.ContentLength ?? 0, type: mimeOf(rel) };
     } catch (e) {
       if (describeS3Error(e).status === 404) return null;
-      throw new AppError('SERVICE_UNAVAILABLE', `The image store cannot read now (${describeS3Error(e).text}); retry later`, {
-        extra: { retry_after_seconds: IMAGE_STORE_RETRY_AFTER_S },
-      });
+      throw this.unavailable('read', e, false);
     }
   }
 

@@ -6,7 +6,7 @@ import t from 'tap';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startCloud } from '../../cloud/server.js';
 import { S3ImageStore } from '../../cloud/images/s3-image-store.js';
 import { imagesLocation } from '../../cloud/images/open-image-store.js';
@@ -28,7 +28,7 @@ const s3Env = (s3: { endpoint: string }, extra: Record<string, string> = {}) => 
 });
 
 async function keys(s3: S3Server, prefix = ''): Promise<string[]> {
-  const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: S3_ACCESS_KEY, secretAccessKey: S3_SECRET_KEY } });
+  const client = s3.client();
   try {
     const r = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix || undefined }));
     return (r.Contents ?? []).map((o) => o.Key!).sort();
@@ -137,7 +137,7 @@ t.test('the sweep removes orphans old enough never to be in flight; images of st
   const when = new Date('2026-11-30T10:00:00Z');
   const mine = await store.save('evt-kept', 'frame', jpeg, 'jpg', when);
   const orphan = await store.save('evt-gone', 'crop', jpeg, 'jpg', when);
-  const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: settings.credentials });
+  const client = s3.client();
   t.teardown(() => client.destroy());
   await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'p/readme.txt', Body: 'not ours' }));
   await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'other/2026/11/30/evt-gone-frame-00000000.jpg', Body: 'another prefix' }));
