@@ -10,6 +10,6 @@ const cloud = await startCloud({
   rateLimits: { events: 1e9, config: 1e9, exporters: 1e9, auth: 1e9 },
 });
 // Edge edge-001: the edge the events of bench/cloud.ts name (an edge's key ingests only its own).
-const key = cloud.ctx.apiKeys.create('edge-001', `bench-${Date.now()}`).key;
+const key = (await cloud.ctx.apiKeys.create('edge-001', `bench-${Date.now()}`)).key;
 process.stdout.write(`listening ${cloud.port} ${key}\n`);
 process.on('SIGTERM', () => void cloud.close().then(() => process.exit(0)));

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import WebSocket from 'ws';
 import { openCloudData } from '../cloud/server.js';
-import { EventsStore, type EventRow } from '../cloud/store/events-store.js';
+import { SqliteEventsStore, type EventRow } from '../cloud/store/events-store.js';
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -85,7 +85,7 @@ function pct(xs: number[], p: number): number {
 
 async function seed(dir: string, n: number): Promise<void> {
   const d = openCloudData(dir);
-  const store = new EventsStore(d.db);
+  const store = new SqliteEventsStore(d.db);
   const have = store.countAll();
   if (have >= n) {
     d.db.close();

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { openCloudData } from '../cloud/server.js';
-import { ConfigStore } from '../cloud/store/config-store.js';
+import { SqliteConfigStore } from '../cloud/store/config-store.js';
 
 const EDGES = Number(process.env.BENCH_EDGES ?? 200);
 const INTERVAL_S = Number(process.env.BENCH_INTERVAL_S ?? 5);
@@ -63,9 +63,9 @@ const dir = mkdtempSync(join(tmpdir(), 'anpr-bench-hb-'));
 const keys: string[] = [];
 {
   const d = openCloudData(dir);
-  const config = new ConfigStore(d.db);
+  const config = new SqliteConfigStore(d.db);
   for (let i = 0; i < EDGES; i++) {
-    keys.push(d.apiKeys.create(`gate-${i}`).key);
+    keys.push((await d.apiKeys.create(`gate-${i}`)).key);
     for (const s of ['a', 'b']) {
       config.create('cameras', { id: `cam-${i}-${s}`, name: `Gate ${i} ${s}`, rtsp_url: 'rtsp://127.0.0.1:8554/x', enabled: true, edge_id: `gate-${i}`, fps: 10, metadata: {} });
     }

@@ -8,14 +8,14 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb } from '../cloud/db/open.js';
-import { EventsStore, type EventRow } from '../cloud/store/events-store.js';
+import { SqliteEventsStore, type EventRow } from '../cloud/store/events-store.js';
 import { LocalImageStore } from '../cloud/images/local-image-store.js';
 
 const N = Number(process.env.BENCH_SWEEP_EVENTS ?? 50_000);
 const dir = mkdtempSync(join(tmpdir(), 'anpr-bench-sweep-'));
 try {
   const db = openDb(join(dir, 'anpr.db'));
-  const events = new EventsStore(db);
+  const events = new SqliteEventsStore(db);
   const images = new LocalImageStore(join(dir, 'images'), 1 << 20);
   const now = Date.now();
   const inserts: Promise<unknown>[] = [];
@@ -42,7 +42,7 @@ try {
   walk(images.root);
   const baseMs = performance.now() - t0;
   t0 = performance.now();
-  const r = await images.sweep((id, rel) => events.ownsImage(id, rel));
+  const r = await images.sweep(async (id, rel) => events.ownsImage(id, rel));
   const sweepMs = performance.now() - t0;
   console.log(`files:           ${files} (${r.removed.length} orphans removed, ${r.kept} kept)`);
   console.log(`readdir only:    ${baseMs.toFixed(0)} ms (baseline, ${listed} files)`);

@@ -1,17 +1,11 @@
 import type { Db } from './db/open.js';
-import type { EventsStore } from './store/events-store.js';
-import type { ConfigStore } from './store/config-store.js';
-import type { ListsStore } from './store/lists-store.js';
-import type { UsersStore } from './auth/users-store.js';
-import type { ApiKeysStore } from './auth/api-keys.js';
-import type { EdgesStore } from './edges/edges-store.js';
+import type { ApiKeysStore, ConfigStore, EdgesStore, EventsStore, ListsStore, RefreshTokenStore, UsersStore } from './store/contracts.js';
 import type { EdgeHealth } from './edges/edge-health.js';
 import type { CloudMetrics } from './metrics/cloud-metrics.js';
 import type { ImageStore } from './images/image-store.js';
 import type { StreamHub } from './stream/hub.js';
 import type { RateLimiter } from './http/rate-limit.js';
 import type { Logger } from '../shared/log.js';
-import type { RefreshTokenStore } from './auth/refresh-tokens.js';
 import type { LoginThrottle } from './auth/login-throttle.js';
 import type { TrustedProxies } from './auth/trusted-proxies.js';
 

@@ -11,18 +11,20 @@ import { WebSocketServer } from 'ws';
 import { createLogger, type Logger } from '../shared/log.js';
 import { VERSION } from '../shared/version.js';
 import { openDb } from './db/open.js';
-import { EventsStore } from './store/events-store.js';
-import { ConfigStore } from './store/config-store.js';
-import { ListsStore } from './store/lists-store.js';
-import { UsersStore } from './auth/users-store.js';
-import { EdgesStore } from './edges/edges-store.js';
+import { SqliteEventsStore } from './store/events-store.js';
+import { SqliteConfigStore } from './store/config-store.js';
+import { SqliteListsStore } from './store/lists-store.js';
+import { SqliteUsersStore } from './auth/users-store.js';
+import { SqliteEdgesStore } from './edges/edges-store.js';
 import { EdgeHealth } from './edges/edge-health.js';
 import { CloudMetrics } from './metrics/cloud-metrics.js';
-import { ApiKeysStore } from './auth/api-keys.js';
+import { SqliteApiKeysStore } from './auth/api-keys.js';
 import { loadJwtSecret } from './auth/secrets.js';
-import { RefreshTokenStore } from './auth/refresh-tokens.js';
+import { SqliteRefreshTokenStore } from './auth/refresh-tokens.js';
 import { LoginThrottle, type LoginThrottleOptions } from './auth/login-throttle.js';
 import { TrustedProxies } from './auth/trusted-proxies.js';
+import { asyncView } from './store/async-view.js';
+import type { ApiKeysStore, EdgesStore, UsersStore } from './store/contracts.js';
 import { imagesLocation, openImageStore } from './images/open-image-store.js';
 import { StreamHub } from './stream/hub.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter, rateLimitsFromEnv, type RateLimits } from './http/rate-limit.js';
@@ -69,12 +71,12 @@ export interface RunningCloud {
 }
 
 /** Opens the stores of a data dir (also used by the admin CLI commands). */
-export function openCloudData(dataDir: string) {
+export function openCloudData(dataDir: string): { dir: string; dbFile: string; db: ReturnType<typeof openDb>; users: UsersStore; apiKeys: ApiKeysStore; edges: EdgesStore } {
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true, mode: 0o750 });
   const dbFile = join(dir, 'anpr.db');
   const db = openDb(dbFile);
-  return { dir, dbFile, db, users: new UsersStore(db), apiKeys: new ApiKeysStore(db), edges: new EdgesStore(db) };
+  return { dir, dbFile, db, users: asyncView(new SqliteUsersStore(db)), apiKeys: asyncView(new SqliteApiKeysStore(db)), edges: asyncView(new SqliteEdgesStore(db)) };
 }
 
 export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
@@ -107,7 +109,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     throw e;
   }
 
-  if (data.users.count() === 0) {
+  if ((await data.users.count()) === 0) {
     const username = env.ANPR_ADMIN_USER || 'admin';
     const given = env.ANPR_ADMIN_PASSWORD;
     const password = given || randomBytes(12).toString('base64url');
@@ -116,19 +118,19 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     opts.onAdminCreated?.(username, password, !given);
   }
 
-  const config = new ConfigStore(data.db);
+  const config = asyncView(new SqliteConfigStore(data.db));
   const hub = new StreamHub(log.child({ component: 'stream' }));
   // The tracker and the metrics need each other: the gauge of edges per status reads the tracker.
   let edgeHealth: EdgeHealth | undefined;
   const metrics = new CloudMetrics(() => edgeHealth!.counts(), env.ANPR_METRICS_TOKEN || undefined);
-  edgeHealth = new EdgeHealth({ db: data.db, edges: data.edges, config, hub, metrics, log });
+  edgeHealth = new EdgeHealth({ edges: data.edges, config, hub, metrics, log });
   const ctx: CloudContext = {
     db: data.db,
     dbFile: data.dbFile,
     dataDir: data.dir,
-    events: new EventsStore(data.db, data.dbFile, log),
+    events: asyncView(new SqliteEventsStore(data.db, data.dbFile, log)),
     config,
-    lists: new ListsStore(data.db),
+    lists: asyncView(new SqliteListsStore(data.db)),
     users: data.users,
     apiKeys: data.apiKeys,
     edges: data.edges,
@@ -143,7 +145,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     version: VERSION,
     startedAt: Date.now(),
     maxStreamsPerKey: opts.maxStreamsPerKey ?? 1,
-    refreshTokens: new RefreshTokenStore(data.db, (opts.refreshTtlS ?? 14 * 86_400) * 1000),
+    refreshTokens: asyncView(new SqliteRefreshTokenStore(data.db, (opts.refreshTtlS ?? 14 * 86_400) * 1000)),
     loginThrottle: new LoginThrottle(opts.loginThrottle),
     trustedProxies,
     modelsMirror: opts.modelsMirror ?? (env.ANPR_MODELS_MIRROR || undefined),
@@ -164,7 +166,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
   // Local files: before listening (an image written for an event not yet committed would look
   // orphaned). An object store's sweep judges only old objects and runs beside ingest.
   if (ctx.images.sweepsBeforeListening) await sweepImages();
-  edgeHealth.start();
+  await edgeHealth.start();
   const app = buildApp(ctx);
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const server = await new Promise<ReturnType<typeof serve>>((res, rej) => {
@@ -193,7 +195,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     async close() {
       if (closed) return;
       closed = true;
-      ctx.edgeHealth.stop();
+      await ctx.edgeHealth.stop();
       ctx.hub.closeAll();
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((r) => wss.close(() => r()));

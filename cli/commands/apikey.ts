@@ -21,8 +21,8 @@ const command: Command = {
       options: { 'data-dir': dataDir, name: { type: 'string', description: 'Name of the key (default: the edge id)', arg: 'NAME' } },
       async run(p) {
         const edgeId = positional(p, 0, 'EDGE_ID');
-        await withKeys(p, (keys) => {
-          const { key, info } = keys.create(edgeId, str(p, 'name') ?? edgeId.replace(/[^A-Za-z0-9._ -]/g, '-').slice(0, 64));
+        await withKeys(p, async (keys) => {
+          const { key, info } = await keys.create(edgeId, str(p, 'name') ?? edgeId.replace(/[^A-Za-z0-9._ -]/g, '-').slice(0, 64));
           process.stdout.write(`Created API key ${info.id} '${info.name}' for edge '${info.edge_id}'. It is shown once; only its hash is stored:\n${key}\n`);
         });
       },
@@ -32,8 +32,8 @@ const command: Command = {
       summary: 'List API keys (never the keys themselves)',
       options: { 'data-dir': dataDir, json: { type: 'boolean', description: 'Print JSON' } },
       async run(p) {
-        await withKeys(p, (keys) => {
-          const list = keys.list();
+        await withKeys(p, async (keys) => {
+          const list = await keys.list();
           if (p.values.json) {
             console.log(JSON.stringify(list, null, 2));
             return;
@@ -52,8 +52,8 @@ const command: Command = {
       options: { 'data-dir': dataDir },
       async run(p) {
         const which = positional(p, 0, 'ID|NAME');
-        await withKeys(p, (keys) => {
-          const n = keys.revoke(which);
+        await withKeys(p, async (keys) => {
+          const n = await keys.revoke(which);
           if (n === 0) throw new AppError('RESOURCE_NOT_FOUND', `no active API key with id or name '${which}'`);
           console.log(`Revoked ${n} key(s). A running service stops accepting them within 5 seconds.`);
         });

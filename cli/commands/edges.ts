@@ -13,9 +13,9 @@ const command: Command = {
       summary: "List edges, their keys and last heartbeat as stored (the live status: GET /edges; a running cloud writes an unchanged heartbeat at most once a minute)",
       options: { 'data-dir': dataDir, json: { type: 'boolean', description: 'Print JSON' } },
       async run(p) {
-        await withCloudData(str(p, 'data-dir')!, (d) => {
-          const keys = d.apiKeys.list().filter((k) => !k.revoked_at);
-          const list = d.edges.list().map((e) => {
+        await withCloudData(str(p, 'data-dir')!, async (d) => {
+          const keys = (await d.apiKeys.list()).filter((k) => !k.revoked_at);
+          const list = (await d.edges.list()).map((e) => {
             const hb = e.heartbeat ? (JSON.parse(e.heartbeat) as { version?: string; health?: string }) : null;
             return {
               id: e.id,

@@ -32,10 +32,10 @@ const command: Command = {
         const password = given ? await readStdin() : randomBytes(12).toString('base64url');
         if (password.length < MIN_PASSWORD) throw new AppError('VALIDATION_ERROR', `the password must be at least ${MIN_PASSWORD} characters`);
         await withCloudData(str(p, 'data-dir')!, async (d) => {
-          if (!d.users.get(name)) throw new AppError('RESOURCE_NOT_FOUND', `no user '${name}'`);
+          if (!(await d.users.get(name))) throw new AppError('RESOURCE_NOT_FOUND', `no user '${name}'`);
           await d.users.setPassword(name, password);
-          const { RefreshTokenStore } = await import('../../cloud/auth/refresh-tokens.js');
-          const ended = new RefreshTokenStore(d.db, 0).revokeUser(name);
+          const { SqliteRefreshTokenStore } = await import('../../cloud/auth/refresh-tokens.js');
+          const ended = new SqliteRefreshTokenStore(d.db, 0).revokeUser(name);
           process.stdout.write(`Password of '${name}' reset; ${ended} session(s) ended.${given ? '\n' : ` It is shown once:\n${password}\n`}`);
         });
       },

@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/open.js';
 import { StatementCache } from '../db/statements.js';
 import { AppError } from '../../shared/errors.js';
-import { EdgesStore } from '../edges/edges-store.js';
+import { SqliteEdgesStore } from '../edges/edges-store.js';
 
 export interface ApiKeyInfo {
   id: string;
@@ -27,7 +27,7 @@ export const CACHE_MS = 5000;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-export class ApiKeysStore {
+export class SqliteApiKeysStore {
   private readonly db: Db;
   private readonly cache = new Map<string, { info: ApiKeyInfo | null; at: number }>();
   private lastUsedWrites = new Map<string, number>();
@@ -51,7 +51,7 @@ export class ApiKeysStore {
     const key = `anpr_${randomBytes(32).toString('base64url')}`;
     const info: ApiKeyInfo = { id, name, edge_id: edgeId, prefix: key.slice(0, 10), created_at: new Date().toISOString(), last_used_at: null, revoked_at: null };
     this.db.transaction(() => {
-      new EdgesStore(this.db).ensure(edgeId);
+      new SqliteEdgesStore(this.db).ensure(edgeId);
       this.sql.get('INSERT INTO api_keys (id, name, edge_id, prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(id, name, edgeId, info.prefix, sha256(key), info.created_at);
     }).immediate();

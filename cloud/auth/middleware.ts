@@ -16,9 +16,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { sign, verify } from 'hono/jwt';
 import { AppError } from '../../shared/errors.js';
-import type { ApiKeysStore } from './api-keys.js';
-import type { RefreshTokenStore } from './refresh-tokens.js';
-import { ROLE_RANK, type Role, type User, type UsersStore } from './users-store.js';
+import type { ApiKeysStore, RefreshTokenStore, UsersStore } from '../store/contracts.js';
+import { ROLE_RANK, type Role, type User } from './users-store.js';
 import type { Env, Principal } from '../http/types.js';
 
 export const JWT_ALG = 'HS256' as const;
@@ -66,12 +65,12 @@ export async function issueToken(secret: string, user: Pick<User, 'username' | '
 }
 
 /** The user these (signature-checked) claims still authenticate, or why they no longer do. */
-function holder(deps: AuthDeps, claims: AccessClaims, nowMs: number): User | string {
+async function holder(deps: AuthDeps, claims: AccessClaims, nowMs: number): Promise<User | string> {
   if (nowMs >= claims.exp * 1000) return 'token expired';
-  const user = deps.users.get(claims.sub);
+  const user = await deps.users.get(claims.sub);
   if (!user || user.disabled) return 'user disabled';
   if (user.token_version !== claims.ver) return 'credentials changed';
-  if (claims.sid !== undefined && !deps.refreshTokens.familyActive(claims.sid)) return 'signed out';
+  if (claims.sid !== undefined && !(await deps.refreshTokens.familyActive(claims.sid))) return 'signed out';
   return user;
 }
 
@@ -79,8 +78,8 @@ function holder(deps: AuthDeps, claims: AccessClaims, nowMs: number): User | str
  * Why these (signature-checked) claims no longer authenticate, or null while they do.
  * Used by open streams, which must close when their credentials end.
  */
-export function accessRevoked(deps: AuthDeps, claims: AccessClaims, nowMs = Date.now()): string | null {
-  const h = holder(deps, claims, nowMs);
+export async function accessRevoked(deps: AuthDeps, claims: AccessClaims, nowMs = Date.now()): Promise<string | null> {
+  const h = await holder(deps, claims, nowMs);
   return typeof h === 'string' ? h : null;
 }
 
@@ -97,7 +96,7 @@ export async function verifyAccessToken(deps: AuthDeps, token: string): Promise<
   if (payload.typ !== 'access' || typeof payload.sub !== 'string' || typeof payload.exp !== 'number' || !Number.isInteger(payload.ver)) throw invalid();
   if (payload.sid !== undefined && typeof payload.sid !== 'string') throw invalid();
   const claims = payload as unknown as AccessClaims;
-  const user = holder(deps, claims, Date.now());
+  const user = await holder(deps, claims, Date.now());
   if (typeof user === 'string') throw invalid();
   return { claims, user };
 }
@@ -106,7 +105,7 @@ export async function verifyAccessToken(deps: AuthDeps, token: string): Promise<
 export interface Authenticated {
   principal: Principal;
   /** Why the credentials no longer hold (expired, revoked, signed out), or null. */
-  revoked(): string | null;
+  revoked(): Promise<string | null>;
 }
 
 async function fromJwt(deps: AuthDeps, token: string): Promise<Authenticated> {
@@ -115,10 +114,10 @@ async function fromJwt(deps: AuthDeps, token: string): Promise<Authenticated> {
   return { principal: { kind: 'user', username: user.username, role: user.role }, revoked: () => accessRevoked(deps, claims) };
 }
 
-function fromKey(deps: AuthDeps, key: string): Authenticated {
-  const info = deps.apiKeys.verify(key);
+async function fromKey(deps: AuthDeps, key: string): Promise<Authenticated> {
+  const info = await deps.apiKeys.verify(key);
   if (!info) throw new AppError('AUTHENTICATION_FAILED', 'Invalid API key');
-  return { principal: { kind: 'edge', keyId: info.id, name: info.name, edgeId: info.edge_id }, revoked: () => (deps.apiKeys.isActive(info.id) ? null : 'API key revoked') };
+  return { principal: { kind: 'edge', keyId: info.id, name: info.name, edgeId: info.edge_id }, revoked: async () => ((await deps.apiKeys.isActive(info.id)) ? null : 'API key revoked') };
 }
 
 export interface AuthOptions {

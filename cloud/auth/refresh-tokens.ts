@@ -34,7 +34,7 @@ export interface IssuedRefresh {
   expiresAt: number;
 }
 
-export class RefreshTokenStore {
+export class SqliteRefreshTokenStore {
   private readonly db: Db;
   readonly ttlMs: number;
 

@@ -14,7 +14,14 @@ export interface User {
   token_version: number;
 }
 
-export class UsersStore {
+/** A change of a user (PATCH /users/{username}); absent fields stay as they are. */
+export interface UserChange {
+  role?: Role;
+  disabled?: boolean;
+  password?: string;
+}
+
+export class SqliteUsersStore {
   private readonly db: Db;
   constructor(db: Db) {
     this.db = db;
@@ -59,6 +66,25 @@ export class UsersStore {
   /** Stores a stronger hash of the same password (cost upgrade at sign-in): tokens stay valid. */
   rehash(username: string, hash: string): void {
     this.db.prepare('UPDATE users SET password_hash = ? WHERE username = ?').run(hash, username);
+  }
+
+  /**
+   * Applies a change of role, disabled state and/or password in one transaction, refusing one
+   * that would leave no admin able to sign in ('last-admin', nothing changed). Disabling or a
+   * new password ends the user's access tokens (token_version + 1).
+   */
+  async change(username: string, patch: UserChange): Promise<User | 'not-found' | 'last-admin'> {
+    const hash = patch.password === undefined ? undefined : await hashPassword(patch.password);
+    return this.db.transaction((): User | 'not-found' | 'last-admin' => {
+      const user = this.get(username);
+      if (!user) return 'not-found';
+      const losesAdmin = user.role === 'admin' && !user.disabled && ((patch.role !== undefined && patch.role !== 'admin') || patch.disabled === true);
+      if (losesAdmin && this.countActiveAdmins() <= 1) return 'last-admin';
+      if (patch.role !== undefined) this.setRole(username, patch.role);
+      if (patch.disabled !== undefined) this.setDisabled(username, patch.disabled);
+      if (hash !== undefined) this.db.prepare('UPDATE users SET password_hash = ?, token_version = token_version + 1 WHERE username = ?').run(hash, username);
+      return this.get(username)!;
+    }).immediate();
   }
 
   /** Admins that can still sign in (the last one must not be demoted or disabled). */

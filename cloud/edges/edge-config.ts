@@ -43,10 +43,10 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-function itemsOf(ctx: CloudContext, edgeId: string): Items {
+async function itemsOf(ctx: CloudContext, edgeId: string): Promise<Items> {
   const out = {} as Items;
-  for (const kind of KINDS) out[kind] = ctx.config.bodiesFor(kind, edgeId).map((b) => clampDepth(JSON.parse(b) as Record<string, unknown>));
-  out.lists = ctx.lists.appliedBy(edgeId);
+  for (const kind of KINDS) out[kind] = (await ctx.config.bodiesFor(kind, edgeId)).map((b) => clampDepth(JSON.parse(b) as Record<string, unknown>));
+  out.lists = await ctx.lists.appliedBy(edgeId);
   return out;
 }
 
@@ -59,8 +59,8 @@ function versionOf(items: Items): string {
 }
 
 /** The config edge `edgeId` runs, with its version (also the ETag of `GET /edges/{id}/config`). */
-export function edgeBundle(ctx: CloudContext, edgeId: string): EdgeConfigBundle {
-  const items = itemsOf(ctx, edgeId);
+export async function edgeBundle(ctx: CloudContext, edgeId: string): Promise<EdgeConfigBundle> {
+  const items = await itemsOf(ctx, edgeId);
   return { edge_id: edgeId, version: versionOf(items), ...items };
 }
 
@@ -73,13 +73,13 @@ const versions = new WeakMap<object, Map<string, { generation: number; version: 
  * change of an item, and by ListsStore with every change of a list):
  * every heartbeat asks for it, and 200 edges every 5 s must stay cheap.
  */
-export function edgeConfigVersion(ctx: CloudContext, edgeId: string): string {
-  const generation = ctx.config.generation();
+export async function edgeConfigVersion(ctx: CloudContext, edgeId: string): Promise<string> {
+  const generation = await ctx.config.generation();
   let byEdge = versions.get(ctx.config);
   if (!byEdge) versions.set(ctx.config, (byEdge = new Map()));
   const hit = byEdge.get(edgeId);
   if (hit && hit.generation === generation) return hit.version;
-  const version = versionOf(itemsOf(ctx, edgeId));
+  const version = versionOf(await itemsOf(ctx, edgeId));
   if (byEdge.size > 10_000) byEdge.clear();
   byEdge.set(edgeId, { generation, version });
   return version;

@@ -19,7 +19,6 @@
  * - A second installation of an edge id (another `instance_id`) is refused while the one heard
  *   last is not offline; once it is offline, the new one takes over (a replaced box).
  */
-import type { Db } from '../db/open.js';
 import type { Logger } from '../../shared/log.js';
 import { AppError } from '../../shared/errors.js';
 import {
@@ -31,8 +30,8 @@ import {
   type EdgeStatusMessage,
   type EdgeStatusName,
 } from '../../shared/schemas/edge.js';
-import type { EdgesStore, EdgeRecord } from './edges-store.js';
-import type { ConfigStore } from '../store/config-store.js';
+import type { EdgeRecord } from './edges-store.js';
+import type { ConfigStore, EdgesStore } from '../store/contracts.js';
 import type { StreamHub } from '../stream/hub.js';
 import type { CloudMetrics } from '../metrics/cloud-metrics.js';
 
@@ -65,7 +64,6 @@ interface Entry extends EdgeHealthState {
 }
 
 export interface EdgeHealthDeps {
-  db: Db;
   edges: EdgesStore;
   config: ConfigStore;
   hub: StreamHub;
@@ -88,20 +86,19 @@ export class EdgeHealth {
   }
 
   /** Loads the edges' last heartbeats from the database and starts the timer. */
-  start(): void {
+  async start(): Promise<void> {
+    const records = await this.deps.edges.list();
     const now = this.now();
-    for (const r of this.deps.edges.list()) this.entries.set(r.id, this.fromRecord(r, now));
+    for (const r of records) if (!this.entries.has(r.id)) this.entries.set(r.id, this.fromRecord(r, now));
     this.timer ??= setInterval(() => this.sweep(), TICK_MS).unref();
   }
 
   /** Stops the timer and writes the heartbeats not yet written. */
-  stop(): void {
+  async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
     try {
-      this.deps.db.transaction(() => {
-        for (const e of this.entries.values()) if (e.dirty) this.persist(e, this.now());
-      })();
+      for (const e of this.entries.values()) if (e.dirty) await this.persist(e, this.now());
     } catch (err) {
       this.log.warn({ err }, 'could not write the last heartbeats at stop');
     }
@@ -126,7 +123,7 @@ export class EdgeHealth {
    * Accepts a heartbeat of `edgeId` (a registered edge; the caller checked the key) or throws the
    * refusal (400 CLOCK_SKEW, 409 EDGE_ID_IN_USE) having changed nothing. Returns the state after.
    */
-  heartbeat(edgeId: string, hb: EdgeHeartbeat): EdgeHealthState {
+  async heartbeat(edgeId: string, hb: EdgeHeartbeat): Promise<EdgeHealthState> {
     const now = this.now();
     const skewS = (Date.parse(hb.sent_at) - now) / 1000;
     if (Math.abs(skewS) > MAX_CLOCK_SKEW_S) {
@@ -138,13 +135,16 @@ export class EdgeHealth {
         { extra: { clock_skew_s: Math.round(skewS) } },
       );
     }
+    // What needs the database is read first; the checks and the change of state below run with
+    // no await between them, so two heartbeats of one edge never interleave half-way.
+    const assigned = await this.assigned(edgeId);
+    const e = await this.entry(edgeId, now);
     const conflict = this.instanceConflict(edgeId, hb.instance_id);
     if (conflict) {
       this.deps.metrics.heartbeat('edge_id_in_use');
       throw new AppError('EDGE_ID_IN_USE', conflict);
     }
-    const e = this.entry(edgeId, now);
-    const { heard, problems } = this.verdict(edgeId, hb);
+    const { heard, problems } = this.verdict(hb, assigned);
     e.lastSeenMs = now;
     e.instanceId = hb.instance_id;
     e.heartbeat = hb;
@@ -155,8 +155,9 @@ export class EdgeHealth {
     this.deps.metrics.heartbeat('accepted');
     this.settle(e, now);
     const sig = this.signature(e);
-    if (sig !== e.persistedSig || now - e.persistedAt >= PERSIST_EVERY_MS) this.persist(e, now);
-    return this.view(e);
+    const view = this.view(e);
+    if (sig !== e.persistedSig || now - e.persistedAt >= PERSIST_EVERY_MS) await this.persist(e, now);
+    return view;
   }
 
   /** The health of `edgeId` now (offline and never heard when unknown). */
@@ -173,7 +174,8 @@ export class EdgeHealth {
   }
 
   /** Edges in each status, for /metrics; registered edges never heard count as offline. */
-  counts(): Record<EdgeStatusName, number> {
+  async counts(): Promise<Record<EdgeStatusName, number>> {
+    const registered = await this.deps.edges.count();
     this.sweep();
     const out = Object.fromEntries(EDGE_STATUSES.map((s) => [s, 0])) as Record<EdgeStatusName, number>;
     let known = 0;
@@ -182,7 +184,7 @@ export class EdgeHealth {
       known++;
     }
     // Edges registered by another process (anpr apikey create) and never heard here.
-    out.offline += Math.max(0, this.deps.edges.count() - known);
+    out.offline += Math.max(0, registered - known);
     return out;
   }
 
@@ -209,11 +211,7 @@ export class EdgeHealth {
     this.deps.metrics.statusChanged(status);
     this.log.info({ edge: e.id, status, previous, problems }, 'edge status changed');
     if (status === 'offline' && e.dirty) {
-      try {
-        this.persist(e, now);
-      } catch (err) {
-        this.log.warn({ edge: e.id, err }, 'could not write the last heartbeat');
-      }
+      this.persist(e, now).catch((err: unknown) => this.log.warn({ edge: e.id, err }, 'could not write the last heartbeat'));
     }
   }
 
@@ -224,13 +222,13 @@ export class EdgeHealth {
 
   /** The ids of the enabled cameras assigned to `edgeId`, read again only when the config changed. */
   private assignedCache: { generation: number; byEdge: Map<string, string[]> } = { generation: -1, byEdge: new Map() };
-  private assigned(edgeId: string): string[] {
-    const generation = this.deps.config.generation();
+  private async assigned(edgeId: string): Promise<string[]> {
+    const generation = await this.deps.config.generation();
     if (generation !== this.assignedCache.generation) this.assignedCache = { generation, byEdge: new Map() };
     let ids = this.assignedCache.byEdge.get(edgeId);
     if (!ids) {
-      ids = this.deps.config.list('cameras', { edge_id: edgeId, enabled: true }, 0, 10_000).items.map((c) => c.id);
-      this.assignedCache.byEdge.set(edgeId, ids);
+      ids = (await this.deps.config.list('cameras', { edge_id: edgeId, enabled: true }, 0, 10_000)).items.map((c) => c.id);
+      if (this.assignedCache.generation === generation) this.assignedCache.byEdge.set(edgeId, ids);
     }
     return ids;
   }
@@ -241,11 +239,10 @@ export class EdgeHealth {
    * report) and, for an edge that says nothing, what its report shows (a camera not running, a
    * config error or refused item), so the same problem is never listed twice.
    */
-  private verdict(edgeId: string, hb: EdgeHeartbeat): { heard: 'online' | 'degraded'; problems: string[] } {
+  private verdict(hb: EdgeHeartbeat, assigned: string[]): { heard: 'online' | 'degraded'; problems: string[] } {
     const problems = [...hb.problems];
     const explained = hb.problems.length > 0;
     const reported = new Map(hb.cameras.map((c) => [c.id, c]));
-    const assigned = this.assigned(edgeId);
     for (const id of assigned) {
       const c = reported.get(id);
       if (!c) problems.push(`camera ${id}: assigned but not reported by the edge`);
@@ -270,17 +267,34 @@ export class EdgeHealth {
     return [e.status, e.instanceId, hb.config.version, hb.config.error, hb.interval_s, hb.cameras.map((c) => `${c.id}:${c.state}`).join(','), lists].join('|');
   }
 
-  private persist(e: Entry, now: number): void {
-    this.deps.edges.saveHeartbeat(e.id, e.instanceId, e.lastSeenMs, e.heartbeat ? JSON.stringify({ ...e.heartbeat, clock_skew_s: e.clockSkewS }) : null);
+  /**
+   * Writes the entry's heartbeat. It is marked written before the write (a heartbeat arriving
+   * meanwhile marks it dirty again) and dirty again when the write fails. An edge deleted
+   * meanwhile (no row to update) is forgotten: a heartbeat never brings it back.
+   */
+  private async persist(e: Entry, now: number): Promise<void> {
+    const body = e.heartbeat ? JSON.stringify({ ...e.heartbeat, clock_skew_s: e.clockSkewS }) : null;
     e.persistedAt = now;
     e.persistedSig = this.signature(e);
     e.dirty = false;
+    let saved: boolean;
+    try {
+      saved = await this.deps.edges.saveHeartbeat(e.id, e.instanceId, e.lastSeenMs, body);
+    } catch (err) {
+      e.dirty = true;
+      e.persistedSig = '';
+      throw err;
+    }
+    if (!saved && this.entries.get(e.id) === e) this.entries.delete(e.id);
   }
 
-  private entry(edgeId: string, now: number): Entry {
+  private async entry(edgeId: string, now: number): Promise<Entry> {
+    const known = this.entries.get(edgeId);
+    if (known) return known;
+    const r = await this.deps.edges.get(edgeId);
+    // Another heartbeat of this edge may have created it while the record was read.
     let e = this.entries.get(edgeId);
     if (!e) {
-      const r = this.deps.edges.get(edgeId);
       e = r ? this.fromRecord(r, now) : this.blank(edgeId);
       this.entries.set(edgeId, e);
     }

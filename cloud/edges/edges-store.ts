@@ -26,7 +26,7 @@ export interface EdgeRecord {
 
 const COLS = 'id, name, created_at, instance_id, last_seen_at, heartbeat';
 
-export class EdgesStore {
+export class SqliteEdgesStore {
   private readonly sql: StatementCache;
 
   constructor(private readonly db: Db) {

@@ -10,7 +10,7 @@ import { backgroundTurn } from '../limits/background-turns.js';
 
 export interface CsvPages {
   header: string;
-  nextPage(): { text: string; last: boolean };
+  nextPage(): Promise<{ text: string; last: boolean }>;
   onError?(e: unknown): void;
   onEnd?(): void;
 }
@@ -33,7 +33,7 @@ export function csvStream(p: CsvPages): ReadableStream<Uint8Array> {
         let out = header ? p.header : '';
         header = false;
         try {
-          const page = p.nextPage();
+          const page = await p.nextPage();
           out += page.text;
           if (out) controller.enqueue(enc.encode(out));
           if (page.last) {

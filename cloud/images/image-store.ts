@@ -93,7 +93,7 @@ export interface ImageStore {
   open(rel: string): Promise<StoredImage | null>;
   remove(rel: string): Promise<void>;
   /** Removes images for which `owned(eventId, rel)` is false (see `sweepsBeforeListening`). */
-  sweep(owned: (eventId: string, rel: string) => boolean): Promise<SweepResult>;
+  sweep(owned: (eventId: string, rel: string) => Promise<boolean>): Promise<SweepResult>;
   /** Whether the store can be written now (for /healthz). */
   probe(detailed: boolean): Promise<StorageProbe>;
   close?(): void;

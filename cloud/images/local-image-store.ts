@@ -150,7 +150,7 @@ export class LocalImageStore implements ImageStore {
    * `owned(eventId, relPath)` is false. Run before the service accepts ingests: an image
    * being written for an event not yet committed would look like an orphan.
    */
-  async sweep(owned: (eventId: string, rel: string) => boolean): Promise<SweepResult> {
+  async sweep(owned: (eventId: string, rel: string) => Promise<boolean>): Promise<SweepResult> {
     const res: SweepResult = { removed: [], kept: 0, unknown: [] };
     const visit = async (dir: string, rel: string[]): Promise<void> => {
       for (const ent of await readdir(dir, { withFileTypes: true })) {
@@ -162,7 +162,7 @@ export class LocalImageStore implements ImageStore {
           continue;
         }
         const m = rel.length === 3 ? IMAGE_NAME.exec(ent.name) : null;
-        const orphan = ent.name.endsWith('.tmp') || (rel.length === 0 && ent.name.startsWith('.health-')) || (m !== null && !owned(m[1]!, relPath));
+        const orphan = ent.name.endsWith('.tmp') || (rel.length === 0 && ent.name.startsWith('.health-')) || (m !== null && !(await owned(m[1]!, relPath)));
         if (orphan) {
           doomed.push(abs);
           res.removed.push(relPath);

@@ -147,7 +147,7 @@ export class S3ImageStore implements ImageStore {
     }
   }
 
-  async sweep(owned: (eventId: string, rel: string) => boolean): Promise<SweepResult> {
+  async sweep(owned: (eventId: string, rel: string) => Promise<boolean>): Promise<SweepResult> {
     const res: SweepResult = { removed: [], kept: 0, unknown: [] };
     const minAge = this.s.sweepMinAgeMs ?? 15 * 60_000;
     const doomed: string[] = [];
@@ -163,7 +163,7 @@ export class S3ImageStore implements ImageStore {
         const rel = (o.Key ?? '').slice(this.s.prefix.length);
         const name = S3ImageStore.parse(rel);
         if (!name) res.unknown.push(rel);
-        else if (owned(name.eventId, rel) || !o.LastModified || now - o.LastModified.getTime() < minAge) res.kept++;
+        else if ((await owned(name.eventId, rel)) || !o.LastModified || now - o.LastModified.getTime() < minAge) res.kept++;
         else doomed.push(rel);
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;

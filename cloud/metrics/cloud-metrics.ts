@@ -29,7 +29,7 @@ export class CloudMetrics {
    * `edgeCounts` is asked at each scrape for the number of edges in each status.
    * `token`: a bearer token that may read /metrics without a user (`ANPR_METRICS_TOKEN`).
    */
-  constructor(edgeCounts: () => Record<EdgeStatusName, number>, token?: string) {
+  constructor(edgeCounts: () => Promise<Record<EdgeStatusName, number>>, token?: string) {
     this.tokenHash = token ? sha256(token) : null;
     this.statusChanges = new Counter({
       name: 'anpr_edge_status_changes_total',
@@ -48,8 +48,8 @@ export class CloudMetrics {
       help: 'Registered edges, by status',
       labelNames: ['status'],
       registers: [this.registry],
-      collect() {
-        const n = edgeCounts();
+      async collect() {
+        const n = await edgeCounts();
         for (const s of EDGE_STATUSES) this.set({ status: s }, n[s]);
       },
     });

@@ -40,9 +40,9 @@ const nameOf = (edgeId: string) => edgeId.replace(/[^A-Za-z0-9._ -]/g, '-').slic
 export function registerApiKeyRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, clientIp: (c: Context) => string): void {
   const admin = [requireAuth(ctx), requireRole('admin'), rateLimit(ctx.limiter, 'config', clientIp)] as const;
 
-  app.get('/api-keys', ...admin, (c) => {
+  app.get('/api-keys', ...admin, async (c) => {
     const { edge_id } = validateQuery(ApiKeyListQuery, c);
-    const items = ctx.apiKeys.list(edge_id);
+    const items = await ctx.apiKeys.list(edge_id);
     return c.json({ items, total: items.length });
   });
   doc(app, 'get', '/api-keys', { tag: 'API keys', summary: 'List edge API keys (of one edge with ?edge_id=), never the keys themselves (admin)', query: ApiKeyListQuery, response: z.object({ items: z.array(ApiKeyOut), total: z.number().int() }).openapi('ApiKeyList'), errors: [401, 403, 429] });
@@ -60,7 +60,7 @@ export function registerApiKeyRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
       edgeId = body.name;
     }
     const name = body.name ?? nameOf(edgeId);
-    const { key, info } = ctx.apiKeys.create(edgeId, name);
+    const { key, info } = await ctx.apiKeys.create(edgeId, name);
     ctx.log.info({ id: info.id, name, edge: edgeId, by: (c.get('principal') as { username: string }).username }, 'api key created');
     c.header('cache-control', 'no-store');
     return c.json({ ...info, key }, 201);
@@ -74,13 +74,13 @@ export function registerApiKeyRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
     errors: [400, 401, 403, 429],
   });
 
-  app.delete('/api-keys/:id', ...admin, (c) => {
+  app.delete('/api-keys/:id', ...admin, async (c) => {
     const id = c.req.param('id');
-    const k = ctx.apiKeys.list().find((x) => x.id === id);
+    const k = (await ctx.apiKeys.list()).find((x) => x.id === id);
     if (!k || k.revoked_at) throw notFound('Active API key');
-    ctx.apiKeys.revoke(id);
+    await ctx.apiKeys.revoke(id);
     // Its open streams close now (4401), not at the next re-check.
-    ctx.hub.recheck();
+    await ctx.hub.recheck();
     ctx.log.info({ id, by: (c.get('principal') as { username: string }).username }, 'api key revoked');
     return c.body(null, 204);
   });

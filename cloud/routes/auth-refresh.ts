@@ -87,7 +87,7 @@ export function registerAuthRefreshRoutes(app: OpenAPIHono<Env>, ctx: CloudConte
   app.post('/auth/login', authLimit, (c) =>
     answerLocked(c, async () => {
       const user = await checkCredentials(ctx, validate(TokenRequest, await jsonOrEmpty(c)), clientIp(c));
-      return session(c, user, ctx.refreshTokens.issue(user.username));
+      return session(c, user, await ctx.refreshTokens.issue(user.username));
     }),
   );
   doc(app, 'post', '/auth/login', {
@@ -105,15 +105,15 @@ export function registerAuthRefreshRoutes(app: OpenAPIHono<Env>, ctx: CloudConte
     if (!token) throw new AppError('AUTHENTICATION_FAILED', 'No refresh token');
     let rotated;
     try {
-      rotated = ctx.refreshTokens.rotate(token);
+      rotated = await ctx.refreshTokens.rotate(token);
     } catch (e) {
       if (e instanceof AppError && /reuse/.test(e.message)) ctx.log.warn({ ip: clientIp(c) }, 'refresh token reuse: sign-in revoked');
       deleteCookie(c, REFRESH_COOKIE, { path: '/auth' });
       throw e;
     }
-    const user = ctx.users.get(rotated.username);
+    const user = await ctx.users.get(rotated.username);
     if (!user || user.disabled) {
-      ctx.refreshTokens.revokeFamily(rotated.familyId);
+      await ctx.refreshTokens.revokeFamily(rotated.familyId);
       deleteCookie(c, REFRESH_COOKIE, { path: '/auth' });
       throw new AppError('AUTHENTICATION_FAILED', 'Invalid or expired refresh token');
     }
@@ -131,18 +131,18 @@ export function registerAuthRefreshRoutes(app: OpenAPIHono<Env>, ctx: CloudConte
   app.post('/auth/logout', sessionLimit, async (c) => {
     const body = validate(RefreshRequest, await jsonOrEmpty(c));
     const token = body.refresh_token ?? getCookie(c, REFRESH_COOKIE);
-    let ended = token ? ctx.refreshTokens.revokeByToken(token) !== null : false;
+    let ended = token ? await ctx.refreshTokens.revokeByToken(token) !== null : false;
     // A client that lost its refresh token still ends its session with the access token.
     const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
     if (bearer) {
       const sid = (await verifyAccessToken(ctx, bearer).catch(() => null))?.claims.sid;
       if (sid) {
-        ctx.refreshTokens.revokeFamily(sid);
+        await ctx.refreshTokens.revokeFamily(sid);
         ended = true;
       }
     }
     // Streams opened with this session's access tokens close now, not at the next re-check.
-    if (ended) ctx.hub.recheck();
+    if (ended) await ctx.hub.recheck();
     deleteCookie(c, REFRESH_COOKIE, { path: '/auth' });
     return c.body(null, 204);
   });
@@ -155,10 +155,10 @@ export function registerAuthRefreshRoutes(app: OpenAPIHono<Env>, ctx: CloudConte
     errors: [400, 415, 429],
   });
 
-  app.get('/auth/me', requireAuth(ctx), (c) => {
+  app.get('/auth/me', requireAuth(ctx), async (c) => {
     const p = c.get('principal');
     if (p.kind !== 'user') throw new AppError('FORBIDDEN', 'Only users have a profile');
-    const u = ctx.users.get(p.username)!;
+    const u = (await ctx.users.get(p.username))!;
     return c.json({ username: u.username, role: u.role, disabled: !!u.disabled, created_at: u.created_at });
   });
   doc(app, 'get', '/auth/me', { tag: 'Auth', summary: 'The signed-in user', response: Me, errors: [401] });

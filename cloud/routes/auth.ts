@@ -45,7 +45,7 @@ export async function checkCredentials(ctx: CloudContext, creds: { username: str
     ctx.log.warn({ username: creds.username, ip, retry_after_ms: wait }, 'sign-in refused: account throttled');
     throw new AccountLocked(wait);
   }
-  const user = ctx.users.get(creds.username);
+  const user = await ctx.users.get(creds.username);
   // Same work whether or not the user exists: no user enumeration by timing.
   const ok = await verifyPassword(creds.password, user?.password_hash ?? (await DUMMY_HASH_PROMISE));
   if (!user || !ok || user.disabled) {
@@ -54,7 +54,7 @@ export async function checkCredentials(ctx: CloudContext, creds: { username: str
   }
   ctx.loginThrottle.succeeded(creds.username, ip);
   if (needsRehash(user.password_hash)) {
-    ctx.users.rehash(user.username, await hashPassword(creds.password));
+    await ctx.users.rehash(user.username, await hashPassword(creds.password));
     ctx.log.info({ username: user.username }, 'password hash upgraded to the current scrypt cost');
   }
   return user;

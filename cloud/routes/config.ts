@@ -10,7 +10,7 @@
  * masked. A create or update that carries a mask (`********`, `***:***@`, `=***`) is refused
  * with 400 naming the field, so a mask read back can never overwrite the real secret.
  *
- * Edges: an edge's key reads only what that edge runs (ConfigStore `scopeOf`: its cameras,
+ * Edges: an edge's key reads only what that edge runs (SqliteConfigStore `scopeOf`: its cameras,
  * their zones and sensors, sensors of no camera, every model, exporters of every edge or of
  * it); lists and their `total` hold nothing else, and another edge's item by id is a 403.
  * A camera belongs to one edge (`edge_id`): omitted on create it is the site's only edge (or
@@ -104,7 +104,7 @@ const edgeIdError = (message: string) => new AppError('VALIDATION_ERROR', 'Valid
  * the site's only edge, or null when there is none; with several edges the caller must say which
  * (a 400, never a guess). A named edge must be registered.
  */
-function settleEdge(ctx: CloudContext, kind: ConfigKind, body: Record<string, unknown>, creating: boolean): void {
+async function settleEdge(ctx: CloudContext, kind: ConfigKind, body: Record<string, unknown>, creating: boolean): Promise<void> {
   if (kind !== 'cameras' && kind !== 'exporters') return;
   const given = body.edge_id;
   if (given === undefined || given === null) {
@@ -112,21 +112,21 @@ function settleEdge(ctx: CloudContext, kind: ConfigKind, body: Record<string, un
       body.edge_id = null;
       return;
     }
-    const n = ctx.edges.count();
+    const n = await ctx.edges.count();
     if (n > 1) throw edgeIdError(`this site has ${n} edges: say which edge captures this camera (an edge id, or null for none)`);
-    body.edge_id = ctx.edges.soleEdge();
+    body.edge_id = await ctx.edges.soleEdge();
     return;
   }
-  if (typeof given === 'string' && !ctx.edges.get(given)) {
+  if (typeof given === 'string' && !(await ctx.edges.get(given))) {
     throw edgeIdError(`no edge ${given} is registered (GET /edges lists them; an edge is registered with its API key or POST /edges)`);
   }
 }
 
 /** The edges that would run this (not yet stored) item: see scopeOf in cloud/store/config-store.ts. */
-function edgesRunning(ctx: CloudContext, kind: ConfigKind, body: Record<string, unknown>): string[] {
-  const all = () => ctx.edges.list().map((e) => e.id);
-  const cameraEdge = (cameraId: unknown) => {
-    const cam = typeof cameraId === 'string' ? ctx.config.get('cameras', cameraId) : undefined;
+async function edgesRunning(ctx: CloudContext, kind: ConfigKind, body: Record<string, unknown>): Promise<string[]> {
+  const all = async () => (await ctx.edges.list()).map((e) => e.id);
+  const cameraEdge = async (cameraId: unknown) => {
+    const cam = typeof cameraId === 'string' ? await ctx.config.get('cameras', cameraId) : undefined;
     return typeof cam?.edge_id === 'string' ? [cam.edge_id] : [];
   };
   switch (kind) {
@@ -137,7 +137,7 @@ function edgesRunning(ctx: CloudContext, kind: ConfigKind, body: Record<string, 
     case 'sensors': {
       if (typeof body.camera_id === 'string') return cameraEdge(body.camera_id);
       if (typeof body.zone_id !== 'string') return all();
-      return cameraEdge(ctx.config.get('zones', body.zone_id)?.camera_id);
+      return cameraEdge((await ctx.config.get('zones', body.zone_id))?.camera_id);
     }
     case 'exporters':
       return typeof body.edge_id === 'string' ? [body.edge_id] : all();
@@ -150,11 +150,11 @@ function edgesRunning(ctx: CloudContext, kind: ConfigKind, body: Record<string, 
  * What the cloud accepts, every edge can run: an item that would give an edge more than it runs
  * (EDGE_LIMITS) is refused with 400 naming the field that places it.
  */
-function checkCapacity(ctx: CloudContext, kind: ConfigKind, body: Record<string, unknown>, id: string | null): void {
+async function checkCapacity(ctx: CloudContext, kind: ConfigKind, body: Record<string, unknown>, id: string | null): Promise<void> {
   const most = (EDGE_LIMITS as Record<string, number>)[kind];
   if (most === undefined) return;
-  for (const edge of edgesRunning(ctx, kind, body)) {
-    if (ctx.config.countFor(kind, edge, id) < most) continue;
+  for (const edge of await edgesRunning(ctx, kind, body)) {
+    if ((await ctx.config.countFor(kind, edge, id)) < most) continue;
     const field = kind === 'zones' ? 'camera_id' : kind === 'sensors' ? (body.camera_id ? 'camera_id' : body.zone_id ? 'zone_id' : 'edge') : 'edge_id';
     throw new AppError('VALIDATION_ERROR', 'Validation error', {
       errors: [{ field, message: `${field}: edge ${edge} already runs ${most} ${kind}, the most one edge runs; give this to another edge or remove one` }],
@@ -163,9 +163,9 @@ function checkCapacity(ctx: CloudContext, kind: ConfigKind, body: Record<string,
 }
 
 /** An edge's key may read only what its edge runs: 403 for another edge's item. */
-function checkVisible(ctx: CloudContext, c: Context<Env>, kind: ConfigKind, id: string, noun: string): void {
+async function checkVisible(ctx: CloudContext, c: Context<Env>, kind: ConfigKind, id: string, noun: string): Promise<void> {
   const p = c.get('principal');
-  if (p.kind === 'edge' && !ctx.config.visibleTo(kind, id, p.edgeId)) {
+  if (p.kind === 'edge' && !(await ctx.config.visibleTo(kind, id, p.edgeId))) {
     throw new AppError('FORBIDDEN', `This ${noun.toLowerCase()} is not run by edge ${p.edgeId}`);
   }
 }
@@ -195,32 +195,32 @@ export function registerConfigRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
     app.get(base, ...read, limit, async (c) => {
       const q = validateQuery(listQuery, c) as { skip: number; limit: number; enabled?: boolean; camera_id?: string; type?: string; edge_id?: string };
       const p = c.get('principal');
-      const { items, total } = ctx.config.list(s.kind, { ...q, ...(p.kind === 'edge' ? { visibleTo: p.edgeId } : {}) }, q.skip, q.limit);
+      const { items, total } = await ctx.config.list(s.kind, { ...q, ...(p.kind === 'edge' ? { visibleTo: p.edgeId } : {}) }, q.skip, q.limit);
       return c.json({ items: items.map((r) => present(r, c)), total, skip: q.skip, limit: q.limit });
     });
     doc(app, 'get', base, { tag, summary: `List ${s.kind} (credentials masked unless the caller is an admin or an edge; an edge's key lists only what its edge runs)`, auth: ['jwt', 'apiKey'], query: listQuery, response: pageOf(s.out, `${s.noun}Page`), errors: [400, 401, 429] });
 
     app.post(base, ...write, limit, async (c) => {
       const body = validate(s.create, await jsonBody(c)) as Record<string, unknown>;
-      settleEdge(ctx, s.kind, body, true);
-      checkCapacity(ctx, s.kind, body, typeof body.id === 'string' ? body.id : null);
-      const created = ctx.config.create(s.kind, body);
+      await settleEdge(ctx, s.kind, body, true);
+      await checkCapacity(ctx, s.kind, body, typeof body.id === 'string' ? body.id : null);
+      const created = await ctx.config.create(s.kind, body);
       ctx.log.info({ kind: s.kind, id: created.id, by: (c.get('principal') as { username?: string }).username }, 'config created');
       return c.json(present(created, c), 201);
     });
     doc(app, 'post', base, { tag, summary: `Create a ${s.noun.toLowerCase()}`, body: s.create, status: 201, response: s.out, errors: [400, 401, 403, 409, 429] });
 
     app.get(`${base}/:id`, ...read, limit, async (c) => {
-      const r = ctx.config.get(s.kind, c.req.param('id'));
+      const r = await ctx.config.get(s.kind, c.req.param('id'));
       if (!r) throw notFound(s.noun);
-      checkVisible(ctx, c, s.kind, r.id, s.noun);
+      await checkVisible(ctx, c, s.kind, r.id, s.noun);
       return c.json(present(r, c));
     });
     doc(app, 'get', `${base}/:id`, { tag, summary: `One ${s.noun.toLowerCase()} (credentials masked unless the caller is an admin or an edge; an edge's key: 403 unless its edge runs it)`, auth: ['jwt', 'apiKey'], params: z.object({ id: z.string() }), response: s.out, errors: [401, 403, 404] });
 
     app.put(`${base}/:id`, ...write, limit, async (c) => {
       const id = c.req.param('id');
-      const current = ctx.config.get(s.kind, id);
+      const current = await ctx.config.get(s.kind, id);
       if (!current) throw notFound(s.noun);
       const patch = await jsonBody(c);
       for (const k of ['created_at', 'updated_at']) delete patch[k];
@@ -230,15 +230,15 @@ export function registerConfigRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
       const { created_at, updated_at, ...stored } = current;
       void updated_at;
       const merged = validate(s.create, deepMerge(stored, patch)) as Record<string, unknown>;
-      settleEdge(ctx, s.kind, merged, false);
-      checkCapacity(ctx, s.kind, merged, id);
-      const saved = ctx.config.replace(s.kind, { ...merged, id, created_at, updated_at: current.updated_at } as Resource);
+      await settleEdge(ctx, s.kind, merged, false);
+      await checkCapacity(ctx, s.kind, merged, id);
+      const saved = await ctx.config.replace(s.kind, { ...merged, id, created_at, updated_at: current.updated_at } as Resource);
       return c.json(present(saved, c));
     });
     doc(app, 'put', `${base}/:id`, { tag, summary: `Update a ${s.noun.toLowerCase()} (partial: fields given are merged; a redaction mask such as ******** is refused with 400, leave a secret out to keep it)`, params: z.object({ id: z.string() }), body: s.create, response: s.out, errors: [400, 401, 403, 404, 429] });
 
     app.delete(`${base}/:id`, ...write, limit, async (c) => {
-      if (!ctx.config.delete(s.kind, c.req.param('id'))) throw notFound(s.noun);
+      if (!(await ctx.config.delete(s.kind, c.req.param('id')))) throw notFound(s.noun);
       return c.body(null, 204);
     });
     doc(app, 'delete', `${base}/:id`, { tag, summary: `Delete a ${s.noun.toLowerCase()}`, params: z.object({ id: z.string() }), status: 204, errors: [401, 403, 404, 429] });
@@ -247,7 +247,7 @@ export function registerConfigRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
   const TestQuery = z.object({ timeout: z.coerce.number().int().min(1).max(60).default(10) }).strict();
   app.post('/config/cameras/:id/test', ...write, rateLimit(ctx.limiter, 'config', clientIp), async (c) => {
     const q = validateQuery(TestQuery, c);
-    const cam = ctx.config.get('cameras', c.req.param('id'));
+    const cam = await ctx.config.get('cameras', c.req.param('id'));
     if (!cam) throw notFound('Camera');
     const r = await probeStream(cam.rtsp_url as string, q.timeout, undefined, ctx.log.child({ camera: cam.id }));
     if (r.ok) {
@@ -259,7 +259,7 @@ export function registerConfigRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
 
   app.post('/config/exporters/:id/test', ...write, rateLimit(ctx.limiter, 'exporters', clientIp), async (c) => {
     const q = validateQuery(TestQuery, c);
-    const e = ctx.config.get('exporters', c.req.param('id'));
+    const e = await ctx.config.get('exporters', c.req.param('id'));
     if (!e) throw notFound('Exporter');
     const { created_at: _c, updated_at: _u, ...stored } = e;
     const r = await probeExporter(ExporterCreate.parse(stored), q.timeout * 1000, ctx.log.child({ exporter: e.id }));

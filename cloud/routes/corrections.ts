@@ -37,12 +37,12 @@ export function registerCorrectionRoutes(app: OpenAPIHono<Env>, ctx: CloudContex
     const id = c.req.param('id');
     const by = (c.get('principal') as { username: string }).username;
     const text = patch.plate_text.toUpperCase();
-    const current = ctx.events.get(id);
+    const current = await ctx.events.get(id);
     if (!current) throw notFound('Event');
     if (current.plate_text === text) {
       throw new AppError('VALIDATION_ERROR', 'Validation error', { errors: [{ field: 'plate_text', message: 'plate_text: is already the event plate text' }] });
     }
-    const row = ctx.events.correctPlate(id, text, by, patch.reason || null);
+    const row = await ctx.events.correctPlate(id, text, by, patch.reason || null);
     if (!row) throw notFound('Event');
     ctx.log.info({ event_id: id, from: current.plate_text, to: text, by }, 'plate corrected');
     return c.json(toApiEvent(row, baseUrlOf(c)));
@@ -56,8 +56,8 @@ export function registerCorrectionRoutes(app: OpenAPIHono<Env>, ctx: CloudContex
     errors: [400, 401, 403, 404, 429],
   });
 
-  app.get('/events/:id/correction', requireAuth(ctx), limit, (c) => {
-    const row = ctx.events.get(c.req.param('id'));
+  app.get('/events/:id/correction', requireAuth(ctx), limit, async (c) => {
+    const row = await ctx.events.get(c.req.param('id'));
     if (!row) throw notFound('Event');
     return c.json({ event_id: row.event_id, plate_text: row.plate_text, correction: correctionOf(row) });
   });

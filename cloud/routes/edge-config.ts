@@ -39,7 +39,7 @@ export function registerEdgeConfigRoutes(app: OpenAPIHono<Env>, ctx: CloudContex
     } else if (p.role !== 'admin') {
       throw new AppError('FORBIDDEN', "An edge's config holds its credentials: it needs the edge's key or the admin role");
     }
-    if (!Id.safeParse(id).success || !ctx.edges.get(id)) {
+    if (!Id.safeParse(id).success || !(await ctx.edges.get(id))) {
       // Deleting an edge revokes its keys; a key still in the verification cache is refused the same.
       if (p.kind === 'edge') throw new AppError('AUTHENTICATION_FAILED', 'Invalid API key: its edge was deleted');
       throw notFound('Edge');
@@ -47,12 +47,12 @@ export function registerEdgeConfigRoutes(app: OpenAPIHono<Env>, ctx: CloudContex
     // Credentials inside: never kept by shared caches; the edge revalidates with If-None-Match.
     c.header('Cache-Control', 'private, no-cache');
     // An unchanged config is answered from the cached version, without reading the items.
-    const known = `"${edgeConfigVersion(ctx, id)}"`;
+    const known = `"${await edgeConfigVersion(ctx, id)}"`;
     if (ifNoneMatchHits(c.req.header('if-none-match'), known)) {
       c.header('ETag', known);
       return c.body(null, 304);
     }
-    const bundle = edgeBundle(ctx, id);
+    const bundle = await edgeBundle(ctx, id);
     c.header('ETag', `"${bundle.version}"`);
     return c.json(bundle);
   });

@@ -32,7 +32,7 @@ const EdgeRename = z
 const EdgeList = z.object({ items: z.array(EdgeStatus), total: z.number().int() }).openapi('EdgeList');
 
 /** What GET /edges/{id} serves for a registered edge. */
-export function edgeStatus(ctx: CloudContext, r: EdgeRecord): EdgeStatus {
+export async function edgeStatus(ctx: CloudContext, r: EdgeRecord): Promise<EdgeStatus> {
   const h = ctx.edgeHealth.state(r.id);
   const hb = h.heartbeat;
   return {
@@ -53,9 +53,9 @@ export function edgeStatus(ctx: CloudContext, r: EdgeRecord): EdgeStatus {
       applied_at: hb?.config.applied_at ?? null,
       error: hb?.config.error ?? null,
       problems: hb?.config.problems ?? [],
-      current_version: edgeConfigVersion(ctx, r.id),
+      current_version: await edgeConfigVersion(ctx, r.id),
     },
-    assigned_cameras: ctx.config.list('cameras', { edge_id: r.id }, 0, 100_000).items.map((c) => c.id),
+    assigned_cameras: (await ctx.config.list('cameras', { edge_id: r.id }, 0, 100_000)).items.map((c) => c.id),
     lists: hb?.lists ?? [],
   };
 }
@@ -79,7 +79,7 @@ export function registerEdgeRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cli
     const id = edgeParam(c);
     const p = c.get('principal');
     if (p.kind === 'user') {
-      if (!ctx.edges.get(id)) throw notFound('Edge');
+      if (!(await ctx.edges.get(id))) throw notFound('Edge');
       throw new AppError('FORBIDDEN', "Only the edge's own API key may post its heartbeat");
     }
     if (p.edgeId !== id) {
@@ -95,21 +95,21 @@ export function registerEdgeRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cli
       ctx.metrics.heartbeat('invalid');
       throw new AppError('VALIDATION_ERROR', 'Invalid heartbeat', { errors: fieldErrors(parsed.error.issues as never) });
     }
-    // Looked up after the body is read, with no await between here and the tracker: an edge
-    // deleted meanwhile is not brought back to life by a heartbeat already under way.
-    const record = ctx.edges.get(id);
+    // Looked up after the body is read; an edge deleted after this is not brought back to life
+    // by the heartbeat under way either (the tracker writes only an existing row).
+    const record = await ctx.edges.get(id);
     if (!record) {
       // Deleted (by `anpr` in another process, within the key cache time): its keys are revoked.
       ctx.metrics.heartbeat('unknown_edge');
       throw new AppError('AUTHENTICATION_FAILED', `Edge '${id}' is no longer registered; its API keys were revoked`);
     }
-    const h = ctx.edgeHealth.heartbeat(id, parsed.data);
+    const h = await ctx.edgeHealth.heartbeat(id, parsed.data);
     const ack: EdgeHeartbeatAck = {
       id,
       status: h.status,
       last_seen_at: new Date(h.lastSeenMs!).toISOString(),
       problems: h.problems,
-      config: { current_version: edgeConfigVersion(ctx, id) },
+      config: { current_version: await edgeConfigVersion(ctx, id) },
     };
     return c.json(ack);
   });
@@ -123,22 +123,22 @@ export function registerEdgeRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cli
     errors: [400, 401, 403, 404, 409],
   });
 
-  app.get('/edges', ...read, (c) => {
+  app.get('/edges', ...read, async (c) => {
     onlyUsers(c.get('principal'), 'viewer');
-    const items = ctx.edges.list().map((r) => edgeStatus(ctx, r));
+    const items = await Promise.all((await ctx.edges.list()).map((r) => edgeStatus(ctx, r)));
     return c.json({ items, total: items.length });
   });
   doc(app, 'get', '/edges', { tag: 'Edges', summary: 'Every registered edge and its health (viewer)', response: EdgeList, errors: [401, 403, 429] });
 
-  app.get('/edges/:id', ...read, (c) => {
+  app.get('/edges/:id', ...read, async (c) => {
     const id = edgeParam(c);
     const p = c.get('principal');
     if (p.kind === 'edge') {
       if (p.edgeId !== id) throw new AppError('FORBIDDEN', 'An edge API key may read its own edge only');
     } else onlyUsers(p, 'viewer');
-    const r = ctx.edges.get(id);
+    const r = await ctx.edges.get(id);
     if (!r) throw notFound('Edge');
-    return c.json(edgeStatus(ctx, r));
+    return c.json(await edgeStatus(ctx, r));
   });
   doc(app, 'get', '/edges/:id', {
     tag: 'Edges',
@@ -151,28 +151,28 @@ export function registerEdgeRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cli
 
   app.post('/edges', ...admin, async (c) => {
     const body = validate(EdgeCreate, await readJson(c));
-    if (ctx.edges.get(body.id)) throw new AppError('DUPLICATE_RESOURCE', `Edge '${body.id}' already exists`);
-    ctx.edges.ensure(body.id, body.name);
+    if (await ctx.edges.get(body.id)) throw new AppError('DUPLICATE_RESOURCE', `Edge '${body.id}' already exists`);
+    await ctx.edges.ensure(body.id, body.name);
     ctx.log.info({ edge: body.id, by: username(c) }, 'edge registered');
-    return c.json(edgeStatus(ctx, ctx.edges.get(body.id)!), 201);
+    return c.json(await edgeStatus(ctx, (await ctx.edges.get(body.id))!), 201);
   });
   doc(app, 'post', '/edges', { tag: 'Edges', summary: 'Register an edge without a key yet (admin)', body: EdgeCreate, status: 201, response: EdgeStatus, errors: [400, 401, 403, 409, 429] });
 
   app.put('/edges/:id', ...admin, async (c) => {
     const id = edgeParam(c);
     const { name } = validate(EdgeRename, await readJson(c));
-    if (!ctx.edges.rename(id, name)) throw notFound('Edge');
-    return c.json(edgeStatus(ctx, ctx.edges.get(id)!));
+    if (!(await ctx.edges.rename(id, name))) throw notFound('Edge');
+    return c.json(await edgeStatus(ctx, (await ctx.edges.get(id))!));
   });
   doc(app, 'put', '/edges/:id', { tag: 'Edges', summary: 'Rename an edge (admin)', params: EdgeParams, body: EdgeRename, response: EdgeStatus, errors: [400, 401, 403, 404, 429] });
 
-  app.delete('/edges/:id', ...admin, (c) => {
+  app.delete('/edges/:id', ...admin, async (c) => {
     const id = edgeParam(c);
-    if (!ctx.edges.delete(id)) throw notFound('Edge');
+    if (!(await ctx.edges.delete(id))) throw notFound('Edge');
     // Its keys were revoked in the same transaction: no cached lookup may outlive that, and its
     // open streams close now (4401), not at the next re-check.
-    ctx.apiKeys.clearCache();
-    ctx.hub.recheck();
+    await ctx.apiKeys.clearCache();
+    await ctx.hub.recheck();
     ctx.edgeHealth.forget(id);
     ctx.log.info({ edge: id, by: username(c) }, 'edge deleted');
     return c.body(null, 204);

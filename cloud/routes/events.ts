@@ -107,7 +107,7 @@ async function readIngest(c: Context<Env>): Promise<{ raw: unknown; frame?: Uint
  * Binds an event ingested with an edge's key to that edge (sets `metadata.edge_worker_id`), or
  * refuses it (403) when it claims another edge or a camera of another edge.
  */
-function bindToEdge(ctx: CloudContext, p: Principal, ev: EventIngestParsed): void {
+async function bindToEdge(ctx: CloudContext, p: Principal, ev: EventIngestParsed): Promise<void> {
   if (p.kind !== 'edge') return;
   const meta = ev.metadata as Record<string, unknown>;
   const claimed = meta.edge_worker_id;
@@ -115,7 +115,7 @@ function bindToEdge(ctx: CloudContext, p: Principal, ev: EventIngestParsed): voi
     throw new AppError('FORBIDDEN', `This key belongs to edge ${p.edgeId}; it cannot ingest events of another edge (metadata.edge_worker_id)`);
   }
   if (ev.camera_id) {
-    const owner = ctx.config.edgeOf('cameras', ev.camera_id);
+    const owner = await ctx.config.edgeOf('cameras', ev.camera_id);
     if (typeof owner === 'string' && owner !== p.edgeId) {
       throw new AppError('FORBIDDEN', `Camera ${ev.camera_id} is assigned to another edge; edge ${p.edgeId} cannot ingest its events`);
     }
@@ -147,11 +147,11 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
       const ev = validate(EventIngest, raw, 'Invalid event data');
       const p = c.get('principal');
       if (p.kind === 'edge') refuseSecondInstallation(ctx, c, p.edgeId);
-      bindToEdge(ctx, p, ev);
+      await bindToEdge(ctx, p, ev);
       const types = { frame: frame && checkImage('frame', frame, ctx.images.maxBytes), crop: crop && checkImage('crop', crop, ctx.images.maxBytes) };
       // With images, a known duplicate is refused before anything is written to disk; without,
       // the insert itself detects it and the extra lookup would only cost time.
-      if ((frame || crop) && ctx.events.exists(ev.event_id)) {
+      if ((frame || crop) && await ctx.events.exists(ev.event_id)) {
         throw new AppError('DUPLICATE_RESOURCE', `Event with ID ${ev.event_id} already exists`);
       }
       const now = Date.now();
@@ -214,7 +214,7 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
 
   app.get('/events', jwtOnly, eventsLimit, async (c) => {
     const q = validateQuery(EventListQuery, c);
-    const { items, total } = ctx.events.list(
+    const { items, total } = await ctx.events.list(
       { camera_id: q.camera_id, zone_id: q.zone_id, plate_text: q.plate_text, start: q.start_date, end: q.end_date, min_confidence: q.min_confidence, action: q.action, alert: q.alert },
       q.sort_by,
       q.sort_order,
@@ -228,7 +228,7 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
 
   app.get('/events/stats', jwtOnly, eventsLimit, async (c) => {
     const q = validateQuery(EventStatsQuery, c);
-    const stats = ctx.events.stats({ camera_id: q.camera_id, zone_id: q.zone_id, start: q.start_date, end: q.end_date }, q.interval);
+    const stats = await ctx.events.stats({ camera_id: q.camera_id, zone_id: q.zone_id, start: q.start_date, end: q.end_date }, q.interval);
     return c.json(stats);
   });
   doc(app, 'get', '/events/stats', {
@@ -240,7 +240,7 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
   });
 
   app.get('/events/:id', jwtOnly, eventsLimit, async (c) => {
-    const row = ctx.events.get(c.req.param('id'));
+    const row = await ctx.events.get(c.req.param('id'));
     if (!row) throw notFound('Event');
     return c.json(toApiEvent(row, baseUrlOf(c)));
   });
@@ -248,7 +248,7 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
 
   for (const kind of ['frame', 'crop'] as const) {
     app.get(`/events/:id/${kind}`, requireAuth(ctx, { apiKey: true }), requireRole('viewer', true), async (c) => {
-      const row = ctx.events.get(c.req.param('id'));
+      const row = await ctx.events.get(c.req.param('id'));
       const p = c.get('principal');
       if (row && p.kind === 'edge' && edgeOf(row) !== p.edgeId) {
         throw new AppError('FORBIDDEN', `This event was not ingested by edge ${p.edgeId}`);

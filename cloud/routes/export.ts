@@ -110,8 +110,8 @@ export function registerExportRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, c
     let left = q.max_rows ?? Number.POSITIVE_INFINITY;
     const stream = csvStream({
       header: CSV_COLUMNS.join(',') + '\r\n',
-      nextPage: () => {
-        const { items, next } = ctx.events.pageAfter(f, q.sort_by, q.sort_order, cursor, Math.min(PAGE, left));
+      nextPage: async () => {
+        const { items, next } = await ctx.events.pageAfter(f, q.sort_by, q.sort_order, cursor, Math.min(PAGE, left));
         left -= items.length;
         cursor = next;
         return { text: items.map((r) => csvRow(r, base)).join(''), last: !next || left <= 0 };

@@ -80,12 +80,12 @@ export function registerHealthRoutes(app: OpenAPIHono<Env>, ctx: CloudContext): 
 
   app.get('/healthz/detailed', requireAuth(ctx), async (c) => {
     const h = await health(ctx, true);
-    const recent = ctx.events.recentRate(5);
+    const recent = await ctx.events.recentRate(5);
     const mem = process.memoryUsage();
     const body = {
       ...h,
       metrics: {
-        events_total: ctx.events.countAll(),
+        events_total: await ctx.events.countAll(),
         events_per_minute: recent.perMinute,
         avg_processing_time_ms: recent.avgProcessingMs,
         stream_subscribers: ctx.hub.count(),

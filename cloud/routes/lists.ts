@@ -113,43 +113,45 @@ export function registerListRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cli
   const tag = 'Access lists';
 
   /** The list `id` as the caller may see it: 404 when there is none, 403 for an edge that does not apply it. */
-  const visible = (c: Context<Env>, id: string) => {
-    const list = ctx.lists.get(id);
+  const visible = async (c: Context<Env>, id: string) => {
+    const list = await ctx.lists.get(id);
     if (!list) throw notFound('List');
     const p = c.get('principal');
-    if (p.kind === 'edge' && !ctx.lists.appliesTo(id, p.edgeId)) throw new AppError('FORBIDDEN', `This list is not applied by edge ${p.edgeId}`);
+    if (p.kind === 'edge' && !(await ctx.lists.appliesTo(id, p.edgeId))) throw new AppError('FORBIDDEN', `This list is not applied by edge ${p.edgeId}`);
     return list;
   };
 
   /** The registered edges that apply `list`, and the version each last reported deciding with. */
-  const edgesOf = (c: Context<Env>, list: ListSummary): ListEdgeVersion[] => {
+  const edgesOf = async (c: Context<Env>, list: ListSummary): Promise<ListEdgeVersion[]> => {
     const p = c.get('principal');
-    let ids = list.edge_id === null ? ctx.edges.list().map((e) => e.id) : ctx.edges.get(list.edge_id) ? [list.edge_id] : [];
+    let ids = list.edge_id === null ? (await ctx.edges.list()).map((e) => e.id) : (await ctx.edges.get(list.edge_id)) ? [list.edge_id] : [];
     if (p.kind === 'edge') ids = ids.filter((id) => id === p.edgeId);
     return ids.map((id) => {
       const version = ctx.edgeHealth.state(id).heartbeat?.lists?.find((l) => l.id === list.id)?.version ?? null;
       return { id, version, current: version === list.version };
     });
   };
-  const detail = (c: Context<Env>, list: ListSummary) => ({ ...list, edges: edgesOf(c, list) });
+  const detail = async (c: Context<Env>, list: ListSummary) => ({ ...list, edges: await edgesOf(c, list) });
 
   /** Refuses fields that name what does not exist or would give an edge too many lists (400 naming the field). */
-  const checkPlacement = (fields: ListUpdate, id: string | null) => {
+  const checkPlacement = async (fields: ListUpdate, id: string | null) => {
     const errors: FieldError[] = [];
-    if (fields.edge_id !== null && !ctx.edges.get(fields.edge_id)) {
+    if (fields.edge_id !== null && !(await ctx.edges.get(fields.edge_id))) {
       errors.push({ field: 'edge_id', message: `edge_id: no edge ${fields.edge_id} is registered (GET /edges lists them; null = every edge)` });
     }
-    fields.camera_ids.forEach((cam, i) => {
-      const camera = ctx.config.get('cameras', cam);
+    for (const [i, cam] of fields.camera_ids.entries()) {
+      const camera = await ctx.config.get('cameras', cam);
       if (!camera) errors.push({ field: `camera_ids.${i}`, message: `camera_ids.${i}: no camera ${cam}` });
       else if (fields.edge_id !== null && camera.edge_id !== fields.edge_id) {
         errors.push({ field: `camera_ids.${i}`, message: `camera_ids.${i}: camera ${cam} is not captured by edge ${fields.edge_id}` });
       }
-    });
+    }
     if (errors.length) throw validationError(errors);
     const most = EDGE_LIMITS.lists;
-    const edges = fields.edge_id !== null ? [fields.edge_id] : ctx.edges.list().map((e) => e.id);
-    const full = edges.find((e) => ctx.lists.countApplied(e, id) >= most) ?? (edges.length === 0 && ctx.lists.countApplied(null, id) >= most ? 'every edge' : undefined);
+    const edges = fields.edge_id !== null ? [fields.edge_id] : (await ctx.edges.list()).map((e) => e.id);
+    let full: string | undefined;
+    for (const e of edges) if ((await ctx.lists.countApplied(e, id)) >= most) full ??= e;
+    if (full === undefined && edges.length === 0 && (await ctx.lists.countApplied(null, id)) >= most) full = 'every edge';
     if (full !== undefined) {
       throw validationError([{ field: 'edge_id', message: `edge_id: ${full === 'every edge' ? 'there are' : `edge ${full} applies`} ${most} lists already, the most one edge applies; merge lists or remove one` }]);
     }
@@ -160,10 +162,10 @@ export function registerListRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cli
     return p.kind === 'user' ? p.username : p.name;
   };
 
-  app.get('/config/lists', ...read, (c) => {
+  app.get('/config/lists', ...read, async (c) => {
     const q = validateQuery(ListQuery, c);
     const p = c.get('principal');
-    const { items, total } = ctx.lists.list({ type: q.type, enabled: q.enabled, edge_id: q.edge_id, ...(p.kind === 'edge' ? { visibleTo: p.edgeId } : {}) }, q.skip, q.limit);
+    const { items, total } = await ctx.lists.list({ type: q.type, enabled: q.enabled, edge_id: q.edge_id, ...(p.kind === 'edge' ? { visibleTo: p.edgeId } : {}) }, q.skip, q.limit);
     return c.json({ items, total, skip: q.skip, limit: q.limit });
   });
   doc(app, 'get', '/config/lists', {
@@ -180,10 +182,10 @@ export function registerListRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cli
     const body = parseCapped(ListCreate, await readJsonEntriesBody(c, MAX_LIST_ENTRIES));
     const { id, entries, ...fields } = body;
     checkUniquePlates(entries);
-    checkPlacement(fields, id ?? null);
-    const list = ctx.lists.create(id ?? null, fields, entries);
+    await checkPlacement(fields, id ?? null);
+    const list = await ctx.lists.create(id ?? null, fields, entries);
     ctx.log.info({ list: list.id, entries: list.entries_count, by: username(c) }, 'list created');
-    return c.json(detail(c, list), 201);
+    return c.json(await detail(c, list), 201);
   });
   doc(app, 'post', '/config/lists', {
     tag,
@@ -194,7 +196,7 @@ export function registerListRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cli
     errors: [400, 401, 403, 409, 415, 429],
   });
 
-  app.get('/config/lists/:id', ...read, (c) => c.json(detail(c, visible(c, c.req.param('id')))));
+  app.get('/config/lists/:id', ...read, async (c) => c.json(await detail(c, await visible(c, c.req.param('id')))));
   doc(app, 'get', '/config/lists/:id', {
     tag,
     summary: "One list, and which edges applying it decide with its current version (`edges`, from their heartbeats). Viewer; an edge's key: 403 unless its edge applies the list",
@@ -206,7 +208,7 @@ export function registerListRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cli
 
   app.put('/config/lists/:id', ...write, async (c) => {
     const id = c.req.param('id');
-    if (!ctx.lists.get(id)) throw notFound('List');
+    if (!(await ctx.lists.get(id))) throw notFound('List');
     const body = await readJson(c);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw validationError([{ field: '(body)', message: 'body must be a JSON object' }]);
     const patch = { ...(body as Record<string, unknown>) };
@@ -217,10 +219,10 @@ export function registerListRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cli
       throw validationError([{ field: 'entries', message: `entries: PUT /config/lists/${id} changes the list's fields; entries are changed with POST or PUT /config/lists/${id}/entries` }]);
     }
     const fields = validate(ListUpdate, patch);
-    checkPlacement(fields, id);
-    const list = ctx.lists.update(id, fields);
+    await checkPlacement(fields, id);
+    const list = await ctx.lists.update(id, fields);
     if (!list) throw notFound('List');
-    return c.json(detail(c, list));
+    return c.json(await detail(c, list));
   });
   doc(app, 'put', '/config/lists/:id', {
     tag,
@@ -231,21 +233,21 @@ export function registerListRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cli
     errors: [400, 401, 403, 404, 429],
   });
 
-  app.delete('/config/lists/:id', ...write, (c) => {
-    if (!ctx.lists.delete(c.req.param('id'))) throw notFound('List');
+  app.delete('/config/lists/:id', ...write, async (c) => {
+    if (!(await ctx.lists.delete(c.req.param('id')))) throw notFound('List');
     ctx.log.info({ list: c.req.param('id'), by: username(c) }, 'list deleted');
     return c.body(null, 204);
   });
   doc(app, 'delete', '/config/lists/:id', { tag, summary: 'Delete a list and its entries (admin)', params: ListParams, status: 204, errors: [401, 403, 404, 429] });
 
-  app.get('/config/lists/:id/entries', ...read, (c) => {
+  app.get('/config/lists/:id/entries', ...read, async (c) => {
     const q = validateQuery(EntriesQuery, c);
-    const list = visible(c, c.req.param('id'));
+    const list = await visible(c, c.req.param('id'));
     const etag = `"${list.version}"`;
     c.header('ETag', etag);
     c.header('Cache-Control', 'private, no-cache');
     if (ifNoneMatchHits(c.req.header('if-none-match'), etag)) return c.body(null, 304);
-    const { bodies, total } = ctx.lists.page(list.id, q.skip, q.limit, q.q === undefined ? '' : normalizePlate(q.q));
+    const { bodies, total } = await ctx.lists.page(list.id, q.skip, q.limit, q.q === undefined ? '' : normalizePlate(q.q));
     // The stored entries are JSON already: served as they are.
     const text = `{"items":[${bodies.join(',')}],"total":${total},"skip":${q.skip},"limit":${q.limit},"version":${JSON.stringify(list.version)}}`;
     return c.body(text, 200, { 'content-type': 'application/json' });
@@ -271,9 +273,9 @@ export function registerListRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cli
 
   app.post('/config/lists/:id/entries', ...write, async (c) => {
     const id = c.req.param('id');
-    if (!ctx.lists.get(id)) throw notFound('List');
+    if (!(await ctx.lists.get(id))) throw notFound('List');
     const entries = await entriesOf(c);
-    const r = ctx.lists.upsert(id, entries, MAX_LIST_ENTRIES);
+    const r = await ctx.lists.upsert(id, entries, MAX_LIST_ENTRIES);
     if (!r) throw notFound('List');
     ctx.log.info({ list: id, added: r.added, updated: r.updated, by: username(c) }, 'list entries added');
     return c.json(r);
@@ -290,9 +292,9 @@ export function registerListRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cli
 
   app.put('/config/lists/:id/entries', ...write, async (c) => {
     const id = c.req.param('id');
-    if (!ctx.lists.get(id)) throw notFound('List');
+    if (!(await ctx.lists.get(id))) throw notFound('List');
     const entries = await entriesOf(c);
-    const r = ctx.lists.replace(id, entries);
+    const r = await ctx.lists.replace(id, entries);
     if (!r) throw notFound('List');
     ctx.log.info({ list: id, added: r.added, updated: r.updated, removed: r.removed, by: username(c) }, 'list entries replaced');
     return c.json(r);
@@ -307,18 +309,18 @@ export function registerListRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cli
     errors: [400, 401, 403, 404, 415, 429],
   });
 
-  app.delete('/config/lists/:id/entries/:plate', ...write, (c) => {
+  app.delete('/config/lists/:id/entries/:plate', ...write, async (c) => {
     const plate = normalizePlate(c.req.param('plate'));
     if (plate === '') throw validationError([{ field: 'plate', message: 'plate: needs at least one letter or digit' }]);
-    const r = ctx.lists.deleteEntry(c.req.param('id'), plate);
+    const r = await ctx.lists.deleteEntry(c.req.param('id'), plate);
     if (r === undefined) throw notFound('List');
     if (r === false) throw notFound(`Entry ${plate}`);
     return c.body(null, 204);
   });
   doc(app, 'delete', '/config/lists/:id/entries/:plate', { tag, summary: 'Remove one entry (admin); the plate is normalised first', params: EntryParams, status: 204, errors: [400, 401, 403, 404, 429] });
 
-  app.get('/config/lists/:id/entries.csv', ...read, (c) => {
-    const list = visible(c, c.req.param('id'));
+  app.get('/config/lists/:id/entries.csv', ...read, async (c) => {
+    const list = await visible(c, c.req.param('id'));
     const etag = `"${list.version}"`;
     if (ifNoneMatchHits(c.req.header('if-none-match'), etag)) {
       c.header('ETag', etag);
@@ -327,9 +329,9 @@ export function registerListRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cli
     let after: string | null = null;
     const stream = csvStream({
       header: csvHeaderLine(),
-      nextPage: () => {
-        if (ctx.lists.version(list.id) !== list.version) throw new Error(`list ${list.id} changed during the export`);
-        const page = ctx.lists.entriesAfter(list.id, after, EXPORT_PAGE);
+      nextPage: async () => {
+        if (await ctx.lists.version(list.id) !== list.version) throw new Error(`list ${list.id} changed during the export`);
+        const page = await ctx.lists.entriesAfter(list.id, after, EXPORT_PAGE);
         after = page.length ? page[page.length - 1]!.plate : after;
         return { text: page.map(csvLine).join(''), last: page.length < EXPORT_PAGE };
       },

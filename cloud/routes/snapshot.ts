@@ -59,7 +59,7 @@ export function registerSnapshotRoutes(app: OpenAPIHono<Env>, ctx: CloudContext,
   app.get('/config/cameras/:id/snapshot', retryAfterOnFull(), requireAuth(ctx), requireRole('viewer'), rateLimit(ctx.limiter, 'config', clientIp), async (c) => {
     const q = validateQuery(SnapshotQuery, c);
     const id = c.req.param('id');
-    const cam = ctx.config.get('cameras', id);
+    const cam = await ctx.config.get('cameras', id);
     if (!cam) throw notFound('Camera');
     const res = cam.resolution as { width: number; height: number } | undefined;
     const r = await grabSnapshot(cam.rtsp_url as string, q.timeout, res);

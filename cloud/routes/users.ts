@@ -40,41 +40,38 @@ const out = (u: { username: string; role: string; disabled: number; created_at: 
 export function registerUserRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, clientIp: (c: Context) => string): void {
   const admin = [requireAuth(ctx), requireRole('admin'), rateLimit(ctx.limiter, 'config', clientIp)] as const;
 
-  app.get('/users', ...admin, (c) => {
-    const items = ctx.users.list().map(out);
+  app.get('/users', ...admin, async (c) => {
+    const items = (await ctx.users.list()).map(out);
     return c.json({ items, total: items.length });
   });
   doc(app, 'get', '/users', { tag: 'Users', summary: 'List users (admin)', response: z.object({ items: z.array(UserOut), total: z.number().int() }).openapi('UserList'), errors: [401, 403, 429] });
 
   app.post('/users', ...admin, async (c) => {
     const body = validate(UserCreate, await readJson(c));
-    if (ctx.users.get(body.username)) throw new AppError('DUPLICATE_RESOURCE', `User ${body.username} already exists`);
+    if (await ctx.users.get(body.username)) throw new AppError('DUPLICATE_RESOURCE', `User ${body.username} already exists`);
     await ctx.users.create(body.username, body.password, body.role);
     ctx.log.info({ username: body.username, role: body.role, by: (c.get('principal') as { username: string }).username }, 'user created');
-    return c.json(out(ctx.users.get(body.username)!), 201);
+    return c.json(out((await ctx.users.get(body.username))!), 201);
   });
   doc(app, 'post', '/users', { tag: 'Users', summary: 'Create a user (admin)', body: UserCreate, status: 201, response: UserOut, errors: [400, 401, 403, 409, 429] });
 
   app.patch('/users/:username', ...admin, async (c) => {
     const username = c.req.param('username');
     const patch = validate(UserPatch, await readJson(c));
-    const user = ctx.users.get(username);
-    if (!user) throw notFound('User');
-    const losesAdmin = user.role === 'admin' && !user.disabled && ((patch.role !== undefined && patch.role !== 'admin') || patch.disabled === true);
-    if (losesAdmin && ctx.users.countActiveAdmins() <= 1) {
+    // One transaction: two admins demoted at once can never leave none.
+    const user = await ctx.users.change(username, { role: patch.role, disabled: patch.disabled, password: patch.password });
+    if (user === 'not-found') throw notFound('User');
+    if (user === 'last-admin') {
       throw new AppError('VALIDATION_ERROR', 'Validation error', {
         errors: [{ field: patch.disabled ? 'disabled' : 'role', message: 'the last active admin cannot be demoted or disabled' }],
       });
     }
-    if (patch.role !== undefined) ctx.users.setRole(username, patch.role);
-    if (patch.disabled !== undefined) ctx.users.setDisabled(username, patch.disabled);
-    if (patch.password !== undefined) await ctx.users.setPassword(username, patch.password);
     if (patch.disabled || patch.password !== undefined) {
-      ctx.refreshTokens.revokeUser(username);
-      ctx.hub.recheck();
+      await ctx.refreshTokens.revokeUser(username);
+      await ctx.hub.recheck();
     }
     ctx.log.info({ username, role: patch.role, disabled: patch.disabled, password_changed: patch.password !== undefined, by: (c.get('principal') as { username: string }).username }, 'user changed');
-    return c.json(out(ctx.users.get(username)!));
+    return c.json(out(user));
   });
   doc(app, 'patch', '/users/:username', {
     tag: 'Users',

@@ -61,7 +61,7 @@ function scopeOf(kind: ConfigKind, edgeId: string): { sql: string; params: unkno
   }
 }
 
-export class ConfigStore {
+export class SqliteConfigStore {
   private readonly db: Db;
   private readonly sql: StatementCache;
 

@@ -65,7 +65,7 @@ const ROLLUP_FILTERS = new Set(['camera_id', 'zone_id', 'start', 'end']);
 
 export type SortField = 'timestamp' | 'confidence' | 'plate_text';
 
-export class EventsStore {
+export class SqliteEventsStore {
   private readonly db: Db;
   private readonly writer: EventWriter;
   private readonly stmts;

@@ -92,7 +92,7 @@ function summaryOf(r: ListRow): ListSummary {
   };
 }
 
-export class ListsStore {
+export class SqliteListsStore {
   private readonly sql: StatementCache;
 
   constructor(private readonly db: Db) {

@@ -32,7 +32,7 @@ export interface Subscriber {
   /** Who, for logs and per-key connection limits. */
   who: string;
   /** Why the subscriber's credentials no longer hold, or null while they do. */
-  revoked(): string | null;
+  revoked(): Promise<string | null>;
 }
 
 export class StreamHub {
@@ -52,7 +52,7 @@ export class StreamHub {
   add(s: Subscriber): void {
     this.subs.add(s);
     // The timer runs only while someone is subscribed.
-    this.timer ??= setInterval(() => this.recheck(), this.recheckMs).unref();
+    this.timer ??= setInterval(() => void this.recheck(), this.recheckMs).unref();
   }
 
   remove(s: Subscriber): void {
@@ -66,18 +66,21 @@ export class StreamHub {
   }
 
   /** Closes (4401) every subscriber whose credentials no longer hold; returns how many. */
-  recheck(): number {
+  async recheck(): Promise<number> {
     let n = 0;
-    for (const s of this.subs) {
-      let why: string | null;
-      try {
-        why = s.revoked();
-      } catch (e) {
-        // The database is busy or gone: keep the stream; the next round asks again.
-        this.log.warn({ who: s.who, err: e }, 'stream credential check failed');
-        continue;
-      }
-      if (why === null) continue;
+    const subs = [...this.subs];
+    const verdicts = await Promise.all(
+      subs.map((s) =>
+        s.revoked().catch((e: unknown) => {
+          // The database is busy or gone: keep the stream; the next round asks again.
+          this.log.warn({ who: s.who, err: e }, 'stream credential check failed');
+          return null;
+        }),
+      ),
+    );
+    for (const [i, s] of subs.entries()) {
+      const why = verdicts[i]!;
+      if (why === null || !this.subs.has(s)) continue;
       n++;
       this.log.info({ who: s.who, reason: why }, 'stream closed: credentials ended');
       this.subs.delete(s);

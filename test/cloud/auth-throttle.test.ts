@@ -106,7 +106,7 @@ t.test('failed sign-ins from an address do not starve its session refreshes or s
 
 t.test('scrypt cost: new hashes use N=2^17; an old hash still verifies and is upgraded at sign-in', async (t) => {
   const c = await startTestCloud(t);
-  t.match(c.ctx.users.get('admin')!.password_hash, /^scrypt\$131072\$8\$1\$/);
+  t.match((await c.ctx.users.get('admin'))!.password_hash, /^scrypt\$131072\$8\$1\$/);
   const { scrypt, randomBytes } = await import('node:crypto');
   const salt = randomBytes(16);
   const old = await new Promise<Buffer>((res, rej) => scrypt('legacy-password', salt, 32, { N: 16384, r: 8, p: 1 }, (e, k) => (e ? rej(e) : res(k))));
@@ -114,7 +114,7 @@ t.test('scrypt cost: new hashes use N=2^17; an old hash still verifies and is up
   await c.ctx.users.create('legacy', 'placeholder', 'viewer');
   c.ctx.db.prepare('UPDATE users SET password_hash = ? WHERE username = ?').run(oldHash, 'legacy');
   const tok = await c.token('legacy', 'legacy-password');
-  const upgraded = c.ctx.users.get('legacy')!.password_hash;
+  const upgraded = (await c.ctx.users.get('legacy'))!.password_hash;
   t.match(upgraded, /^scrypt\$131072\$8\$1\$/, 'rehashed with today\'s cost');
   t.equal((await c.req('/auth/me', { token: tok })).status, 200, 'the rehash keeps the session');
   t.equal((await c.req('/auth/token', { method: 'POST', json: { username: 'legacy', password: 'legacy-password' } })).status, 200, 'the upgraded hash verifies');

@@ -48,7 +48,7 @@ t.test('tokens: algorithm pinned, signature, expiry and disabled users are all c
 
 t.test('passwords are stored as scrypt hashes', async (t) => {
   const c = await startTestCloud(t);
-  const row = c.ctx.users.get('admin')!;
+  const row = (await c.ctx.users.get('admin'))!;
   t.match(row.password_hash, /^scrypt\$131072\$8\$1\$/, 'OWASP cost: N=2^17, r=8, p=1');
   t.notMatch(row.password_hash, ADMIN_PASSWORD);
   t.ok(await verifyPassword(ADMIN_PASSWORD, row.password_hash));

@@ -29,7 +29,7 @@ t.test('concurrent writes on both connections under ingest load: never SQLITE_BU
   for (let i = 0; i < TO_CORRECT; i++) {
     t.equal((await c.req('/events/ingest', { method: 'POST', key: c.apiKey, json: event(`fix-${i}`) })).status, 202);
   }
-  const keys = Array.from({ length: 30 }, (_, i) => c.ctx.apiKeys.create(`edge-${i}`));
+  const keys = await Promise.all(Array.from({ length: 30 }, (_, i) => c.ctx.apiKeys.create(`edge-${i}`)));
   const login = (await (await c.req('/auth/login', { method: 'POST', json: { username: 'admin', password: 'test-admin-password' } })).json()) as { refresh_token: string };
   const failures: string[] = [];
   const expect = (what: string, want: number) => async (r: Response) => {
@@ -74,9 +74,9 @@ t.test('concurrent writes on both connections under ingest load: never SQLITE_BU
   t.same(failures, [], 'every write answered as it should (no 500 from SQLITE_BUSY)');
 
   // Nothing lost on either path.
-  t.equal(c.ctx.events.countAll(), TO_CORRECT + ingests.length, 'every ingested event stored');
+  t.equal(await c.ctx.events.countAll(), TO_CORRECT + ingests.length, 'every ingested event stored');
   for (let i = 0; i < TO_CORRECT; i++) {
-    const row = c.ctx.events.get(`fix-${i}`)!;
+    const row = (await c.ctx.events.get(`fix-${i}`))!;
     const corr = JSON.parse(row.body).correction as { history: Array<{ to: string }> };
     if (row.plate_text !== `FX2${i}` || corr.history.map((h) => h.to).join() !== `FX1${i},FX2${i}`) {
       t.fail(`fix-${i}: corrections lost (${row.plate_text}, ${JSON.stringify(corr)})`);

@@ -10,14 +10,16 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { event, makeJpeg, startTestCloud, type TestCloud } from './helpers.js';
-import { EventsStore, type EventRow } from '../../cloud/store/events-store.js';
+import { SqliteEventsStore, type EventRow } from '../../cloud/store/events-store.js';
+import type { EventsStore } from '../../cloud/store/contracts.js';
 import { openDb } from '../../cloud/db/open.js';
 import { waitFor } from '../fixtures/wait.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 type WriterInternals = { worker?: Worker; inflight: unknown[] | null };
-const writerOf = (store: EventsStore) => (store as unknown as { writer: WriterInternals }).writer;
+// The service holds an async view of the SQLite store, whose fields read through to it (cloud/store/async-view.ts).
+const writerOf = (store: SqliteEventsStore | EventsStore) => (store as unknown as { writer: WriterInternals }).writer;
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -61,7 +63,7 @@ t.test('the writer thread killed while a batch is in flight: every ingest is a 2
     const res = await Promise.all(answers);
     for (const [i, r] of res.entries()) {
       const id = ids[i]!;
-      const stored = c.ctx.events.get(id);
+      const stored = await c.ctx.events.get(id);
       if (r.status === 202) {
         accepted++;
         t.ok(stored?.frame_path && stored.crop_path, `${id}: a 202 is stored with its images`);
@@ -81,7 +83,7 @@ t.test('the writer thread killed while a batch is in flight: every ingest is a 2
   }
   t.comment(`accepted ${accepted}, refused then retried ${refused}`);
   // Every accepted event has exactly its two images; nothing else is on disk.
-  const total = c.ctx.events.countAll();
+  const total = await c.ctx.events.countAll();
   t.equal(total, 4 * 24, 'every event stored once');
   t.equal(walk(images).length, total * 2, 'two images per event, no orphan');
   const after = await within(ingest(c, 'after-crash'), 30_000, 'ingest after the crashes');
@@ -92,7 +94,7 @@ t.test('the thread dies before it saw the batch: the insert is refused with 503 
   const dir = mkdtempSync(join(tmpdir(), 'anpr-writer-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const db = openDb(join(dir, 'anpr.db'));
-  const store = new EventsStore(db);
+  const store = new SqliteEventsStore(db);
   t.teardown(async () => {
     await store.close();
     db.close();
@@ -112,7 +114,7 @@ t.test('the thread dies after its commit but before its reply is read: the inser
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'anpr.db');
   const db = openDb(file);
-  const store = new EventsStore(db);
+  const store = new SqliteEventsStore(db);
   t.teardown(async () => {
     await store.close();
     db.close();
@@ -152,13 +154,13 @@ t.test('the database locked past busy_timeout: the ingest is refused with a retr
   t.equal(r.status, 503, `refused, not a 500 (got ${r.status})`);
   t.equal(r.headers.get('retry-after'), '1', 'Retry-After');
   t.equal(((await r.json()) as { error_code: string }).error_code, 'SERVICE_UNAVAILABLE');
-  t.notOk(c.ctx.events.exists('locked-1'), 'not stored');
+  t.notOk(await c.ctx.events.exists('locked-1'), 'not stored');
   t.same(walk(images).sort(), before, 'its images removed');
   // A write on the service connection (a plate correction) is refused the same way.
   const fix = await c.req('/events/before', { method: 'PATCH', token: c.adminToken, json: { plate_text: 'XYZ789' } });
   t.equal(fix.status, 503, `a correction while locked is a 503 too (got ${fix.status})`);
   t.equal(fix.headers.get('retry-after'), '1');
-  t.equal(c.ctx.events.get('before')!.plate_text, 'ABC123', 'and changed nothing');
+  t.equal((await c.ctx.events.get('before'))!.plate_text, 'ABC123', 'and changed nothing');
   other.exec('ROLLBACK');
   held = false;
   t.equal((await within(ingest(c, 'locked-1'), 30_000, 'retry')).status, 202, 'the retry is stored');
@@ -166,7 +168,7 @@ t.test('the database locked past busy_timeout: the ingest is refused with a retr
 
 t.test("a key's last_used_at write is bookkeeping: a database locked past busy_timeout does not refuse the request it authorises", async (t) => {
   const c = await startTestCloud(t);
-  const key = c.ctx.apiKeys.create('first-use-while-locked').key; // never used: its first use writes last_used_at
+  const key = (await c.ctx.apiKeys.create('first-use-while-locked')).key; // never used: its first use writes last_used_at
   const other = new Database(join(c.dataDir, 'anpr.db'));
   t.teardown(() => other.close());
   other.exec('BEGIN IMMEDIATE');

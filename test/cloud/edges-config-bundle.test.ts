@@ -19,7 +19,7 @@ async function admin(c: TestCloud, method: string, path: string, json?: unknown)
 async function site(t: Parameters<typeof startTestCloud>[0]) {
   const c = await startTestCloud(t);
   const keyA = c.apiKey; // edge-001
-  const keyB = c.ctx.apiKeys.create('edge-002').key;
+  const keyB = (await c.ctx.apiKeys.create('edge-002')).key;
   await admin(c, 'POST', '/config/cameras', { id: 'cam-a', name: 'A', rtsp_url: 'rtsp://alice:secretA@127.0.0.1/a', edge_id: 'edge-001' });
   await admin(c, 'POST', '/config/cameras', { id: 'cam-b', name: 'B', rtsp_url: 'rtsp://bob:secretB@127.0.0.1/b', edge_id: 'edge-002' });
   await admin(c, 'POST', '/config/zones', { id: 'zone-a', name: 'A', camera_id: 'cam-a', geometry: square, metadata: { allow: ['ABC123'] } });
@@ -45,7 +45,7 @@ t.test("the bundle: the edge's own items with credentials in full, to its own ke
   t.same([ids(b.cameras), ids(b.zones), ids(b.sensors), ids(b.models), ids(b.exporters)], [['cam-a'], ['zone-a'], ['sensor-free'], ['model-1'], ['ex-a']]);
   t.equal(b.cameras[0]!.rtsp_url, 'rtsp://alice:secretA@127.0.0.1/a', 'credentials in full: the edge captures with them');
   t.same(b.exporters[0]!.auth, { type: 'bearer', token: 'tok-a' });
-  t.equal(edgeConfigVersion(c.ctx, 'edge-001'), b.version, 'edgeConfigVersion is the served version');
+  t.equal(await edgeConfigVersion(c.ctx, 'edge-001'), b.version, 'edgeConfigVersion is the served version');
   // The bundle and the scoped lists agree.
   for (const kind of ['cameras', 'zones', 'sensors', 'models', 'exporters'] as const) {
     const page = await (await c.req(`/config/${kind}`, { key: keyA })).json();
@@ -69,7 +69,7 @@ t.test("the bundle: the edge's own items with credentials in full, to its own ke
   t.equal((await c.req('/edges/edge-nope/config', { token: c.adminToken })).status, 404);
   t.equal((await c.req('/edges/edge-002/config', { key: keyB })).status, 200);
   // A deleted edge's key is revoked.
-  c.ctx.edges.delete('edge-002');
+  await c.ctx.edges.delete('edge-002');
   t.equal((await c.req('/edges/edge-002/config', { key: keyB })).status, 401);
 });
 
@@ -95,11 +95,11 @@ t.test('If-None-Match: the current tag (strong, weak, in a list, or *) is a 304 
 
 t.test("the version changes exactly when that edge's config changes", async (t) => {
   const { c } = await site(t);
-  const v = () => ({ a: edgeConfigVersion(c.ctx, 'edge-001'), b: edgeConfigVersion(c.ctx, 'edge-002') });
-  let before = v();
+  const v = async () => ({ a: await edgeConfigVersion(c.ctx, 'edge-001'), b: await edgeConfigVersion(c.ctx, 'edge-002') });
+  let before = await v();
   const step = async (what: string, change: () => Promise<unknown>, changes: { a: boolean; b: boolean }) => {
     await change();
-    const after = v();
+    const after = await v();
     t.equal(after.a !== before.a, changes.a, `${what}: edge-001's version ${changes.a ? 'changes' : 'unchanged'}`);
     t.equal(after.b !== before.b, changes.b, `${what}: edge-002's version ${changes.b ? 'changes' : 'unchanged'}`);
     before = after;

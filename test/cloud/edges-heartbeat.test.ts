@@ -20,8 +20,8 @@ const camera = (id: string, edge_id: string, enabled = true) => ({
 
 async function setup(t: Test, dataDir?: string) {
   const c = await startTestCloud(t, {}, dataDir);
-  const keyA = c.ctx.apiKeys.create('gate-1').key;
-  const keyB = c.ctx.apiKeys.create('gate-2').key;
+  const keyA = (await c.ctx.apiKeys.create('gate-1')).key;
+  const keyB = (await c.ctx.apiKeys.create('gate-2')).key;
   for (const cam of [camera('cam-1', 'gate-1'), camera('cam-2', 'gate-1'), camera('cam-3', 'gate-2')]) {
     const r = await c.req('/config/cameras', { method: 'POST', token: c.adminToken, json: cam });
     if (r.status !== 201) throw new Error(`camera create: ${r.status} ${await r.text()}`);

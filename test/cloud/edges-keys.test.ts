@@ -52,7 +52,7 @@ t.test('POST, PUT, DELETE /edges (admin); deleting an edge revokes its keys and 
   t.equal((await renamed.json()).name, 'North gate (old)');
   t.equal((await c.req('/edges/nope', { method: 'PUT', token: c.adminToken, json: { name: 'x' } })).status, 404);
 
-  const key = c.ctx.apiKeys.create('gate-9').key;
+  const key = (await c.ctx.apiKeys.create('gate-9')).key;
   const stream = await streamClient(c.url, `api_key=${key}`);
   const closed = new Promise<number>((r) => stream.ws.once('close', (code) => r(code)));
   t.equal((await c.req('/edges/gate-9/heartbeat', { method: 'POST', key, json: heartbeatBody() })).status, 200);
@@ -62,7 +62,7 @@ t.test('POST, PUT, DELETE /edges (admin); deleting an edge revokes its keys and 
   t.equal((await c.req('/edges/gate-9', { token: c.adminToken })).status, 404);
   t.equal((await c.req('/edges/gate-9', { method: 'DELETE', token: c.adminToken })).status, 404);
   t.equal((await c.req('/edges/gate-9/heartbeat', { method: 'POST', key, json: heartbeatBody() })).status, 401);
-  t.ok(c.ctx.apiKeys.list('gate-9').every((k) => k.revoked_at), 'its keys revoked');
+  t.ok((await c.ctx.apiKeys.list('gate-9')).every((k) => k.revoked_at), 'its keys revoked');
   t.notOk((await (await c.req('/edges', { token: c.adminToken })).json()).items.some((e: any) => e.id === 'gate-9'));
 });
 

@@ -6,8 +6,8 @@ import { MAX_CLOCK_SKEW_S } from '../../shared/schemas/edge.js';
 
 async function setup(t: Parameters<typeof startTestCloud>[0]) {
   const c = await startTestCloud(t);
-  const keyA = c.ctx.apiKeys.create('gate-1').key;
-  const keyB = c.ctx.apiKeys.create('gate-2').key;
+  const keyA = (await c.ctx.apiKeys.create('gate-1')).key;
+  const keyB = (await c.ctx.apiKeys.create('gate-2')).key;
   t.equal((await beat(c, keyA, heartbeatBody({ uptime_s: 100 }))).status, 200, 'first box heard');
   return { c, keyA, keyB };
 }
@@ -71,7 +71,7 @@ t.test('a second box with the same edge id is refused while the first is online;
 
 t.test('a replaced box takes over once the old one is offline', async (t) => {
   const c = await startTestCloud(t);
-  const key = c.ctx.apiKeys.create('gate-1').key;
+  const key = (await c.ctx.apiKeys.create('gate-1')).key;
   t.equal((await beat(c, key, heartbeatBody({ interval_s: 1 }))).status, 200);
   t.equal((await beat(c, key, heartbeatBody({ instance_id: INSTANCE_B }))).status, 409);
   // Offline after 3 s of silence (the route answers the same status as the timer).
@@ -101,9 +101,9 @@ t.test("another edge's key, a user, unknown edge ids, a deleted edge's key", asy
   t.same(await stored(c, 'gate-2'), 404, 'nothing stored for the deleted edge');
   t.equal(c.ctx.db.prepare('SELECT COUNT(*) FROM edges WHERE id = ?').pluck().get('gate-2'), 0);
   // Deleted by another process (anpr): the key may still be cached here; the route refuses anyway.
-  const keyC = c.ctx.apiKeys.create('gate-3').key;
+  const keyC = (await c.ctx.apiKeys.create('gate-3')).key;
   t.equal((await beat(c, keyC, heartbeatBody(), 'gate-3')).status, 200, 'key cached by an accepted heartbeat');
-  c.ctx.edges.delete('gate-3');
+  await c.ctx.edges.delete('gate-3');
   const gone = await beat(c, keyC, heartbeatBody(), 'gate-3');
   t.equal(gone.status, 401);
   t.match(((await gone.json()) as { detail: string }).detail, /no longer registered/);

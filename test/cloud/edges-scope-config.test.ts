@@ -21,7 +21,7 @@ async function post(c: TestCloud, kind: string, body: unknown, status = 201) {
 async function twoEdgeSite(t: Test) {
   const c = await startTestCloud(t);
   const keyA = c.apiKey;
-  const keyB = c.ctx.apiKeys.create('edge-002').key;
+  const keyB = (await c.ctx.apiKeys.create('edge-002')).key;
   await post(c, 'cameras', camera('cam-a', 'alice:secretA', { edge_id: 'edge-001' }));
   await post(c, 'cameras', camera('cam-b', 'bob:secretB', { edge_id: 'edge-002' }));
   await post(c, 'cameras', camera('cam-none', 'nobody:secretN', { edge_id: null }));
@@ -124,7 +124,7 @@ t.test('camera edge_id on create: the only edge, none, or a 400 naming edge_id w
   t.same(ub.errors.map((e: { field: string }) => e.field), ['edge_id']);
   t.match(ub.errors[0].message, /edge-nope/);
 
-  c.ctx.apiKeys.create('edge-002');
+  await c.ctx.apiKeys.create('edge-002');
   const several = await c.req('/config/cameras', { method: 'POST', token: c.adminToken, json: camera('cam-2', 'u:p') });
   t.equal(several.status, 400, 'never a silent guess with two edges');
   const sb = await several.json();
@@ -149,8 +149,8 @@ t.test('camera edge_id on create: the only edge, none, or a 400 naming edge_id w
 
 t.test('camera create on a site with no edge: edge_id null', async (t) => {
   const c = await startTestCloud(t);
-  t.ok(c.ctx.edges.delete('edge-001'));
-  t.equal(c.ctx.edges.count(), 0);
+  t.ok(await c.ctx.edges.delete('edge-001'));
+  t.equal(await c.ctx.edges.count(), 0);
   t.equal((await post(c, 'cameras', camera('cam-1', 'u:p'))).edge_id, null);
 });
 
@@ -188,13 +188,13 @@ t.test("a zone the edge would refuse is refused by the cloud: allow/deny entries
 
 t.test('what the cloud accepts, every edge can run: no edge is given more cameras or exporters than it runs (EDGE_LIMITS)', async (t) => {
   const c = await startTestCloud(t);
-  c.ctx.apiKeys.create('edge-002');
-  for (let i = 0; i < EDGE_LIMITS.cameras; i++) c.ctx.config.create('cameras', { id: `cam-${i}`, name: `c${i}`, rtsp_url: `rtsp://127.0.0.1:8554/${i}`, edge_id: 'edge-001' });
+  await c.ctx.apiKeys.create('edge-002');
+  for (let i = 0; i < EDGE_LIMITS.cameras; i++) await c.ctx.config.create('cameras', { id: `cam-${i}`, name: `c${i}`, rtsp_url: `rtsp://127.0.0.1:8554/${i}`, edge_id: 'edge-001' });
   const r = await c.req('/config/cameras', { method: 'POST', token: c.adminToken, json: camera('cam-extra', 'u:p', { edge_id: 'edge-001' }) });
   t.equal(r.status, 400);
   const body = await r.json();
   t.match(body.errors, [{ field: 'edge_id', message: /edge edge-001 already runs 64 cameras/ }]);
-  t.notOk(c.ctx.config.get('cameras', 'cam-extra'), 'nothing stored');
+  t.notOk(await c.ctx.config.get('cameras', 'cam-extra'), 'nothing stored');
   await post(c, 'cameras', camera('cam-extra', 'u:p', { edge_id: 'edge-002' }));
   const move = await c.req('/config/cameras/cam-extra', { method: 'PUT', token: c.adminToken, json: { edge_id: 'edge-001' } });
   t.equal(move.status, 400, 'nor moved onto a full edge');

@@ -22,7 +22,7 @@ function walk(dir: string): string[] {
 async function site(t: Test, opts: Parameters<typeof startTestCloud>[1] = {}) {
   const c = await startTestCloud(t, opts);
   const keyA = c.apiKey; // edge-001
-  const keyB = c.ctx.apiKeys.create('edge-002').key;
+  const keyB = (await c.ctx.apiKeys.create('edge-002')).key;
   for (const [id, edge_id] of [
     ['cam-a', 'edge-001'],
     ['cam-b', 'edge-002'],

@@ -14,8 +14,8 @@ function series(text: string, name: string, labels: string): number | undefined 
 
 t.test('unheard for 3 intervals: offline, announced once on the stream and counted; the next heartbeat brings it back online', async (t) => {
   const c = await startTestCloud(t);
-  const keyA = c.ctx.apiKeys.create('gate-1').key;
-  const keyB = c.ctx.apiKeys.create('gate-2').key;
+  const keyA = (await c.ctx.apiKeys.create('gate-1')).key;
+  const keyB = (await c.ctx.apiKeys.create('gate-2')).key;
   const admin = await streamClient(c.url, `token=${c.adminToken}`);
   const ownEdge = await streamClient(c.url, `api_key=${keyA}`);
   const otherEdge = await streamClient(c.url, `api_key=${keyB}`);
@@ -62,7 +62,7 @@ t.test('/metrics: admin JWT or the metrics token; each cloud counts only its own
   const token = 'metrics-token-0123456789';
   const c = await startTestCloud(t, { env: { ANPR_ADMIN_PASSWORD: ADMIN_PASSWORD, ANPR_METRICS_TOKEN: token } });
   const other = await startTestCloud(t);
-  const keyA = c.ctx.apiKeys.create('gate-1').key;
+  const keyA = (await c.ctx.apiKeys.create('gate-1')).key;
   t.equal((await c.req('/edges/gate-1/heartbeat', { method: 'POST', key: keyA, json: heartbeatBody() })).status, 200);
   t.equal((await c.req('/edges/gate-1/heartbeat', { method: 'POST', key: keyA, json: { ...heartbeatBody(), sent_at: '2001-01-01T00:00:00Z' } })).status, 400);
 

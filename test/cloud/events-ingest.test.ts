@@ -89,7 +89,7 @@ t.test('bad input: 400 names each bad field and nothing is stored', async (t) =>
   fd3.set('extra', 'x');
   t.equal((await c.req('/events/ingest', { method: 'POST', key: c.apiKey, body: fd3 })).status, 400, 'unknown form field');
 
-  t.equal(c.ctx.events.countAll(), 0, 'no event stored');
+  t.equal(await c.ctx.events.countAll(), 0, 'no event stored');
   t.same(walk(join(c.dataDir, 'images')), [], 'no image stored');
 });
 
@@ -106,7 +106,7 @@ t.test('size limits: an image over the limit is 413 and nothing is stored', asyn
   t.equal(huge.status, 413, 'body over the request limit');
   const meta = await c.req('/events/ingest', { method: 'POST', key: c.apiKey, json: event('evt-meta', { metadata: { blob: 'x'.repeat(17_000) } }) });
   t.equal(meta.status, 400, 'metadata over 16 KiB');
-  t.equal(c.ctx.events.countAll(), 0);
+  t.equal(await c.ctx.events.countAll(), 0);
 });
 
 t.test('ingest needs an API key or a JWT; a revoked key stops working', async (t) => {
@@ -116,9 +116,9 @@ t.test('ingest needs an API key or a JWT; a revoked key stops working', async (t
   t.equal(bad.status, 401);
   t.equal((await bad.json()).detail, 'Invalid API key');
   t.equal((await c.req('/events/ingest', { method: 'POST', token: c.adminToken, json: event('e2') })).status, 202, 'JWT accepted');
-  const { key, info } = c.ctx.apiKeys.create('edge-2');
+  const { key, info } = await c.ctx.apiKeys.create('edge-2');
   t.equal((await c.req('/events/ingest', { method: 'POST', key, json: event('e3', { metadata: { edge_worker_id: 'edge-2' } }) })).status, 202);
-  c.ctx.apiKeys.revoke(info.id);
+  await c.ctx.apiKeys.revoke(info.id);
   t.equal((await c.req('/events/ingest', { method: 'POST', key, json: event('e4', { metadata: { edge_worker_id: 'edge-2' } }) })).status, 401);
 });
 
@@ -130,5 +130,5 @@ t.test('concurrent ingests share commits and all land exactly once', async (t) =
   );
   t.equal(statuses.filter((s) => s === 202).length, 200);
   t.equal(statuses.filter((s) => s === 409).length, 50);
-  t.equal(c.ctx.events.countAll(), 200);
+  t.equal(await c.ctx.events.countAll(), 200);
 });

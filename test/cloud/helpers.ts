@@ -56,7 +56,7 @@ export async function startTestCloud(t: Test, opts: Partial<CloudOptions> = {}, 
     dataDir: dir,
     adminToken: await token('admin', ADMIN_PASSWORD),
     // Edge edge-001, the edge of the events `event()` builds (an edge's key ingests only its own).
-    apiKey: cloud.ctx.apiKeys.create('edge-001', 'test-edge').key,
+    apiKey: (await cloud.ctx.apiKeys.create('edge-001', 'test-edge')).key,
     req,
     token,
     async addUser(username, password, role) {

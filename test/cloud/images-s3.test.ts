@@ -141,7 +141,7 @@ t.test('the sweep removes orphans old enough never to be in flight; images of st
   t.teardown(() => client.destroy());
   await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'p/readme.txt', Body: 'not ours' }));
   await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'other/2026/11/30/evt-gone-frame-00000000.jpg', Body: 'another prefix' }));
-  const owned = (id: string, rel: string) => id === 'evt-kept' && rel === mine;
+  const owned = async (id: string, rel: string) => id === 'evt-kept' && rel === mine;
 
   const young = await store.sweep(owned);
   t.same(young.removed, [], 'a fresh orphan may still be waiting for its row: kept');

@@ -44,7 +44,7 @@ t.test('control characters in strings that reach processes, URLs, headers or fil
 t.test('a camera stored with a NUL in its URL: /test and /snapshot answer a failed probe, never a 500', async (t) => {
   const c = await startTestCloud(t);
   // Stored directly, as a row written before the schema refused it would be.
-  const cam = c.ctx.config.create('cameras', { name: 'old', rtsp_url: 'rtsp://user:secret@127.0.0.1:9/a\u0000b', enabled: true });
+  const cam = await c.ctx.config.create('cameras', { name: 'old', rtsp_url: 'rtsp://user:secret@127.0.0.1:9/a\u0000b', enabled: true });
   const test = await c.req(`/config/cameras/${cam.id}/test?timeout=2`, { method: 'POST', token: c.adminToken });
   const tb = await test.json();
   t.equal(test.status, 503, 'the contract\'s failed-probe answer');

@@ -13,7 +13,7 @@ const camera = (id: string, edge_id: string) => ({ id, name: id, rtsp_url: `rtsp
 async function site(t: Test) {
   const c = await startTestCloud(t);
   const keyA = c.apiKey; // edge-001
-  const keyB = c.ctx.apiKeys.create('edge-002').key;
+  const keyB = (await c.ctx.apiKeys.create('edge-002')).key;
   for (const cam of [camera('cam-a', 'edge-001'), camera('cam-b', 'edge-002')]) {
     const r = await c.req('/config/cameras', { method: 'POST', token: c.adminToken, json: cam });
     if (r.status !== 201) throw new Error(`camera: ${r.status} ${await r.text()}`);
@@ -210,9 +210,7 @@ t.test(`an edge applies at most ${EDGE_LIMITS.lists} lists: one more is a 400 na
   const most = EDGE_LIMITS.lists;
   const fields = (name: string, edge_id: string | null) => ({ name, type: 'allow' as const, edge_id, camera_ids: [], direction: 'any' as const, match: { mode: 'exact' as const, confusable_cost: 0, max_distance: 0 }, timezone: null, enabled: true });
   // Filled through the store (a thousand HTTP round trips add nothing to what is tested).
-  c.ctx.db.transaction(() => {
-    for (let i = 0; i < most - 1; i++) c.ctx.lists.create(null, fields(`g${i}`, i % 2 ? null : 'edge-001'), []);
-  })();
+  for (let i = 0; i < most - 1; i++) await c.ctx.lists.create(null, fields(`g${i}`, i % 2 ? null : 'edge-001'), []);
   await ok(c, 'POST', '/config/lists', { id: 'last', name: 'last', type: 'allow', edge_id: 'edge-001' });
   const over = await c.req('/config/lists', { method: 'POST', token: c.adminToken, json: { name: 'one more', type: 'allow', edge_id: 'edge-001' } });
   t.equal(over.status, 400);

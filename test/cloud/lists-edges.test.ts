@@ -14,7 +14,7 @@ import { heartbeatBody } from '../fixtures/edge-heartbeat.js';
 async function site(t: Test) {
   const c = await startTestCloud(t);
   const keyA = c.apiKey; // edge-001
-  const keyB = c.ctx.apiKeys.create('edge-002').key;
+  const keyB = (await c.ctx.apiKeys.create('edge-002')).key;
   return { c, keyA, keyB };
 }
 

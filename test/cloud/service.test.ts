@@ -48,7 +48,7 @@ t.test('a restart keeps events, images, config, users, keys and tokens', async (
     await c.close();
   }
   const c2 = await startTestCloud(t, { env: {} }, dir);
-  t.equal(c2.ctx.users.count(), 1, 'no second admin created');
+  t.equal(await c2.ctx.users.count(), 1, 'no second admin created');
   t.equal((await c2.req('/events/ingest', { method: 'POST', key, json: event('evt-2') })).status, 202, 'old API key works');
   const ev = await c2.req('/events/evt-keep', { token });
   t.equal(ev.status, 200, 'old token still valid (same secret)');
@@ -63,8 +63,8 @@ t.test('rate limits: headers on every limited response, 429 with the contract bo
   // Windows are whole minutes of the clock: a burst that straddles a boundary (seen in the reset
   // header) starts again with a fresh key and user instead of failing on a slow machine.
   for (let attempt = 1; ; attempt++) {
-    const key = c.ctx.apiKeys.create(`edge-${attempt}`).key;
-    const before = c.ctx.events.countAll();
+    const key = (await c.ctx.apiKeys.create(`edge-${attempt}`)).key;
+    const before = await c.ctx.events.countAll();
     const sentAt = Date.now();
     const rs: Response[] = [];
     for (let i = 0; i < 5; i++) rs.push(await c.req('/events/ingest', { method: 'POST', key, json: event(`a${attempt}-e${i}`, { metadata: {} }) }));
@@ -85,10 +85,10 @@ t.test('rate limits: headers on every limited response, 429 with the contract bo
     t.match(b, { detail: 'Rate limit exceeded', error_code: 'RATE_LIMIT_EXCEEDED', limit: 5, window_seconds: 60 });
     t.ok(b.retry_after_seconds >= 1 && b.retry_after_seconds <= 60);
     t.equal(over.headers.get('retry-after'), String(b.retry_after_seconds));
-    t.equal(c.ctx.events.countAll() - before, 5, 'the refused event was not stored');
+    t.equal(await c.ctx.events.countAll() - before, 5, 'the refused event was not stored');
     break;
   }
-  const other = c.ctx.apiKeys.create('edge-other').key;
+  const other = (await c.ctx.apiKeys.create('edge-other')).key;
   t.equal((await c.req('/events/ingest', { method: 'POST', key: other, json: event('e7', { metadata: {} }) })).status, 202, 'limits are per edge');
   for (let attempt = 1; ; attempt++) {
     const token = await c.addUser(`cfg-${attempt}`, 'config-pass-1', 'admin');

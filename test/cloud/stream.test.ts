@@ -99,7 +99,7 @@ t.test('streams close (4401 + reason) when their credentials end', async (t) => 
   const bound = CACHE_MS * 3;
 
   t.test('API key revoked over HTTP: closed at once', async (t) => {
-    const { key, info } = c.ctx.apiKeys.create('gate-revoked');
+    const { key, info } = await c.ctx.apiKeys.create('gate-revoked');
     const s = await connect(c, `api_key=${key}`);
     const closed = closing(s.ws, bound);
     t.equal((await c.req(`/api-keys/${info.id}`, { method: 'DELETE', token: c.adminToken })).status, 204);
@@ -107,7 +107,7 @@ t.test('streams close (4401 + reason) when their credentials end', async (t) => 
   });
 
   t.test('API key revoked by another process (anpr apikey revoke): closed within the cache time', async (t) => {
-    const { key, info } = c.ctx.apiKeys.create('gate-cli');
+    const { key, info } = await c.ctx.apiKeys.create('gate-cli');
     const s = await connect(c, `api_key=${key}`);
     const closed = closing(s.ws, bound);
     // What `anpr apikey revoke` does from its own process: a row update, no call into this one.

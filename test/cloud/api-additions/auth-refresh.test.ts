@@ -18,7 +18,7 @@ t.test('login gives an access token and a refresh token, also as an HttpOnly Sam
   t.match(cookie, /Path=\/auth/);
   t.notMatch(cookie, /Secure/, 'not Secure over plain http');
   const me = await c.req('/auth/me', { token: b.access_token });
-  t.same(await me.json(), { username: 'admin', role: 'admin', disabled: false, created_at: c.ctx.users.get('admin')!.created_at });
+  t.same(await me.json(), { username: 'admin', role: 'admin', disabled: false, created_at: (await c.ctx.users.get('admin'))!.created_at });
 
   const bad = await c.req('/auth/login', { method: 'POST', json: { username: 'admin', password: 'wrong' } });
   t.equal(bad.status, 401);
@@ -84,9 +84,9 @@ t.test('refresh tokens stop at expiry and when the user is disabled; /auth/me ne
   const l = await (await c.req('/auth/login', { method: 'POST', json: { username: 'vic', password: 'viewer-password' } })).json();
   t.equal(l.user.role, 'viewer');
   t.match(await (await c.req('/auth/me', { token: l.access_token })).json(), { username: 'vic', role: 'viewer' });
-  t.throws(() => c.ctx.refreshTokens.rotate(l.refresh_token, Date.now() + c.ctx.refreshTokens.ttlMs + 1), { code: 'AUTHENTICATION_FAILED' }, 'expired');
+  await t.rejects(c.ctx.refreshTokens.rotate(l.refresh_token, Date.now() + c.ctx.refreshTokens.ttlMs + 1), { code: 'AUTHENTICATION_FAILED' }, 'expired');
   const r = await (await c.req('/auth/refresh', { method: 'POST', json: { refresh_token: l.refresh_token } })).json();
-  c.ctx.users.setDisabled('vic', true);
+  await c.ctx.users.setDisabled('vic', true);
   t.equal((await c.req('/auth/refresh', { method: 'POST', json: { refresh_token: r.refresh_token } })).status, 401, 'disabled user cannot refresh');
   t.equal((await c.req('/auth/me', { token: r.access_token })).status, 401, 'nor use the access token');
   t.equal((await c.req('/auth/me')).status, 401);

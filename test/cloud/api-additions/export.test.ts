@@ -95,12 +95,12 @@ t.test('keyset pages in every sort order join up to the list order, ties and nul
   }
   for (const sort of ['timestamp', 'confidence', 'plate_text'] as const) {
     for (const order of ['asc', 'desc'] as const) {
-      const want = c.ctx.events.list({}, sort, order, 0, 1000).items.map((r) => r.event_id);
+      const want = (await c.ctx.events.list({}, sort, order, 0, 1000)).items.map((r) => r.event_id);
       const got: string[] = [];
       let cursor = null;
       let pages = 0;
       do {
-        const p = c.ctx.events.pageAfter({}, sort, order, cursor, 7);
+        const p = await c.ctx.events.pageAfter({}, sort, order, cursor, 7);
         got.push(...p.items.map((r) => r.event_id));
         cursor = p.next;
         pages++;

@@ -56,6 +56,27 @@ t.test('the last active admin can be neither demoted nor disabled', async (t) =>
   t.ok(await c.token('admin', ADMIN_PASSWORD));
 });
 
+t.test('two admins demoting each other at the same moment: one change is refused, an admin is left', async (t) => {
+  const c = await startTestCloud(t);
+  await c.req('/users', { method: 'POST', token: c.adminToken, json: { username: 'second', password: 'second-admin', role: 'admin' } });
+  for (let round = 0; round < 5; round++) {
+    const first = await c.token('admin', ADMIN_PASSWORD);
+    const second = await c.token('second', 'second-admin');
+    const [a, b] = await Promise.all([
+      c.req('/users/second', { method: 'PATCH', token: first, json: { role: 'operator' } }),
+      c.req('/users/admin', { method: 'PATCH', token: second, json: { disabled: true } }),
+    ]);
+    // The loser is refused as the last admin (400), or no longer allowed at all (401 disabled, 403 demoted).
+    t.equal([a.status, b.status].filter((s) => s === 200).length, 1, `round ${round}: exactly one of the two changes is applied`);
+    t.ok([a.status, b.status].every((s) => [200, 400, 401, 403].includes(s)), `round ${round}: the other is refused (${a.status}, ${b.status})`);
+    const survivor = a.status === 200 ? first : second;
+    const users = ((await (await c.req('/users', { token: survivor })).json()) as { items: Array<{ role: string; disabled: boolean }> }).items;
+    t.equal(users.filter((u) => u.role === 'admin' && !u.disabled).length, 1, 'one active admin is left');
+    // Both admins again for the next round.
+    t.equal((await c.req(a.status === 200 ? '/users/second' : '/users/admin', { method: 'PATCH', token: survivor, json: a.status === 200 ? { role: 'admin' } : { disabled: false } })).status, 200);
+  }
+});
+
 t.test('edge API keys over HTTP: shown once, listed without the key, revoked at once; admin only', async (t) => {
   const c = await startTestCloud(t);
   const r = await c.req('/api-keys', { method: 'POST', token: c.adminToken, json: { name: 'gate-edge' } });

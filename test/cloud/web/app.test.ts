@@ -19,7 +19,7 @@ t.test('web app in Chromium', { skip }, async (t) => {
   const c = await startTestCloud(t);
   const rtspWhy = rtspUnavailable();
   const cam = rtspWhy ? null : await startRtspCamera(t, '320x240');
-  const camera = c.ctx.config.create('cameras', {
+  const camera = await c.ctx.config.create('cameras', {
     name: 'Main gate',
     rtsp_url: cam ? cam.url.replace('rtsp://', 'rtsp://cam:pw@') : 'rtsp://127.0.0.1:9/none',
     enabled: true,
@@ -30,7 +30,7 @@ t.test('web app in Chromium', { skip }, async (t) => {
     ocr_models: [],
     metadata: {},
   });
-  c.ctx.config.create('cameras', { name: 'Exit lane', rtsp_url: 'rtsp://127.0.0.1:9/none', enabled: true, zone_id: null, fps: 10, resolution: { width: 1920, height: 1080 }, detection_model: null, ocr_models: [], metadata: {} });
+  await c.ctx.config.create('cameras', { name: 'Exit lane', rtsp_url: 'rtsp://127.0.0.1:9/none', enabled: true, zone_id: null, fps: 10, resolution: { width: 1920, height: 1080 }, detection_model: null, ocr_models: [], metadata: {} });
   await c.ctx.users.create('vera', 'viewer-pass', 'viewer');
   await c.ctx.users.create('otto', 'operator-pass', 'operator');
   const t0 = Date.now() - 30 * 3_600_000;
@@ -301,7 +301,7 @@ t.test('web app in Chromium', { skip }, async (t) => {
     await page.click('button:has-text("Create user")');
     await page.waitForSelector('tr[data-user="nina"]');
     t.ok(await c.token('nina', 'nina-password'), 'the new user signs in');
-    t.equal(c.ctx.users.get('nina')?.role, 'operator');
+    t.equal((await c.ctx.users.get('nina'))?.role, 'operator');
   });
 
   await t.test('a viewer sees config read-only and cannot reach keys, users or corrections', async (t) => {

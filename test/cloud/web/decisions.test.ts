@@ -38,8 +38,8 @@ async function ingest(c: TestCloud, id: string, extra: Record<string, unknown>):
 t.test('decisions on events: badges, filter, event page, live alert banner', { skip }, async (t) => {
   const c = await startTestCloud(t);
   const cam = (name: string) => c.ctx.config.create('cameras', { name, rtsp_url: 'rtsp://127.0.0.1:9/none', enabled: true, edge_id: 'edge-001', zone_id: null, fps: 10, resolution: { width: 1920, height: 1080 }, detection_model: null, ocr_models: [], metadata: {} });
-  const gate = cam('Main gate');
-  const side = cam('Side door');
+  const gate = await cam('Main gate');
+  const side = await cam('Side door');
   const at = (min: number) => new Date(Date.parse('2024-05-01T08:00:00Z') + min * 60_000).toISOString();
   await ingest(c, 'evt-open', { plate_text: 'STAFF1', camera_id: gate.id, timestamp: at(1), decision: decision('open', { list: STAFF, entry_label: 'Alice', matched_plate: 'STAFF1', distance: 0, direction: 'in' }) });
   await ingest(c, 'evt-deny', { plate_text: 'BAD666', camera_id: gate.id, timestamp: at(2), decision: decision('deny', { list: BANNED, entry_label: 'Fly-tipper', matched_plate: 'BAD666', distance: 0.5, direction: 'out', reason: 'on deny list Banned (confusable match)', latency_ms: 812.4 }) });

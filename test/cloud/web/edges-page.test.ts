@@ -34,12 +34,12 @@ async function beat(c: TestCloud, edge: string, key: string, body: unknown): Pro
 
 t.test('Edges page and the camera form with its edge', { skip }, async (t) => {
   const c = await startTestCloud(t);
-  const gate1Key = c.ctx.apiKeys.create('gate-1', 'Gate one box').key;
-  c.ctx.apiKeys.create('gate-2');
+  const gate1Key = (await c.ctx.apiKeys.create('gate-1', 'Gate one box')).key;
+  await c.ctx.apiKeys.create('gate-2');
   const cam = (name: string, edge_id: string | null) =>
     c.ctx.config.create('cameras', { name, rtsp_url: 'rtsp://127.0.0.1:9/none', enabled: true, edge_id, zone_id: null, fps: 10, resolution: { width: 1920, height: 1080 }, detection_model: null, ocr_models: [], metadata: {} });
-  const entry = cam('Entry lane', 'gate-1');
-  const exit = cam('Exit lane', 'gate-1');
+  const entry = await cam('Entry lane', 'gate-1');
+  const exit = await cam('Exit lane', 'gate-1');
   // gate-1 is heard: one camera running, the other stalled (degraded); gate-2 never reported.
   await beat(c, 'gate-1', gate1Key, heartbeat([{ id: entry.id, state: 'running', fps: 9.7 }, { id: exit.id, state: 'stalled', fps: 0 }], { health: 'degraded', problems: [`camera ${exit.id} stalled`] }));
 

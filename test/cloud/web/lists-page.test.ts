@@ -42,10 +42,10 @@ async function beat(c: TestCloud, edge: string, key: string, lists: Array<{ id: 
 
 t.test('Lists page: CRUD, entries, CSV import and export, edges, roles', { skip }, async (t) => {
   const c = await startTestCloud(t);
-  const gate1Key = c.ctx.apiKeys.create('gate-1', 'Gate one').key;
-  const gate2Key = c.ctx.apiKeys.create('gate-2', 'Gate two').key;
-  const entry = c.ctx.config.create('cameras', { name: 'Entry lane', rtsp_url: 'rtsp://127.0.0.1:9/none', enabled: true, edge_id: 'gate-1', zone_id: null, fps: 10, resolution: { width: 1920, height: 1080 }, detection_model: null, ocr_models: [], metadata: {} });
-  const yard = c.ctx.config.create('cameras', { name: 'Yard', rtsp_url: 'rtsp://127.0.0.1:9/none', enabled: true, edge_id: 'gate-2', zone_id: null, fps: 10, resolution: { width: 1920, height: 1080 }, detection_model: null, ocr_models: [], metadata: {} });
+  const gate1Key = (await c.ctx.apiKeys.create('gate-1', 'Gate one')).key;
+  const gate2Key = (await c.ctx.apiKeys.create('gate-2', 'Gate two')).key;
+  const entry = await c.ctx.config.create('cameras', { name: 'Entry lane', rtsp_url: 'rtsp://127.0.0.1:9/none', enabled: true, edge_id: 'gate-1', zone_id: null, fps: 10, resolution: { width: 1920, height: 1080 }, detection_model: null, ocr_models: [], metadata: {} });
+  const yard = await c.ctx.config.create('cameras', { name: 'Yard', rtsp_url: 'rtsp://127.0.0.1:9/none', enabled: true, edge_id: 'gate-2', zone_id: null, fps: 10, resolution: { width: 1920, height: 1080 }, detection_model: null, ocr_models: [], metadata: {} });
   await c.ctx.users.create('vera', 'viewer-pass', 'viewer');
   await c.ctx.users.create('otto', 'operator-pass', 'operator');
   const files = mkdtempSync(join(tmpdir(), 'anpr-lists-web-'));

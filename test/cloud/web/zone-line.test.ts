@@ -11,7 +11,7 @@ import { startTestCloud, ADMIN_PASSWORD } from '../helpers.js';
 t.test('zone form: a gate line with its in side is drawn, saved, shown and edited', { skip: chromiumSkip }, async (t) => {
   const c = await startTestCloud(t);
   // No stream behind it: the editor draws on the grid of the camera's resolution.
-  const cam = c.ctx.config.create('cameras', { name: 'Gate lane', rtsp_url: 'rtsp://127.0.0.1:9/none', enabled: true, zone_id: null, fps: 5, resolution: { width: 640, height: 360 }, detection_model: null, ocr_models: [], metadata: {} });
+  const cam = await c.ctx.config.create('cameras', { name: 'Gate lane', rtsp_url: 'rtsp://127.0.0.1:9/none', enabled: true, zone_id: null, fps: 5, resolution: { width: 640, height: 360 }, detection_model: null, ocr_models: [], metadata: {} });
   const page = await openPage(t);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));

@@ -21,7 +21,7 @@ t.test('the edge takes its cameras and zones from the real cloud and applies cha
   // The cloud's schema wants rtsp:// URLs; nothing serves these, so the cameras run in backoff (enough here).
   await admin('POST', '/config/cameras', { id: 'cam-1', name: 'Gate', rtsp_url: 'rtsp://user:pw@127.0.0.1:1/none', fps: 5, resolution: { width: 160, height: 120 } });
   await admin('POST', '/config/zones', { id: 'z-1', name: 'In', camera_id: 'cam-1', type: 'enter', geometry: { type: 'polygon', points: [{ x: 0, y: 0 }, { x: 160, y: 0 }, { x: 160, y: 120 }] } });
-  const key = cloud.ctx.apiKeys.create('sync').key;
+  const key = (await cloud.ctx.apiKeys.create('sync')).key;
   const cfg = parseEdgeConfig({
     edge_id: 'sync',
     data_dir: `${dir}/edge`,

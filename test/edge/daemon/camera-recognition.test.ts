@@ -65,7 +65,7 @@ t.test('a camera set up through the cloud API gets its regions and ROI on the ru
   const cfg = parseEdgeConfig({
     edge_id: 'rec',
     data_dir: `${dir}/edge`,
-    cloud: { url: cloud.url, api_key: cloud.ctx.apiKeys.create('rec').key, sync_interval_s: 2, deliver_events: false },
+    cloud: { url: cloud.url, api_key: (await cloud.ctx.apiKeys.create('rec')).key, sync_interval_s: 2, deliver_events: false },
     http: { port: 0 },
   });
   const d = new EdgeDaemon({ config: cfg, recognizer: rec, logger, ffmpegPath: ffmpeg });

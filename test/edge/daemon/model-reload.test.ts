@@ -33,7 +33,7 @@ t.test('a model change in the cloud builds a new recognizer in the background an
   };
   await admin('POST', '/config/cameras', { id: 'cam-1', name: 'Gate', rtsp_url: rtsp.url, fps: 5, resolution: { width: 160, height: 120 } });
   await admin('POST', '/config/models', { id: 'ocr-1', name: 'tesseract', type: 'ocr', weights_path: 'tesseract-eng' });
-  const key = cloud.ctx.apiKeys.create('models').key;
+  const key = (await cloud.ctx.apiKeys.create('models')).key;
 
   // Logs, to check that a failed load says so once.
   const logs: Array<Record<string, unknown>> = [];

@@ -20,13 +20,13 @@ t.test('the demo wires clip -> RTSP -> edge -> cloud -> WebSocket and MQTT (reco
   t.ok(lines.some((l) => /camera streaming at rtsp:\/\/127\.0\.0\.1/.test(l)));
   // The edge and its camera are the cloud's (the edge's own file lists no camera: the events
   // above came from the camera it took from the cloud).
-  await withCloudData(join(dataDir, 'cloud'), (d) => {
-    t.same(d.edges.list().map((e) => e.id), ['demo-edge'], 'the demo registered its edge, and only it');
-    t.ok(d.edges.get('demo-edge')!.created_at, 'registered');
+  await withCloudData(join(dataDir, 'cloud'), async (d) => {
+    t.same((await d.edges.list()).map((e) => e.id), ['demo-edge'], 'the demo registered its edge, and only it');
+    t.ok((await d.edges.get('demo-edge'))!.created_at, 'registered');
     const cams = d.db.prepare("SELECT id, edge_id, json_extract(body, '$.rtsp_url') AS url FROM config_items WHERE kind = 'cameras'").all() as Array<{ id: string; edge_id: string; url: string }>;
     t.match(cams, [{ id: 'gate-1', edge_id: 'demo-edge', url: /^rtsp:\/\/127\.0\.0\.1:\d+\/gate-1$/ }], 'its camera is in the cloud, on its edge');
     t.equal(cams.length, 1);
-    t.same(d.users.list().map((u) => u.username), ['admin'], 'no user besides the demo\'s admin');
+    t.same((await d.users.list()).map((u) => u.username), ['admin'], 'no user besides the demo\'s admin');
   });
   const signIn = lines.find((l) => l.startsWith('demo: web app sign-in admin / '));
   t.ok(signIn, 'it says how to sign in');
