@@ -25,6 +25,9 @@ fi
 # with libgpiod's gpioset (Debian's gpiod). Both live in /usr/bin: test the files, as above.
 [ -x /usr/bin/socat ] || need+=(socat)
 [ -x /usr/bin/gpioset ] || need+=(gpiod)
+# PostgreSQL 15: the cloud's PostgreSQL backend is tested against real servers that the tests start
+# themselves (test/fixtures/postgres.ts). Its programs live in /usr/lib/postgresql/15/bin, on no PATH.
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need[*]}"
