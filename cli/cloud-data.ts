@@ -12,7 +12,9 @@ import { AppError } from '../shared/errors.js';
 /** The database file `openCloudData` (cloud/server.ts) keeps in a data dir. */
 const DB_FILE = 'anpr.db';
 
-export type CloudData = ReturnType<typeof import('../cloud/server.js').openCloudData>;
+import type { CloudData } from '../cloud/store/sqlite-backend.js';
+
+export type { CloudData };
 
 /** Runs `fn` with the data dir's stores open and closes the database after, refusing a dir that holds no cloud database. */
 export async function withCloudData<T>(dataDir: string, fn: (d: CloudData) => T | Promise<T>): Promise<T> {

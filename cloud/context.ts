@@ -1,4 +1,4 @@
-import type { Db } from './db/open.js';
+import type { DatabaseBackend } from './store/backend.js';
 import type { ApiKeysStore, ConfigStore, EdgesStore, EventsStore, ListsStore, RefreshTokenStore, UsersStore } from './store/contracts.js';
 import type { EdgeHealth } from './edges/edge-health.js';
 import type { CloudMetrics } from './metrics/cloud-metrics.js';
@@ -11,8 +11,8 @@ import type { TrustedProxies } from './auth/trusted-proxies.js';
 
 /** Everything a route needs, built once by cloud/server.ts. */
 export interface CloudContext {
-  db: Db;
-  dbFile: string;
+  /** The database and its health probe; `stores` below are its stores. */
+  database: DatabaseBackend;
   dataDir: string;
   events: EventsStore;
   config: ConfigStore;

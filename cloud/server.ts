@@ -3,28 +3,19 @@
  * first admin when there are no users, and serves HTTP + WebSocket.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createLogger, type Logger } from '../shared/log.js';
 import { VERSION } from '../shared/version.js';
-import { openDb } from './db/open.js';
-import { SqliteEventsStore } from './store/events-store.js';
-import { SqliteConfigStore } from './store/config-store.js';
-import { SqliteListsStore } from './store/lists-store.js';
-import { SqliteUsersStore } from './auth/users-store.js';
-import { SqliteEdgesStore } from './edges/edges-store.js';
 import { EdgeHealth } from './edges/edge-health.js';
 import { CloudMetrics } from './metrics/cloud-metrics.js';
-import { SqliteApiKeysStore } from './auth/api-keys.js';
 import { loadJwtSecret } from './auth/secrets.js';
-import { SqliteRefreshTokenStore } from './auth/refresh-tokens.js';
 import { LoginThrottle, type LoginThrottleOptions } from './auth/login-throttle.js';
 import { TrustedProxies } from './auth/trusted-proxies.js';
-import { asyncView } from './store/async-view.js';
-import type { ApiKeysStore, EdgesStore, UsersStore } from './store/contracts.js';
+import { openSqliteBackend } from './store/sqlite-backend.js';
+import type { DatabaseBackend } from './store/backend.js';
 import { imagesLocation, openImageStore } from './images/open-image-store.js';
 import { StreamHub } from './stream/hub.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter, rateLimitsFromEnv, type RateLimits } from './http/rate-limit.js';
@@ -70,14 +61,7 @@ export interface RunningCloud {
   close(): Promise<void>;
 }
 
-/** Opens the stores of a data dir (also used by the admin CLI commands). */
-export function openCloudData(dataDir: string): { dir: string; dbFile: string; db: ReturnType<typeof openDb>; users: UsersStore; apiKeys: ApiKeysStore; edges: EdgesStore } {
-  const dir = resolve(dataDir);
-  mkdirSync(dir, { recursive: true, mode: 0o750 });
-  const dbFile = join(dir, 'anpr.db');
-  const db = openDb(dbFile);
-  return { dir, dbFile, db, users: asyncView(new SqliteUsersStore(db)), apiKeys: asyncView(new SqliteApiKeysStore(db)), edges: asyncView(new SqliteEdgesStore(db)) };
-}
+export { openCloudData } from './store/sqlite-backend.js';
 
 export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
   const log = opts.logger ?? createLogger({ name: 'anpr-cloud' });
@@ -94,46 +78,43 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
   const trustedProxies = opts.trustedProxies ? new TrustedProxies(opts.trustedProxies) : TrustedProxies.parse(env.ANPR_TRUSTED_PROXIES);
   const imagesAt = imagesLocation(opts.imagesUrl ?? (env.ANPR_IMAGES_URL || undefined), resolve(opts.dataDir), env);
   const images = await openImageStore(imagesAt, opts.maxImageBytes ?? 5 * 1024 * 1024, (msg) => log.warn(msg));
-  let data: ReturnType<typeof openCloudData>;
+  const dataDir = resolve(opts.dataDir);
+  const refreshTtlMs = (opts.refreshTtlS ?? 14 * 86_400) * 1000;
+  let database: DatabaseBackend;
   try {
-    data = openCloudData(opts.dataDir);
+    database = openSqliteBackend(dataDir, refreshTtlMs, log);
   } catch (e) {
     images.close?.();
     throw e;
   }
+  const stores = database.stores;
   let jwtSecret: string;
   try {
-    jwtSecret = loadJwtSecret(data.dir, env);
+    jwtSecret = loadJwtSecret(dataDir, env);
   } catch (e) {
-    data.db.close();
+    await database.close();
+    images.close?.();
     throw e;
   }
 
-  if ((await data.users.count()) === 0) {
+  if ((await stores.users.count()) === 0) {
     const username = env.ANPR_ADMIN_USER || 'admin';
     const given = env.ANPR_ADMIN_PASSWORD;
     const password = given || randomBytes(12).toString('base64url');
-    await data.users.create(username, password, 'admin');
+    await stores.users.create(username, password, 'admin');
     log.info({ username }, 'created the first admin user');
     opts.onAdminCreated?.(username, password, !given);
   }
 
-  const config = asyncView(new SqliteConfigStore(data.db));
   const hub = new StreamHub(log.child({ component: 'stream' }));
   // The tracker and the metrics need each other: the gauge of edges per status reads the tracker.
   let edgeHealth: EdgeHealth | undefined;
   const metrics = new CloudMetrics(() => edgeHealth!.counts(), env.ANPR_METRICS_TOKEN || undefined);
-  edgeHealth = new EdgeHealth({ edges: data.edges, config, hub, metrics, log });
+  edgeHealth = new EdgeHealth({ edges: stores.edges, config: stores.config, hub, metrics, log });
   const ctx: CloudContext = {
-    db: data.db,
-    dbFile: data.dbFile,
-    dataDir: data.dir,
-    events: asyncView(new SqliteEventsStore(data.db, data.dbFile, log)),
-    config,
-    lists: asyncView(new SqliteListsStore(data.db)),
-    users: data.users,
-    apiKeys: data.apiKeys,
-    edges: data.edges,
+    database,
+    dataDir,
+    ...stores,
     edgeHealth,
     metrics,
     images,
@@ -145,7 +126,6 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     version: VERSION,
     startedAt: Date.now(),
     maxStreamsPerKey: opts.maxStreamsPerKey ?? 1,
-    refreshTokens: asyncView(new SqliteRefreshTokenStore(data.db, (opts.refreshTtlS ?? 14 * 86_400) * 1000)),
     loginThrottle: new LoginThrottle(opts.loginThrottle),
     trustedProxies,
     modelsMirror: opts.modelsMirror ?? (env.ANPR_MODELS_MIRROR || undefined),
@@ -181,7 +161,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
   const port = (server.address() as AddressInfo).port;
   const host = opts.host ?? '127.0.0.1';
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log.info({ url, data_dir: data.dir, images: ctx.images.location, public_url: publicUrl ?? null }, 'cloud service listening');
+  log.info({ url, data_dir: dataDir, database: database.kind, images: ctx.images.location, public_url: publicUrl ?? null }, 'cloud service listening');
   const backgroundSweep = ctx.images.sweepsBeforeListening
     ? Promise.resolve()
     : sweepImages().catch((e) => {
@@ -204,11 +184,9 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
       for (const fn of ctx.onClose) await fn();
-      // Queued events commit before the database closes.
-      await ctx.events.close();
       await backgroundSweep;
+      await database.close();
       ctx.images.close?.();
-      data.db.close();
       log.info('cloud service stopped');
     },
   };

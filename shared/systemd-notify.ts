@@ -19,11 +19,14 @@ export function notifyStopping(): void {
 }
 
 /** Starts petting the watchdog while `healthy()` says so; returns a stop function. */
-export function startWatchdog(healthy: () => boolean): () => void {
+export function startWatchdog(healthy: () => boolean | Promise<boolean>): () => void {
   const usec = Number(process.env.WATCHDOG_USEC ?? 0);
   if (!process.env.NOTIFY_SOCKET || !usec) return () => {};
   const timer = setInterval(() => {
-    if (healthy()) notify('WATCHDOG=1');
+    // A check that throws or rejects counts as unhealthy: the watchdog is not petted.
+    void Promise.resolve()
+      .then(healthy)
+      .then((ok) => ok && notify('WATCHDOG=1'), () => {});
   }, Math.max(1000, usec / 2000));
   timer.unref();
   return () => clearInterval(timer);

@@ -52,14 +52,7 @@ const command: Command = {
     const { notifyReady, notifyStopping, startWatchdog } = await import('../../shared/systemd-notify.js');
     notifyReady(`listening on ${cloud.url}`);
     // The watchdog is petted only while the database answers.
-    const stopWatchdog = startWatchdog(() => {
-      try {
-        cloud.ctx.db.prepare('SELECT 1').get();
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    const stopWatchdog = startWatchdog(async () => (await cloud.ctx.database.probe(false)).ok);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);

@@ -3,7 +3,6 @@
  * answers 503 when either fails; `/healthz/detailed` (signed in) adds their details and
  * service metrics.
  */
-import { statSync } from 'node:fs';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { CloudContext } from '../context.js';
 import { requireAuth } from '../auth/middleware.js';
@@ -19,32 +18,13 @@ interface Component {
 
 const ms = (t0: bigint) => Math.round(Number(process.hrtime.bigint() - t0) / 1e4) / 100;
 
-function checkDatabase(ctx: CloudContext, detailed: boolean): Component {
+async function checkDatabase(ctx: CloudContext, detailed: boolean): Promise<Component> {
   const t0 = process.hrtime.bigint();
-  try {
-    ctx.db.prepare('SELECT 1').get();
-    const c: Component = { status: 'healthy', response_time_ms: ms(t0) };
-    if (detailed) {
-      const size = (f: string) => {
-        try {
-          return statSync(f).size;
-        } catch {
-          return 0;
-        }
-      };
-      c.details = {
-        engine: 'sqlite',
-        file: ctx.dbFile,
-        size_bytes: size(ctx.dbFile),
-        wal_bytes: size(`${ctx.dbFile}-wal`),
-        journal_mode: ctx.db.pragma('journal_mode', { simple: true }),
-        last_check: new Date().toISOString(),
-      };
-    }
-    return c;
-  } catch (e) {
-    return { status: 'unhealthy', error: (e as Error).message };
-  }
+  const p = await ctx.database.probe(detailed);
+  const c: Component = { status: p.ok ? 'healthy' : 'unhealthy', response_time_ms: ms(t0) };
+  if (p.error) c.error = p.error;
+  if (detailed && p.details) c.details = { ...p.details, last_check: new Date().toISOString() };
+  return c;
 }
 
 async function checkStorage(ctx: CloudContext, detailed: boolean): Promise<Component> {
@@ -58,7 +38,7 @@ async function checkStorage(ctx: CloudContext, detailed: boolean): Promise<Compo
 
 async function health(ctx: CloudContext, detailed: boolean) {
   const components: Record<string, Component> = {
-    database: checkDatabase(ctx, detailed),
+    database: await checkDatabase(ctx, detailed),
     storage: await checkStorage(ctx, detailed),
   };
   const healthy = Object.values(components).every((c) => c.status === 'healthy');

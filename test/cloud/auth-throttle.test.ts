@@ -112,7 +112,7 @@ t.test('scrypt cost: new hashes use N=2^17; an old hash still verifies and is up
   const old = await new Promise<Buffer>((res, rej) => scrypt('legacy-password', salt, 32, { N: 16384, r: 8, p: 1 }, (e, k) => (e ? rej(e) : res(k))));
   const oldHash = ['scrypt', 16384, 8, 1, salt.toString('base64url'), old.toString('base64url')].join('$');
   await c.ctx.users.create('legacy', 'placeholder', 'viewer');
-  c.ctx.db.prepare('UPDATE users SET password_hash = ? WHERE username = ?').run(oldHash, 'legacy');
+  c.ctx.database.sqlite!.db.prepare('UPDATE users SET password_hash = ? WHERE username = ?').run(oldHash, 'legacy');
   const tok = await c.token('legacy', 'legacy-password');
   const upgraded = (await c.ctx.users.get('legacy'))!.password_hash;
   t.match(upgraded, /^scrypt\$131072\$8\$1\$/, 'rehashed with today\'s cost');

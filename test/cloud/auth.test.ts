@@ -40,7 +40,7 @@ t.test('tokens: algorithm pinned, signature, expiry and disabled users are all c
   t.equal(await ok(await sign({ sub: 'ghost', role: 'admin', typ: 'access', iat: now, exp: now + 60 }, secret, 'HS256')), 401, 'unknown user');
   const viewer = await c.addUser('v', 'viewer-password', 'viewer');
   t.equal(await ok(viewer), 200);
-  c.ctx.db.prepare('UPDATE users SET disabled = 1 WHERE username = ?').run('v');
+  c.ctx.database.sqlite!.db.prepare('UPDATE users SET disabled = 1 WHERE username = ?').run('v');
   t.equal(await ok(viewer), 401, 'a disabled user is refused at once');
   const malformed = await c.req('/config/cameras', { headers: { authorization: 'Token abc' } });
   t.equal(malformed.status, 401);

@@ -88,7 +88,7 @@ t.test('concurrent writes on both connections under ingest load: never SQLITE_BU
   const zoneList = (await (await c.req('/config/zones?limit=100', { token: c.adminToken })).json()) as { total: number; items: Array<{ id: string }> };
   t.equal(zoneList.total, 40, 'every zone stored');
   t.equal(new Set(zoneList.items.map((z) => z.id)).size, 40, 'generated zone ids are unique');
-  const used = c.ctx.db.prepare("SELECT COUNT(*) FROM api_keys WHERE name LIKE 'edge-%' AND last_used_at IS NOT NULL").pluck().get();
+  const used = c.ctx.database.sqlite!.db.prepare("SELECT COUNT(*) FROM api_keys WHERE name LIKE 'edge-%' AND last_used_at IS NOT NULL").pluck().get();
   t.equal(used, keys.length, "every key's last_used_at written");
   t.equal((await c.req('/auth/refresh', { method: 'POST', json: { refresh_token: refresh } })).status, 200, 'the last rotated refresh token is the live one');
 });

@@ -64,7 +64,7 @@ t.test('a value stored too deep (before the bounds) is listed, clamped, for view
   const now = new Date().toISOString();
   // The camera on the test key's edge (edge-001), so that edge's key lists it too.
   const store = (kind: string, id: string, json: string, edgeId: string | null = null) =>
-    c.ctx.db
+    c.ctx.database.sqlite!.db
       .prepare('INSERT INTO config_items (kind, id, body, enabled, camera_id, type, edge_id, created_at, updated_at) VALUES (?, ?, ?, NULL, NULL, NULL, ?, ?, ?)')
       .run(kind, id, `{"id":"${id}",${json},"created_at":"${now}","updated_at":"${now}"}`, edgeId, now, now);
   const cam = { id: 'cam-900' };

@@ -112,7 +112,7 @@ t.test("the heartbeat's lists: kept in the edge's status, and the list detail sa
   t.same((await as(c, 'GET', '/config/lists/mine')).edges, [{ id: 'edge-001', version: null, current: false }], 'a list the edge no longer reports');
 
   // Written through at once (a change of list versions is not held back by the heartbeat throttle).
-  const stored = c.ctx.db.prepare("SELECT heartbeat FROM edges WHERE id = 'edge-001'").pluck().get() as string;
+  const stored = c.ctx.database.sqlite!.db.prepare("SELECT heartbeat FROM edges WHERE id = 'edge-001'").pluck().get() as string;
   t.same(JSON.parse(stored).lists, [{ id: 'all', version: detail.version }]);
 
   const bad = await c.req('/edges/edge-001/heartbeat', { method: 'POST', key: keyA, json: heartbeatBody({ lists: [{ id: 'all', version: 7 as never }] }) });

@@ -86,9 +86,9 @@ t.test('action and alert filters over real ingests: counts, pages in order, the 
     const q = doc.paths[path].get.parameters.map((p: any) => p.name);
     t.ok(q.includes('action') && q.includes('alert'), `GET ${path} documents action and alert`);
   }
-  const plan = c.ctx.db.prepare("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM events WHERE decision_action = ?").all('deny') as Array<{ detail: string }>;
+  const plan = c.ctx.database.sqlite!.db.prepare("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM events WHERE decision_action = ?").all('deny') as Array<{ detail: string }>;
   t.match(plan.map((p) => p.detail).join(' '), /events_action_ts/, 'the action filter is served by its index');
-  const alertPlan = c.ctx.db.prepare('EXPLAIN QUERY PLAN SELECT COUNT(*) FROM events WHERE decision_alert = 1').all() as Array<{ detail: string }>;
+  const alertPlan = c.ctx.database.sqlite!.db.prepare('EXPLAIN QUERY PLAN SELECT COUNT(*) FROM events WHERE decision_alert = 1').all() as Array<{ detail: string }>;
   t.match(alertPlan.map((p) => p.detail).join(' '), /events_alert_ts/, 'and the alert filter by its');
 });
 

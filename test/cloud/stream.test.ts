@@ -111,7 +111,7 @@ t.test('streams close (4401 + reason) when their credentials end', async (t) => 
     const s = await connect(c, `api_key=${key}`);
     const closed = closing(s.ws, bound);
     // What `anpr apikey revoke` does from its own process: a row update, no call into this one.
-    c.ctx.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(new Date().toISOString(), info.id);
+    c.ctx.database.sqlite!.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(new Date().toISOString(), info.id);
     t.same(await closed, { code: 4401, reason: 'API key revoked' });
   });
 
