@@ -1,5 +1,5 @@
 import type { DatabaseBackend } from './store/backend.js';
-import type { ApiKeysStore, ConfigStore, EdgesStore, EventsStore, ListsStore, RefreshTokenStore, UsersStore } from './store/contracts.js';
+import type { Stores } from './store/contracts.js';
 import type { EdgeHealth } from './edges/edge-health.js';
 import type { CloudMetrics } from './metrics/cloud-metrics.js';
 import type { ImageStore } from './images/image-store.js';
@@ -9,19 +9,11 @@ import type { Logger } from '../shared/log.js';
 import type { LoginThrottle } from './auth/login-throttle.js';
 import type { TrustedProxies } from './auth/trusted-proxies.js';
 
-/** Everything a route needs, built once by cloud/server.ts. */
-export interface CloudContext {
-  /** The database and its health probe; `stores` below are its stores. */
+/** Everything a route needs, built once by cloud/server.ts; the stores are the database's. */
+export interface CloudContext extends Stores {
+  /** The database and its health probe. */
   database: DatabaseBackend;
   dataDir: string;
-  events: EventsStore;
-  config: ConfigStore;
-  /** Access lists and their entries (issue 10). */
-  lists: ListsStore;
-  users: UsersStore;
-  apiKeys: ApiKeysStore;
-  /** Registered edges (gate boxes). */
-  edges: EdgesStore;
   /** Edges' last heartbeats and status (online/degraded/offline), announced on change. */
   edgeHealth: EdgeHealth;
   /** Prometheus metrics of this cloud instance (its own registry). */
@@ -36,8 +28,6 @@ export interface CloudContext {
   startedAt: number;
   /** Most stream connections one API key may hold (contract: 1 per edge). */
   maxStreamsPerKey: number;
-  /** Web app sign-ins: rotated refresh tokens. */
-  refreshTokens: RefreshTokenStore;
   /** Per-account backoff of failed password sign-ins. */
   loginThrottle: LoginThrottle;
   /** Reverse proxies whose X-Forwarded-For is believed (`ANPR_TRUSTED_PROXIES`). */

@@ -1,3 +1,4 @@
+import { AppError } from '../../shared/errors.js';
 import type { Db } from '../db/open.js';
 import { hashPassword } from './passwords.js';
 
@@ -21,6 +22,19 @@ export interface UserChange {
   password?: string;
 }
 
+/** Whether `patch` takes admin rights away from an admin (demotes or disables). */
+export function demotes(patch: UserChange): boolean {
+  return (patch.role !== undefined && patch.role !== 'admin') || patch.disabled === true;
+}
+
+/** Whether `patch` leaves `user`, an admin able to sign in now, no longer one. */
+export function losesAdmin(user: Pick<User, 'role' | 'disabled'>, patch: UserChange): boolean {
+  return user.role === 'admin' && !user.disabled && demotes(patch);
+}
+
+/** The refusal of a second user with a taken name (also when two creations race). */
+export const userExists = (username: string) => new AppError('DUPLICATE_RESOURCE', `User ${username} already exists`);
+
 export class SqliteUsersStore {
   private readonly db: Db;
   constructor(db: Db) {
@@ -37,9 +51,10 @@ export class SqliteUsersStore {
 
   async create(username: string, password: string, role: Role): Promise<void> {
     const hash = await hashPassword(password);
-    this.db
-      .prepare('INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)')
-      .run(username, hash, role, new Date().toISOString());
+    const n = this.db
+      .prepare('INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (username) DO NOTHING')
+      .run(username, hash, role, new Date().toISOString()).changes;
+    if (n === 0) throw userExists(username);
   }
 
   /** Every user, without password hashes. */
@@ -78,8 +93,7 @@ export class SqliteUsersStore {
     return this.db.transaction((): User | 'not-found' | 'last-admin' => {
       const user = this.get(username);
       if (!user) return 'not-found';
-      const losesAdmin = user.role === 'admin' && !user.disabled && ((patch.role !== undefined && patch.role !== 'admin') || patch.disabled === true);
-      if (losesAdmin && this.countActiveAdmins() <= 1) return 'last-admin';
+      if (losesAdmin(user, patch) && this.countActiveAdmins() <= 1) return 'last-admin';
       if (patch.role !== undefined) this.setRole(username, patch.role);
       if (patch.disabled !== undefined) this.setDisabled(username, patch.disabled);
       if (hash !== undefined) this.db.prepare('UPDATE users SET password_hash = ?, token_version = token_version + 1 WHERE username = ?').run(hash, username);

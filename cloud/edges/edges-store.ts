@@ -26,6 +26,15 @@ export interface EdgeRecord {
 
 const COLS = 'id, name, created_at, instance_id, last_seen_at, heartbeat';
 
+/** Throws the API's 400 (field `edge_id`) unless `id` can be an edge id (SAFE_ID). */
+export function checkEdgeId(id: string): void {
+  if (!SAFE_ID.test(id)) {
+    throw new AppError('VALIDATION_ERROR', 'Validation error', {
+      errors: [{ field: 'edge_id', message: 'edge_id: must be 1-128 characters of A-Z a-z 0-9 . _ : - and start with a letter or digit' }],
+    });
+  }
+}
+
 export class SqliteEdgesStore {
   private readonly sql: StatementCache;
 
@@ -56,11 +65,7 @@ export class SqliteEdgesStore {
    * The first edge of a site adopts the cameras without one.
    */
   ensure(id: string, name?: string): boolean {
-    if (!SAFE_ID.test(id)) {
-      throw new AppError('VALIDATION_ERROR', 'Validation error', {
-        errors: [{ field: 'edge_id', message: 'edge_id: must be 1-128 characters of A-Z a-z 0-9 . _ : - and start with a letter or digit' }],
-      });
-    }
+    checkEdgeId(id);
     return this.db.transaction(() => {
       if (this.get(id)) return false;
       this.sql.get('INSERT INTO edges (id, name, created_at) VALUES (?, ?, ?)').run(id, name ?? id, new Date().toISOString());

@@ -48,7 +48,6 @@ export function registerUserRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cli
 
   app.post('/users', ...admin, async (c) => {
     const body = validate(UserCreate, await readJson(c));
-    if (await ctx.users.get(body.username)) throw new AppError('DUPLICATE_RESOURCE', `User ${body.username} already exists`);
     await ctx.users.create(body.username, body.password, body.role);
     ctx.log.info({ username: body.username, role: body.role, by: (c.get('principal') as { username: string }).username }, 'user created');
     return c.json(out((await ctx.users.get(body.username))!), 201);

@@ -35,6 +35,37 @@ export interface ConfigFilter {
   visibleTo?: string;
 }
 
+/** The generated id of the `n`th item of `kind` (cam-001, zone-012, …). */
+export function configId(kind: ConfigKind, n: number): string {
+  return `${ID_PREFIX[kind]}-${String(n).padStart(3, '0')}`;
+}
+
+/** 409: an item of `kind` with id `id` exists already. */
+export function duplicateResource(kind: ConfigKind, id: string): AppError {
+  return new AppError('DUPLICATE_RESOURCE', `${ID_PREFIX[kind]} with id ${id} already exists`);
+}
+
+/** The item a create stores: the client's fields (its `id` replaced by `id`), created and updated `now`. */
+export function newResource(id: string, body: Record<string, unknown>, now: string): Resource {
+  const { id: _given, ...fields } = body;
+  return { id, ...fields, created_at: now, updated_at: now };
+}
+
+/** A config item's row: the body as stored (JSON text) and the fields the filters and edge scopes read. */
+export function configColumns(kind: ConfigKind, res: Resource) {
+  return {
+    kind,
+    id: res.id,
+    body: JSON.stringify(res),
+    enabled: typeof res.enabled === 'boolean' ? Number(res.enabled) : null,
+    camera_id: typeof res.camera_id === 'string' ? res.camera_id : null,
+    type: typeof res.type === 'string' ? res.type : null,
+    edge_id: typeof res.edge_id === 'string' ? res.edge_id : null,
+    created_at: res.created_at,
+    updated_at: res.updated_at,
+  };
+}
+
 /** SQL condition (on `config_items` unqualified) and its parameters: the items of `kind` that `edgeId` runs. */
 function scopeOf(kind: ConfigKind, edgeId: string): { sql: string; params: unknown[] } {
   const ownCameras = `SELECT id FROM config_items WHERE kind = 'cameras' AND edge_id = ?`;
@@ -74,7 +105,7 @@ export class SqliteConfigStore {
     for (;;) {
       const row = this.sql.get('INSERT INTO id_counters (kind, next) VALUES (?, 2) ON CONFLICT (kind) DO UPDATE SET next = next + 1 RETURNING next - 1 AS n')
         .get(kind) as { n: number };
-      const id = `${ID_PREFIX[kind]}-${String(row.n).padStart(3, '0')}`;
+      const id = configId(kind, row.n);
       if (!this.get(kind, id)) return id;
     }
   }
@@ -82,12 +113,8 @@ export class SqliteConfigStore {
   create(kind: ConfigKind, body: Record<string, unknown>): Resource {
     return this.db.transaction(() => {
       const id = typeof body.id === 'string' ? body.id : this.nextId(kind);
-      if (this.get(kind, id)) {
-        throw new AppError('DUPLICATE_RESOURCE', `${ID_PREFIX[kind]} with id ${id} already exists`);
-      }
-      const now = new Date().toISOString();
-      const { id: _given, ...fields } = body;
-      const res: Resource = { id, ...fields, created_at: now, updated_at: now };
+      if (this.get(kind, id)) throw duplicateResource(kind, id);
+      const res = newResource(id, body, new Date().toISOString());
       this.write(kind, res, true);
       return res;
       // IMMEDIATE: reads then writes beside the events writer thread (see events-store.ts).
@@ -101,17 +128,7 @@ export class SqliteConfigStore {
   }
 
   private write(kind: ConfigKind, res: Resource, insert: boolean): void {
-    const cols = {
-      kind,
-      id: res.id,
-      body: JSON.stringify(res),
-      enabled: typeof res.enabled === 'boolean' ? Number(res.enabled) : null,
-      camera_id: typeof res.camera_id === 'string' ? res.camera_id : null,
-      type: typeof res.type === 'string' ? res.type : null,
-      edge_id: typeof res.edge_id === 'string' ? res.edge_id : null,
-      created_at: res.created_at,
-      updated_at: res.updated_at,
-    };
+    const cols = configColumns(kind, res);
     if (insert) {
       this.sql.get(
           `INSERT INTO config_items (kind, id, body, enabled, camera_id, type, edge_id, created_at, updated_at)

@@ -86,6 +86,7 @@ export interface ListsStore {
 export interface UsersStore {
   count(): Promise<number>;
   get(username: string): Promise<User | undefined>;
+  /** Refuses a taken username with 409 DUPLICATE_RESOURCE, also when two creations race. */
   create(username: string, password: string, role: Role): Promise<void>;
   list(): Promise<Array<Omit<User, 'password_hash'>>>;
   setRole(username: string, role: Role): Promise<boolean>;
@@ -151,9 +152,12 @@ export interface EdgesStore {
 export interface Stores {
   events: EventsStore;
   config: ConfigStore;
+  /** Access lists and their entries. */
   lists: ListsStore;
   users: UsersStore;
   apiKeys: ApiKeysStore;
+  /** Registered edges (gate boxes). */
   edges: EdgesStore;
+  /** Web app sign-ins: rotated refresh tokens. */
   refreshTokens: RefreshTokenStore;
 }

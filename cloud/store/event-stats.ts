@@ -8,7 +8,7 @@
  */
 import type { Db } from '../db/open.js';
 import type { Statement } from 'better-sqlite3';
-import { addPosition, addToSketch, estimate, mergeSketch, newSketch, sketchPosition, type SketchPosition } from './hll.js';
+import { addToSketch, estimate, mergeSketch, newSketch, sketchPosition, withPositions, type SketchPosition } from './hll.js';
 import type { EventStats } from '../../shared/schemas/stats.js';
 
 export type Interval = 'minute' | 'hour' | 'day' | 'week';
@@ -41,7 +41,7 @@ export function bucketStart(ts: number, interval: Interval): number {
 }
 
 /** A piece of a time range: whole buckets of one level, or raw events [from, to]. */
-type Segment = { kind: 'rollup'; level: number; first: number; last: number } | { kind: 'raw'; from: number; to: number };
+export type Segment = { kind: 'rollup'; level: number; first: number; last: number } | { kind: 'raw'; from: number; to: number };
 
 /** Splits [a, b] (inclusive, ms; NEG/POS for open ends) into the coarsest whole buckets first. */
 export function planRange(a: number, b: number, level: number, minLevel = 0): Segment[] {
@@ -66,7 +66,8 @@ export interface RollupInput {
   processing_ms: number | null;
 }
 
-interface Agg {
+/** A rollup row's aggregates: count, confidence sum/min/max, processing time. */
+export interface Agg {
   n: number;
   nProc?: number;
   sumProc?: number;
@@ -116,41 +117,56 @@ export class RollupWriter {
 
   /** Adds a batch of newly inserted events: one upsert per bucket key, not per event. */
   apply(rows: RollupInput[]): void {
-    const aggs = new Map<string, { level: number; bucket: number; cam: string; zone: string; a: Agg }>();
-    const sketches = new Map<string, { level: number; bucket: number; cam: string; zone: string; plates: SketchPosition[] }>();
-    for (const r of rows) {
-      const pos = sketchPosition(r.plate_text);
-      const cam = r.camera_id ?? '';
-      const zone = r.zone_id ?? '';
-      const c = r.confidence;
-      for (let level = 0; level < LEVEL_MS.length; level++) {
-        const bucket = Math.floor(r.ts / LEVEL_MS[level]!);
-        const key = `${level}\u0000${bucket}\u0000${cam}\u0000${zone}`;
-        let e = aggs.get(key);
-        if (!e) aggs.set(key, (e = { level, bucket, cam, zone, a: emptyAgg() }));
-        addAgg(e.a, 1, c === null ? 0 : 1, c ?? 0, c, c);
-        if (r.processing_ms !== null) {
-          e.a.nProc = (e.a.nProc ?? 0) + 1;
-          e.a.sumProc = (e.a.sumProc ?? 0) + r.processing_ms;
-        }
-        if (level >= SKETCH_MIN_LEVEL) {
-          let s = sketches.get(key);
-          if (!s) sketches.set(key, (s = { level, bucket, cam, zone, plates: [] }));
-          s.plates.push(pos);
-        }
-      }
-    }
-    for (const { level, bucket, cam, zone, a } of aggs.values()) {
+    const { aggs, sketches } = rollupDeltas(rows);
+    for (const { level, bucket, cam, zone, a } of aggs) {
       this.upsert.run(level, bucket, cam, zone, a.n, a.nConf, a.sumConf, a.min, a.max, a.nProc ?? 0, a.sumProc ?? 0);
     }
-    for (const s of sketches.values()) {
+    for (const s of sketches) {
       const stored = this.sketchGet.get(s.level, s.bucket, s.cam, s.zone) as Buffer | undefined;
-      const regs = stored ? new Uint8Array(stored) : newSketch();
-      let dirty = !stored;
-      for (const p of s.plates) if (addPosition(regs, p)) dirty = true;
-      if (dirty) this.sketchPut.run(s.level, s.bucket, s.cam, s.zone, Buffer.from(regs));
+      const regs = withPositions(stored, s.plates);
+      if (regs) this.sketchPut.run(s.level, s.bucket, s.cam, s.zone, Buffer.from(regs));
     }
   }
+}
+
+/** The key of a rollup row and of a sketch: level, bucket (ts / bucket size), camera and zone ('' = none). */
+export interface RollupKey {
+  level: number;
+  bucket: number;
+  cam: string;
+  zone: string;
+}
+
+/**
+ * What a batch of newly inserted events adds to the rollups (one entry per bucket key, not per
+ * event) and to the sketches (the plates' positions per hour and day key), in first-seen order.
+ */
+export function rollupDeltas(rows: RollupInput[]): { aggs: Array<RollupKey & { a: Agg }>; sketches: Array<RollupKey & { plates: SketchPosition[] }> } {
+  const aggs = new Map<string, RollupKey & { a: Agg }>();
+  const sketches = new Map<string, RollupKey & { plates: SketchPosition[] }>();
+  for (const r of rows) {
+    const pos = sketchPosition(r.plate_text);
+    const cam = r.camera_id ?? '';
+    const zone = r.zone_id ?? '';
+    const c = r.confidence;
+    for (let level = 0; level < LEVEL_MS.length; level++) {
+      const bucket = Math.floor(r.ts / LEVEL_MS[level]!);
+      const key = `${level}\u0000${bucket}\u0000${cam}\u0000${zone}`;
+      let e = aggs.get(key);
+      if (!e) aggs.set(key, (e = { level, bucket, cam, zone, a: emptyAgg() }));
+      addAgg(e.a, 1, c === null ? 0 : 1, c ?? 0, c, c);
+      if (r.processing_ms !== null) {
+        e.a.nProc = (e.a.nProc ?? 0) + 1;
+        e.a.sumProc = (e.a.sumProc ?? 0) + r.processing_ms;
+      }
+      if (level >= SKETCH_MIN_LEVEL) {
+        let s = sketches.get(key);
+        if (!s) sketches.set(key, (s = { level, bucket, cam, zone, plates: [] }));
+        s.plates.push(pos);
+      }
+    }
+  }
+  return { aggs: [...aggs.values()], sketches: [...sketches.values()] };
 }
 
 /** SQL conditions for the camera and zone filters (columns of events and of the rollups). */
@@ -168,87 +184,137 @@ export function dimensionFilter(f: { camera_id?: string; zone_id?: string }): { 
   return { parts, params };
 }
 
+/**
+ * Statistics over [start, end] assembled from what a backend reads: `counts` lists the pieces of
+ * the range (whole buckets of rollups, or raw events) to feed to `addRollup` / `addEvent`;
+ * when `total > 0`, `sketches` lists those of the distinct-plates sketches (`addSketch`, or
+ * `addPlate` for each raw event). Keeps the answer the same whatever the backend.
+ */
+export class StatsBuilder {
+  readonly counts: Segment[];
+  readonly sketches: Segment[];
+  private readonly sum = emptyAgg();
+  private readonly byCam = new Map<string, Agg>();
+  private readonly byZone = new Map<string, Agg>();
+  private readonly timeline = new Map<number, Agg>();
+  private readonly sketch = newSketch();
+
+  constructor(
+    private readonly f: StatsFilter,
+    private readonly interval: Interval,
+  ) {
+    const a = f.start ?? NEG;
+    const b = f.end ?? POS;
+    this.counts = planRange(a, b, COARSEST[interval]);
+    this.sketches = planRange(a, b, 2, SKETCH_MIN_LEVEL);
+  }
+
+  /** Events counted so far. */
+  get total(): number {
+    return this.sum.n;
+  }
+
+  private add(t0: number, cam: string | null, zone: string | null, n: number, nConf: number, sum: number, mn: number | null, mx: number | null): void {
+    const at = <K>(m: Map<K, Agg>, k: K) => {
+      let x = m.get(k);
+      if (!x) m.set(k, (x = emptyAgg()));
+      return x;
+    };
+    addAgg(this.sum, n, nConf, sum, mn, mx);
+    if (cam) addAgg(at(this.byCam, cam), n, nConf, sum, mn, mx);
+    if (zone) addAgg(at(this.byZone, zone), n, nConf, sum, mn, mx);
+    addAgg(at(this.timeline, bucketStart(t0, this.interval)), n, nConf, sum, mn, mx);
+  }
+
+  /** One event of a raw segment. */
+  addEvent(ts: number, cam: string | null, zone: string | null, conf: number | null): void {
+    this.add(ts, cam, zone, 1, conf === null ? 0 : 1, conf ?? 0, conf, conf);
+  }
+
+  /** One rollup row of a segment of `level`. */
+  addRollup(level: number, bucket: number, cam: string, zone: string, n: number, nConf: number, sum: number, mn: number | null, mx: number | null): void {
+    this.add(bucket * LEVEL_MS[level]!, cam, zone, n, nConf, sum, mn, mx);
+  }
+
+  addSketch(regs: Uint8Array): void {
+    mergeSketch(this.sketch, regs);
+  }
+
+  addPlate(plateText: string): void {
+    addToSketch(this.sketch, plateText);
+  }
+
+  /** The statistics; `firstTs` (the earliest matching event) is read only when there is no `start`. */
+  result(firstTs: number | null, now: number): Stats {
+    const { f, sum: total } = this;
+    const windowStart = f.start ?? firstTs ?? now;
+    const windowEnd = f.end ?? Math.max(now, windowStart);
+    const perSecond = total.n / Math.max(1, (windowEnd - windowStart) / 1000);
+    const avg = (x: Agg) => (x.nConf ? round(x.sumConf / x.nConf) : null);
+    const obj = (m: Map<string, Agg>) =>
+      Object.fromEntries([...m.entries()].sort(([x], [y]) => x.localeCompare(y)).map(([k, x]) => [k, { count: x.n, avg_confidence: avg(x) }]));
+    return {
+      total_events: total.n,
+      avg_confidence: avg(total),
+      min_confidence: total.min,
+      max_confidence: total.max,
+      unique_plates: total.n === 0 ? 0 : Math.min(total.n, estimate(this.sketch)),
+      event_rate: { per_second: round(perSecond, 6), per_minute: round(perSecond * 60, 4), per_hour: round(perSecond * 3600, 2) },
+      by_camera: obj(this.byCam),
+      by_zone: obj(this.byZone),
+      timeline: [...this.timeline.entries()]
+        .sort(([x], [y]) => x - y)
+        .map(([t0, x]) => ({ timestamp: new Date(t0).toISOString().replace('.000Z', 'Z'), count: x.n, avg_confidence: avg(x) })),
+    };
+  }
+}
+
 /** Totals, rates, per camera, per zone and timeline over [start, end]. */
 export function computeStats(db: Db, f: StatsFilter, interval: Interval, now = Date.now()): Stats {
   const { parts: dimSql, params: dimParams } = dimensionFilter(f);
   const dims = dimSql.length ? ' AND ' + dimSql.join(' AND ') : '';
-  const a = f.start ?? NEG;
-  const b = f.end ?? POS;
-
-  const total = emptyAgg();
-  const byCam = new Map<string, Agg>();
-  const byZone = new Map<string, Agg>();
-  const timeline = new Map<number, Agg>();
-  const at = <K>(m: Map<K, Agg>, k: K) => {
-    let x = m.get(k);
-    if (!x) m.set(k, (x = emptyAgg()));
-    return x;
-  };
-  const add = (t0: number, cam: string | null, zone: string | null, n: number, nConf: number, sum: number, mn: number | null, mx: number | null) => {
-    addAgg(total, n, nConf, sum, mn, mx);
-    if (cam) addAgg(at(byCam, cam), n, nConf, sum, mn, mx);
-    if (zone) addAgg(at(byZone, zone), n, nConf, sum, mn, mx);
-    addAgg(at(timeline, bucketStart(t0, interval)), n, nConf, sum, mn, mx);
-  };
+  const stats = new StatsBuilder(f, interval);
 
   const rollupStmt = db
     .prepare(`SELECT bucket, camera_id, zone_id, n, n_conf, sum_conf, min_conf, max_conf FROM stats_rollup WHERE level = ? AND bucket >= ? AND bucket <= ?${dims}`)
     .raw();
   const rawStmt = db.prepare(`SELECT ts, camera_id, zone_id, confidence FROM events WHERE ts >= ? AND ts <= ?${dims}`).raw();
-  for (const s of planRange(a, b, COARSEST[interval])) {
+  for (const s of stats.counts) {
     if (s.kind === 'raw') {
       for (const [ts, cam, zone, conf] of rawStmt.iterate(s.from, s.to, ...dimParams) as Iterable<[number, string | null, string | null, number | null]>) {
-        add(ts, cam, zone, 1, conf === null ? 0 : 1, conf ?? 0, conf, conf);
+        stats.addEvent(ts, cam, zone, conf);
       }
     } else {
-      const size = LEVEL_MS[s.level]!;
       for (const [bucket, cam, zone, n, nConf, sum, mn, mx] of rollupStmt.iterate(s.level, s.first, s.last, ...dimParams) as Iterable<
         [number, string, string, number, number, number, number | null, number | null]
       >) {
-        add(bucket * size, cam, zone, n, nConf, sum, mn, mx);
+        stats.addRollup(s.level, bucket, cam, zone, n, nConf, sum, mn, mx);
       }
     }
   }
 
   // Distinct plates: merge the day and hour sketches; plates of partial hours go in directly.
-  const sketch = newSketch();
   const sketchStmt = db.prepare(`SELECT regs FROM plates_hll WHERE level = ? AND bucket >= ? AND bucket <= ?${dims}`).pluck();
   const plateStmt = db.prepare(`SELECT plate_text FROM events WHERE ts >= ? AND ts <= ?${dims}`).pluck();
-  if (total.n > 0) {
-    for (const s of planRange(a, b, 2, SKETCH_MIN_LEVEL)) {
+  if (stats.total > 0) {
+    for (const s of stats.sketches) {
       if (s.kind === 'raw') {
-        for (const p of plateStmt.iterate(s.from, s.to, ...dimParams) as Iterable<string>) addToSketch(sketch, p);
+        for (const p of plateStmt.iterate(s.from, s.to, ...dimParams) as Iterable<string>) stats.addPlate(p);
       } else {
         for (const r of sketchStmt.iterate(s.level, s.first, s.last, ...dimParams) as Iterable<Buffer>) {
-          mergeSketch(sketch, new Uint8Array(r.buffer, r.byteOffset, r.byteLength));
+          stats.addSketch(new Uint8Array(r.buffer, r.byteOffset, r.byteLength));
         }
       }
     }
   }
 
-  let windowStart = f.start;
-  if (windowStart === undefined) {
-    const first = db.prepare(`SELECT MIN(ts) FROM events WHERE 1 = 1${dims}`).pluck().get(...dimParams) as number | null;
-    windowStart = first ?? now;
-  }
-  const windowEnd = f.end ?? Math.max(now, windowStart);
-  const perSecond = total.n / Math.max(1, (windowEnd - windowStart) / 1000);
-  const avg = (x: Agg) => (x.nConf ? round(x.sumConf / x.nConf) : null);
-  const obj = (m: Map<string, Agg>) =>
-    Object.fromEntries([...m.entries()].sort(([x], [y]) => x.localeCompare(y)).map(([k, x]) => [k, { count: x.n, avg_confidence: avg(x) }]));
-  return {
-    total_events: total.n,
-    avg_confidence: avg(total),
-    min_confidence: total.min,
-    max_confidence: total.max,
-    unique_plates: total.n === 0 ? 0 : Math.min(total.n, estimate(sketch)),
-    event_rate: { per_second: round(perSecond, 6), per_minute: round(perSecond * 60, 4), per_hour: round(perSecond * 3600, 2) },
-    by_camera: obj(byCam),
-    by_zone: obj(byZone),
-    timeline: [...timeline.entries()]
-      .sort(([x], [y]) => x - y)
-      .map(([t0, x]) => ({ timestamp: new Date(t0).toISOString().replace('.000Z', 'Z'), count: x.n, avg_confidence: avg(x) })),
-  };
+  const first = f.start === undefined ? (db.prepare(`SELECT MIN(ts) FROM events WHERE 1 = 1${dims}`).pluck().get(...dimParams) as number | null) : null;
+  return stats.result(first, now);
+}
+
+/** The pieces of the range of a count by camera, zone and time (`countEvents`). */
+export function countPlan(f: StatsFilter): Segment[] {
+  return planRange(f.start ?? NEG, f.end ?? POS, 2);
 }
 
 /**
@@ -262,7 +328,7 @@ export function countEvents(prepare: (sql: string) => Statement, f: StatsFilter)
   const { parts, params } = dimensionFilter(f);
   const dims = parts.length ? ' AND ' + parts.join(' AND ') : '';
   let n = 0;
-  for (const s of planRange(f.start ?? NEG, f.end ?? POS, 2)) {
+  for (const s of countPlan(f)) {
     n +=
       s.kind === 'raw'
         ? (prepare(`SELECT COUNT(*) FROM events WHERE ts >= ? AND ts <= ?${dims}`).pluck().get(s.from, s.to, ...params) as number)
@@ -273,8 +339,19 @@ export function countEvents(prepare: (sql: string) => Statement, f: StatsFilter)
 
 /** Events per minute and mean processing time over the last `minutes` whole minutes of event time. */
 export function recentRate(db: Db, minutes: number, now = Date.now()): { perMinute: number; avgProcessingMs: number | null } {
+  const [after, upTo] = recentBuckets(minutes, now);
   const r = db
     .prepare('SELECT SUM(n) AS n, SUM(n_proc) AS np, SUM(sum_proc) AS sp FROM stats_rollup WHERE level = 0 AND bucket > ? AND bucket <= ?')
-    .get(Math.floor(now / MINUTE) - minutes, Math.floor(now / MINUTE)) as { n: number | null; np: number | null; sp: number | null };
-  return { perMinute: round((r.n ?? 0) / minutes, 3), avgProcessingMs: r.np ? round((r.sp ?? 0) / r.np, 1) : null };
+    .get(after, upTo) as { n: number | null; np: number | null; sp: number | null };
+  return recentRateOf(minutes, r.n, r.np, r.sp);
+}
+
+/** The minute buckets of `recentRate`: those after the first and up to the second. */
+export function recentBuckets(minutes: number, now: number): [number, number] {
+  return [Math.floor(now / MINUTE) - minutes, Math.floor(now / MINUTE)];
+}
+
+/** `recentRate`'s answer from the sums of the minute rollups (null: no rollup row). */
+export function recentRateOf(minutes: number, n: number | null, nProc: number | null, sumProc: number | null): { perMinute: number; avgProcessingMs: number | null } {
+  return { perMinute: round((n ?? 0) / minutes, 3), avgProcessingMs: nProc ? round((sumProc ?? 0) / nProc, 1) : null };
 }

@@ -38,7 +38,8 @@ export type StoredLookup = (eventId: string) => EventRow | undefined;
 /** Seconds a client is told to wait before retrying a refused insert. */
 export const WRITER_RETRY_AFTER_S = STORAGE_RETRY_AFTER_S;
 
-const sameRow = (a: EventRow, b: EventRow) =>
+/** Whether a stored row is this very insert (not another copy of its event_id): settles a write whose commit went unanswered. */
+export const sameRow = (a: EventRow, b: EventRow) =>
   a.created_at === b.created_at && a.body === b.body && a.frame_path === b.frame_path && a.crop_path === b.crop_path && a.ts === b.ts;
 
 export class EventWriter {

@@ -152,9 +152,7 @@ export class SqliteEventsStore {
     const items = this
       .prepared(`SELECT * FROM events ${sql} ORDER BY ${col} ${dir}, seq ${dir} LIMIT ? OFFSET ?`)
       .all(...params, limit, skip) as StoredEvent[];
-    // Camera, zone and time alone are counted from the rollups; any other filter needs the rows.
-    const byRollups = Object.entries(f).every(([k, v]) => v === undefined || (k === 'plate_text' && v === '') || ROLLUP_FILTERS.has(k));
-    const total = byRollups
+    const total = countableByRollups(f)
       ? countEvents((q) => this.prepared(q), f)
       : (this.prepared(`SELECT COUNT(*) FROM events ${sql}`).pluck().get(...params) as number);
     return { items, total };
@@ -197,9 +195,7 @@ export class SqliteEventsStore {
     const items = this
       .prepared(`SELECT * FROM events ${parts.join(' ')} ORDER BY ${key} ${dir}, seq ${dir} LIMIT ?`)
       .all(...args, limit) as StoredEvent[];
-    const last = items[items.length - 1];
-    const next = items.length < limit || !last ? null : { key: sort === 'confidence' ? (last.confidence ?? -1) : sort === 'plate_text' ? last.plate_text : last.ts, seq: last.seq };
-    return { items, next };
+    return { items, next: nextCursor(items, sort, limit) };
   }
 
   /**
@@ -211,17 +207,7 @@ export class SqliteEventsStore {
     return this.db.transaction(() => {
       const row = this.stmts.get.get(eventId) as StoredEvent | undefined;
       if (!row) return undefined;
-      const body = JSON.parse(row.body) as Record<string, unknown> & { correction?: PlateCorrection };
-      const prev = body.correction;
-      const correction: PlateCorrection = {
-        original_plate_text: prev?.original_plate_text ?? row.plate_text,
-        corrected_by: by,
-        corrected_at: new Date(now).toISOString(),
-        history: [...(prev?.history ?? []), { from: row.plate_text, to: plateText, by, at: new Date(now).toISOString(), reason }],
-      };
-      body.correction = correction;
-      // A body stored before depth bounds existed is kept clamped: stringify would overflow on it.
-      const text = JSON.stringify(clampDepth(body));
+      const text = correctedBody(row, plateText, by, reason, now);
       this.db.prepare('UPDATE events SET plate_text = ?, body = ? WHERE seq = ?').run(plateText, text, row.seq);
       this.recordPlate(plateText);
       return { ...row, plate_text: plateText, body: text };
@@ -229,6 +215,35 @@ export class SqliteEventsStore {
       // commit of the writer thread in between fails it with SQLITE_BUSY (docs/cloud-durability.md).
     }).immediate();
   }
+}
+
+/** Whether `list`'s total can be counted from the rollups: filters on camera, zone and time alone. */
+export function countableByRollups(f: EventFilter): boolean {
+  return Object.entries(f).every(([k, v]) => v === undefined || (k === 'plate_text' && v === '') || ROLLUP_FILTERS.has(k));
+}
+
+/** The cursor after a page of `pageAfter` (null when it was the last), in the order of `sort`. */
+export function nextCursor(items: readonly StoredEvent[], sort: SortField, limit: number): ExportCursor | null {
+  const last = items[items.length - 1];
+  return items.length < limit || !last ? null : { key: sort === 'confidence' ? (last.confidence ?? -1) : sort === 'plate_text' ? last.plate_text : last.ts, seq: last.seq };
+}
+
+/**
+ * The body of `row` once its plate text is corrected to `plateText`: `body.correction` keeps the
+ * first read and appends this change (who, when, from, to, why) to its history.
+ */
+export function correctedBody(row: Pick<EventRow, 'body' | 'plate_text'>, plateText: string, by: string, reason: string | null, now: number): string {
+  const body = JSON.parse(row.body) as Record<string, unknown> & { correction?: PlateCorrection };
+  const prev = body.correction;
+  const correction: PlateCorrection = {
+    original_plate_text: prev?.original_plate_text ?? row.plate_text,
+    corrected_by: by,
+    corrected_at: new Date(now).toISOString(),
+    history: [...(prev?.history ?? []), { from: row.plate_text, to: plateText, by, at: new Date(now).toISOString(), reason }],
+  };
+  body.correction = correction;
+  // A body stored before depth bounds existed is kept clamped: stringify would overflow on it.
+  return JSON.stringify(clampDepth(body));
 }
 
 export interface ExportCursor {

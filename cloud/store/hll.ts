@@ -32,6 +32,17 @@ export function addPosition(regs: Uint8Array, p: SketchPosition): boolean {
   return false;
 }
 
+/**
+ * `stored` (or an empty sketch) with `positions` set, as a new array; null when they change
+ * nothing (every register already at least that high: registers only ever grow).
+ */
+export function withPositions(stored: Uint8Array | undefined, positions: readonly SketchPosition[]): Uint8Array | null {
+  const regs = stored ? new Uint8Array(stored) : newSketch();
+  let dirty = !stored;
+  for (const p of positions) if (addPosition(regs, p)) dirty = true;
+  return dirty ? regs : null;
+}
+
 export function addToSketch(regs: Uint8Array, value: string): boolean {
   return addPosition(regs, sketchPosition(value));
 }

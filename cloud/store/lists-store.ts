@@ -23,7 +23,8 @@ import { StatementCache } from '../db/statements.js';
 import { AppError } from '../../shared/errors.js';
 import { WEEKDAYS, type ListEntry, type ListSummary, type ListUpdate } from '../../shared/schemas/lists.js';
 
-interface ListRow {
+/** A row of `access_lists` as the stores read it (`LIST_COLUMNS`). */
+export interface ListRow {
   id: string;
   body: string;
   edge_id: string | null;
@@ -51,7 +52,8 @@ export interface EntriesChange {
   unchanged: number;
 }
 
-const COLS = 'id, body, edge_id, version, entries_count, created_at, updated_at';
+/** The columns of a `ListRow`, for SELECT lists. */
+export const LIST_COLUMNS = 'id, body, edge_id, version, entries_count, created_at, updated_at';
 const APPLIES = '(edge_id IS NULL OR edge_id = ?)';
 const dayRank = new Map<string, number>(WEEKDAYS.map((d, i) => [d, i]));
 
@@ -68,7 +70,7 @@ export function entryText(e: ListEntry): string {
 }
 
 /** The stored text of a list's fields, in one key order (an unchanged PUT is the same text). */
-function fieldsText(f: ListUpdate): string {
+export function fieldsText(f: ListUpdate): string {
   return JSON.stringify({
     name: f.name,
     type: f.type,
@@ -81,7 +83,8 @@ function fieldsText(f: ListUpdate): string {
   });
 }
 
-function summaryOf(r: ListRow): ListSummary {
+/** The list as the API serves it, from its row. */
+export function summaryOf(r: ListRow): ListSummary {
   return {
     id: r.id,
     ...(JSON.parse(r.body) as ListUpdate),
@@ -90,6 +93,43 @@ function summaryOf(r: ListRow): ListSummary {
     created_at: r.created_at,
     updated_at: r.updated_at,
   };
+}
+
+/** The generated id of the `n`th list (list-001, list-012, …). */
+export function listId(n: number): string {
+  return `list-${String(n).padStart(3, '0')}`;
+}
+
+/** 409: a list with id `id` exists already. */
+export function duplicateList(id: string): AppError {
+  return new AppError('DUPLICATE_RESOURCE', `A list with id ${id} already exists`);
+}
+
+/** What writing entries over the stored ones takes: the writes in the entries' order, and the counts. */
+export interface EntriesPlan {
+  writes: Array<{ plate: string; text: string; isNew: boolean }>;
+  added: number;
+  updated: number;
+  unchanged: number;
+}
+
+/**
+ * Compares each entry's canonical text with the stored text of its plate (`stored`, called once
+ * per entry in order; undefined: no such entry): an equal entry is unchanged and not written.
+ */
+export function planEntries(entries: readonly ListEntry[], stored: (plate: string) => string | undefined): EntriesPlan {
+  const plan: EntriesPlan = { writes: [], added: 0, updated: 0, unchanged: 0 };
+  for (const e of entries) {
+    const text = entryText(e);
+    const before = stored(e.plate);
+    if (before === text) plan.unchanged++;
+    else {
+      plan.writes.push({ plate: e.plate, text, isNew: before === undefined });
+      if (before === undefined) plan.added++;
+      else plan.updated++;
+    }
+  }
+  return plan;
 }
 
 export class SqliteListsStore {
@@ -102,13 +142,13 @@ export class SqliteListsStore {
   private nextId(): string {
     for (;;) {
       const n = this.sql.get("INSERT INTO id_counters (kind, next) VALUES ('lists', 2) ON CONFLICT (kind) DO UPDATE SET next = next + 1 RETURNING next - 1").pluck().get() as number;
-      const id = `list-${String(n).padStart(3, '0')}`;
+      const id = listId(n);
       if (!this.row(id)) return id;
     }
   }
 
   private row(id: string): ListRow | undefined {
-    return this.sql.get(`SELECT ${COLS} FROM access_lists WHERE id = ?`).get(id) as ListRow | undefined;
+    return this.sql.get(`SELECT ${LIST_COLUMNS} FROM access_lists WHERE id = ?`).get(id) as ListRow | undefined;
   }
 
   /** Raises the config generation and makes it the list's version; `delta` adjusts entries_count. */
@@ -132,15 +172,15 @@ export class SqliteListsStore {
   create(id: string | null, fields: ListUpdate, entries: readonly ListEntry[]): ListSummary {
     return this.db
       .transaction(() => {
-        const listId = id ?? this.nextId();
-        if (this.row(listId)) throw new AppError('DUPLICATE_RESOURCE', `A list with id ${listId} already exists`);
+        const newId = id ?? this.nextId();
+        if (this.row(newId)) throw duplicateList(newId);
         const now = new Date().toISOString();
         this.sql.get('INSERT INTO access_lists (id, body, edge_id, version, entries_count, created_at, updated_at) VALUES (?, ?, ?, 0, 0, ?, ?)')
-          .run(listId, fieldsText(fields), fields.edge_id, now, now);
+          .run(newId, fieldsText(fields), fields.edge_id, now, now);
         const insert = this.sql.get('INSERT INTO list_entries (list_id, plate, body) VALUES (?, ?, ?)');
-        for (const e of entries) insert.run(listId, e.plate, entryText(e));
-        this.bump(listId, entries.length);
-        return this.get(listId)!;
+        for (const e of entries) insert.run(newId, e.plate, entryText(e));
+        this.bump(newId, entries.length);
+        return this.get(newId)!;
         // IMMEDIATE: reads then writes beside the events writer thread (cloud/db/open.ts).
       })
       .immediate();
@@ -194,14 +234,14 @@ export class SqliteListsStore {
       params.push(f.visibleTo);
     }
     const where = parts.length ? `WHERE ${parts.join(' AND ')}` : '';
-    const rows = this.sql.get(`SELECT ${COLS} FROM access_lists ${where} ORDER BY created_at, id LIMIT ? OFFSET ?`).all(...params, limit, skip) as ListRow[];
+    const rows = this.sql.get(`SELECT ${LIST_COLUMNS} FROM access_lists ${where} ORDER BY created_at, id LIMIT ? OFFSET ?`).all(...params, limit, skip) as ListRow[];
     const total = this.sql.get(`SELECT COUNT(*) FROM access_lists ${where}`).pluck().get(...params) as number;
     return { items: rows.map(summaryOf), total };
   }
 
   /** Every list edge `edgeId` applies, ordered by id (its config bundle). */
   appliedBy(edgeId: string): ListSummary[] {
-    return (this.sql.get(`SELECT ${COLS} FROM access_lists WHERE ${APPLIES} ORDER BY id`).all(edgeId) as ListRow[]).map(summaryOf);
+    return (this.sql.get(`SELECT ${LIST_COLUMNS} FROM access_lists WHERE ${APPLIES} ORDER BY id`).all(edgeId) as ListRow[]).map(summaryOf);
   }
 
   /** Whether edge `edgeId` applies list `id` (false when there is no such list). */
@@ -252,24 +292,14 @@ export class SqliteListsStore {
         const find = this.sql.get('SELECT body FROM list_entries WHERE list_id = ? AND plate = ?').pluck();
         const insert = this.sql.get('INSERT INTO list_entries (list_id, plate, body) VALUES (?, ?, ?)');
         const update = this.sql.get('UPDATE list_entries SET body = ? WHERE list_id = ? AND plate = ?');
-        let added = 0;
-        let updated = 0;
-        const todo: Array<[ListEntry, string, boolean]> = [];
-        for (const e of entries) {
-          const text = entryText(e);
-          const stored = find.get(id, e.plate) as string | undefined;
-          if (stored === text) continue;
-          todo.push([e, text, stored === undefined]);
-          if (stored === undefined) added++;
-          else updated++;
-        }
+        const { writes, added, updated, unchanged } = planEntries(entries, (plate) => find.get(id, plate) as string | undefined);
         if (r.entries_count + added > max) throw tooManyEntries(max, r.entries_count + added);
-        for (const [e, text, isNew] of todo) {
-          if (isNew) insert.run(id, e.plate, text);
-          else update.run(text, id, e.plate);
+        for (const w of writes) {
+          if (w.isNew) insert.run(id, w.plate, w.text);
+          else update.run(w.text, id, w.plate);
         }
         if (added + updated > 0) this.bump(id, added);
-        return { list: this.get(id)!, added, updated, removed: 0, unchanged: entries.length - added - updated };
+        return { list: this.get(id)!, added, updated, removed: 0, unchanged };
       })
       .immediate();
   }
@@ -284,26 +314,18 @@ export class SqliteListsStore {
         const insert = this.sql.get('INSERT INTO list_entries (list_id, plate, body) VALUES (?, ?, ?)');
         const update = this.sql.get('UPDATE list_entries SET body = ? WHERE list_id = ? AND plate = ?');
         const remove = this.sql.get('DELETE FROM list_entries WHERE list_id = ? AND plate = ?');
-        let added = 0;
-        let updated = 0;
-        let unchanged = 0;
-        const writes: Array<() => void> = [];
-        for (const e of entries) {
-          const text = entryText(e);
-          const before = stored.get(e.plate);
-          stored.delete(e.plate);
-          if (before === text) unchanged++;
-          else if (before === undefined) {
-            added++;
-            writes.push(() => insert.run(id, e.plate, text));
-          } else {
-            updated++;
-            writes.push(() => update.run(text, id, e.plate));
-          }
-        }
-        // Deleted first: what is left in `stored` is what the new set does not hold.
+        // Each plate taken out as it is looked up: what is left is what the new set does not hold.
+        const { writes, added, updated, unchanged } = planEntries(entries, (plate) => {
+          const before = stored.get(plate);
+          stored.delete(plate);
+          return before;
+        });
+        // Deleted first, then written.
         for (const plate of stored.keys()) remove.run(id, plate);
-        for (const w of writes) w();
+        for (const w of writes) {
+          if (w.isNew) insert.run(id, w.plate, w.text);
+          else update.run(w.text, id, w.plate);
+        }
         const removed = stored.size;
         if (added + updated + removed > 0) this.bump(id, added - removed);
         return { list: this.get(id)!, added, updated, removed, unchanged };

@@ -15,11 +15,19 @@ export function plateRecorder(db: Db): (plateText: string) => void {
 }
 
 /**
+ * Whether a partial plate search for `q` goes through the trigram index, whose matching folds
+ * the case of every cased letter; a shorter one goes through LIKE, which folds ASCII only.
+ */
+export function usesTrigrams(q: string): boolean {
+  return [...q].length >= 3;
+}
+
+/**
  * SQL condition on events.plate_text for a partial, case-insensitive match of `q`: the
  * trigram index for three characters or more, a scan of the distinct plates below that.
  */
 export function plateContains(q: string): { sql: string; param: string } {
-  if ([...q].length >= 3) {
+  if (usesTrigrams(q)) {
     // Quoted, so user text is never FTS syntax.
     return {
       sql: 'plate_text IN (SELECT plate_text FROM plates WHERE id IN (SELECT rowid FROM plates_fts WHERE plates_fts MATCH ?))',

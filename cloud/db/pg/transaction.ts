@@ -23,7 +23,9 @@ export const PG_RETRY_AFTER_S = 2;
 
 const RETRY_CODES = new Set(['40001', '40P01']);
 /** SQLSTATE classes and codes of a database that is unreachable or refusing work for now. */
-const UNAVAILABLE = /^(08|57P0[1-3]|53300|57014|55P03)/;
+// Not all of class 08: 08P01 (protocol violation) is a bug of ours, and must not pass for a 503.
+const UNAVAILABLE = /^(0800[0-6]|57P0[1-3]|53300|57014|55P03)$/;
+const CLIENT_UNAVAILABLE = /^(Connection terminated|Query read timeout|timeout exceeded when trying to connect|Client has encountered a connection error)/;
 const NODE_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
 
 export interface TransactionOptions {
@@ -67,14 +69,17 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
 export function pgFailure(e: unknown): unknown {
   if (e instanceof AppError) return e;
   const code = (e as { code?: unknown }).code;
+  // node-postgres's own failures carry no SQLSTATE: a connection that ended or timed out.
+  if (code === undefined && e instanceof Error && CLIENT_UNAVAILABLE.test(e.message)) return unavailable();
   if (typeof code !== 'string') return e;
   if (code === '22021') {
     return new AppError('VALIDATION_ERROR', 'Validation error', { errors: [{ field: '(body)', message: 'text values must not contain NUL characters' }] });
   }
-  if (UNAVAILABLE.test(code) || NODE_UNAVAILABLE.has(code)) {
-    return new AppError('SERVICE_UNAVAILABLE', 'The database cannot take this request now; nothing was stored, retry it', {
-      extra: { retry_after_seconds: PG_RETRY_AFTER_S },
-    });
-  }
+  if (UNAVAILABLE.test(code) || NODE_UNAVAILABLE.has(code)) return unavailable();
   return e;
 }
+
+const unavailable = () =>
+  new AppError('SERVICE_UNAVAILABLE', 'The database cannot take this request now; nothing was stored, retry it', {
+    extra: { retry_after_seconds: PG_RETRY_AFTER_S },
+  });

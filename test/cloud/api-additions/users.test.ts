@@ -98,3 +98,11 @@ t.test('edge API keys over HTTP: shown once, listed without the key, revoked at 
   t.equal((await c.req(`/api-keys/${k.id}`, { method: 'DELETE', token: c.adminToken })).status, 404, 'already revoked');
   t.ok((await (await c.req('/api-keys', { token: c.adminToken })).json()).items.find((i: { id: string }) => i.id === k.id).revoked_at);
 });
+
+t.test('two admins creating the same user at the same moment: one 201, one 409, never a 500', async (t) => {
+  const c = await startTestCloud(t);
+  const make = () => c.req('/users', { method: 'POST', token: c.adminToken, json: { username: 'twin', password: 'twin-password', role: 'viewer' } });
+  const [a, b] = await Promise.all([make(), make()]);
+  t.same([a.status, b.status].sort(), [201, 409]);
+  t.match(await (a.status === 409 ? a : b).json(), { error_code: 'DUPLICATE_RESOURCE' });
+});
