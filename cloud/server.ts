@@ -50,6 +50,8 @@ export interface CloudOptions {
   publicUrl?: string;
   /** Where images go: a directory or s3://BUCKET/PREFIX (else ANPR_IMAGES_URL, else `<data dir>/images`; cloud/images/open-image-store.ts). */
   imagesUrl?: string;
+  /** PostgreSQL database URL (else ANPR_DATABASE_URL, else the SQLite file in the data dir). */
+  databaseUrl?: string;
   /** Called once when the first admin is created; `generated` when the password was made up. */
   onAdminCreated?: (username: string, password: string, generated: boolean) => void;
 }
@@ -62,6 +64,18 @@ export interface RunningCloud {
 }
 
 export { openCloudData } from './store/sqlite-backend.js';
+
+/** The PostgreSQL client is loaded only when it is used, as the S3 SDK is. */
+async function openPostgres(
+  url: string,
+  logger: Logger,
+  refreshTtlMs: number,
+  env: NodeJS.ProcessEnv,
+  onEventsDropped: (months: Array<{ to: number }>) => Promise<void>,
+): Promise<DatabaseBackend> {
+  const { openPgBackend, retentionDaysOf } = await import('./store/pg/pg-backend.js');
+  return openPgBackend(url, { logger, refreshTtlMs, retentionDays: retentionDaysOf(env.ANPR_RETENTION_DAYS), onEventsDropped });
+}
 
 export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
   const log = opts.logger ?? createLogger({ name: 'anpr-cloud' });
@@ -80,9 +94,17 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
   const images = await openImageStore(imagesAt, opts.maxImageBytes ?? 5 * 1024 * 1024, (msg) => log.warn(msg));
   const dataDir = resolve(opts.dataDir);
   const refreshTtlMs = (opts.refreshTtlS ?? 14 * 86_400) * 1000;
+  const databaseUrl = opts.databaseUrl ?? (env.ANPR_DATABASE_URL || undefined);
+  // Images of the months of events dropped by retention (PostgreSQL) go with them.
+  const removeDropped = async (months: Array<{ to: number }>) => {
+    const removed = await images.removeDaysBefore(Math.max(...months.map((m) => m.to)));
+    log.info({ removed }, 'removed the images of events past the retention period');
+  };
   let database: DatabaseBackend;
   try {
-    database = openSqliteBackend(dataDir, refreshTtlMs, log);
+    database = databaseUrl
+      ? await openPostgres(databaseUrl, log, refreshTtlMs, env, removeDropped)
+      : openSqliteBackend(dataDir, refreshTtlMs, log);
   } catch (e) {
     images.close?.();
     throw e;
@@ -101,9 +123,18 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     const username = env.ANPR_ADMIN_USER || 'admin';
     const given = env.ANPR_ADMIN_PASSWORD;
     const password = given || randomBytes(12).toString('base64url');
-    await stores.users.create(username, password, 'admin');
-    log.info({ username }, 'created the first admin user');
-    opts.onAdminCreated?.(username, password, !given);
+    try {
+      await stores.users.create(username, password, 'admin');
+      log.info({ username }, 'created the first admin user');
+      opts.onAdminCreated?.(username, password, !given);
+    } catch (e) {
+      // Another replica starting at the same moment created it first.
+      if ((await stores.users.count()) === 0) {
+        await database.close();
+        images.close?.();
+        throw e;
+      }
+    }
   }
 
   const hub = new StreamHub(log.child({ component: 'stream' }));

@@ -9,6 +9,7 @@ const command: Command = {
     port: { type: 'string', default: '8000', description: 'TCP port', arg: 'PORT' },
     'data-dir': { type: 'string', default: './data/cloud', description: 'Database, images and secrets', arg: 'DIR' },
     'public-url': { type: 'string', description: 'Base of the image URLs the service hands out (else ANPR_PUBLIC_URL, else relative URLs)', arg: 'URL' },
+    'database-url': { type: 'string', description: 'PostgreSQL database, postgres://USER:PASS@HOST:PORT/DB (else ANPR_DATABASE_URL, else SQLite in DATA_DIR)', arg: 'URL' },
     'images-url': { type: 'string', description: 'Where event images go: a directory or s3://BUCKET/PREFIX (else ANPR_IMAGES_URL, else DATA_DIR/images)', arg: 'URL' },
     'models-mirror': { type: 'string', description: 'Model mirror for POST /recognize (else ANPR_MODELS_MIRROR)', arg: 'DIR' },
   },
@@ -29,6 +30,9 @@ const command: Command = {
     '  ANPR_MODELS_MIRROR / ANPR_MODELS_DIR   models for POST /recognize (loaded on its first use)',
     '  ANPR_PUBLIC_URL                        base of image URLs, e.g. https://anpr.example.com (default: relative)',
     '  ANPR_MAX_JSON_BYTES                    largest JSON request body (default 65536; larger is 413)',
+    '  ANPR_DATABASE_URL                      PostgreSQL instead of SQLite in DATA_DIR (prefer it to --database-url:',
+    '                                         a command line with a password is visible to every user)',
+    '  ANPR_RETENTION_DAYS                    PostgreSQL: drop events (whole months) and their images older than this',
     '  ANPR_IMAGES_URL                        image store: a directory or s3://BUCKET/PREFIX (default DATA_DIR/images)',
     '  ANPR_S3_ENDPOINT                       an S3-compatible store that is not AWS (MinIO…), e.g. http://127.0.0.1:9000',
     '  AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (, AWS_SESSION_TOKEN)',
@@ -45,6 +49,7 @@ const command: Command = {
       modelsMirror: str(p, 'models-mirror'),
       publicUrl: str(p, 'public-url'),
       imagesUrl: str(p, 'images-url'),
+      databaseUrl: str(p, 'database-url'),
       onAdminCreated: (user, password, generated) => {
         if (generated) process.stdout.write(`Created admin user '${user}' with password: ${password}\n(shown once; change it or set ANPR_ADMIN_PASSWORD before the first start)\n`);
       },

@@ -31,6 +31,12 @@ export function dayParts(when: Date): string[] {
   return when.toISOString().slice(0, 10).split('-');
 }
 
+/** The end (ms, exclusive) of the UTC day a `dayParts` folder names, or NaN when it names none. */
+export function dayEndMs(parts: readonly string[]): number {
+  if (parts.length !== 3 || !parts.every((p, i) => DAY_PART[i]!.test(p))) return NaN;
+  return Date.UTC(Number(parts[0]), Number(parts[1]) - 1, Number(parts[2]) + 1);
+}
+
 export const mimeOf = (rel: string): 'image/png' | 'image/jpeg' => (rel.endsWith('.png') ? 'image/png' : 'image/jpeg');
 
 /** Detects JPEG or PNG by magic bytes; anything else is refused. */
@@ -94,6 +100,11 @@ export interface ImageStore {
   remove(rel: string): Promise<void>;
   /** Removes images for which `owned(eventId, rel)` is false (see `sweepsBeforeListening`). */
   sweep(owned: (eventId: string, rel: string) => Promise<boolean>): Promise<SweepResult>;
+  /**
+   * Removes every image of the UTC days that ended at or before `cutoffMs` (retention: their
+   * events were dropped); returns how many images were removed. Entries it did not name stay.
+   */
+  removeDaysBefore(cutoffMs: number): Promise<number>;
   /** Whether the store can be written now (for /healthz). */
   probe(detailed: boolean): Promise<StorageProbe>;
   close?(): void;

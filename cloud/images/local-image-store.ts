@@ -19,7 +19,7 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { AppError } from '../../shared/errors.js';
-import { DAY_PART, IMAGE_NAME, dayParts, imageName, mimeOf, type ImageKind, type ImageStore, type StorageProbe, type StoredImage, type SweepResult } from './image-store.js';
+import { DAY_PART, IMAGE_NAME, dayEndMs, dayParts, imageName, mimeOf, type ImageKind, type ImageStore, type StorageProbe, type StoredImage, type SweepResult } from './image-store.js';
 
 async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
@@ -143,6 +143,22 @@ export class LocalImageStore implements ImageStore {
       }
       return { ok: false, error: (e as Error).message };
     }
+  }
+
+  async removeDaysBefore(cutoffMs: number): Promise<number> {
+    let removed = 0;
+    const list = async (dir: string) => (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => e.name);
+    for (const y of (await list(this.root)).filter((n) => DAY_PART[0]!.test(n))) {
+      for (const m of (await list(join(this.root, y))).filter((n) => DAY_PART[1]!.test(n))) {
+        for (const d of (await list(join(this.root, y, m))).filter((n) => DAY_PART[2]!.test(n))) {
+          if (!(dayEndMs([y, m, d]) <= cutoffMs)) continue;
+          const dir = join(this.root, y, m, d);
+          removed += (await readdir(dir)).filter((n) => IMAGE_NAME.test(n)).length;
+          await rm(dir, { recursive: true, force: true });
+        }
+      }
+    }
+    return removed;
   }
 
   /**

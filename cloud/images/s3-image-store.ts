@@ -26,7 +26,7 @@ import {
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
 import { AppError } from '../../shared/errors.js';
-import { DAY_PART, IMAGE_NAME, dayParts, imageName, mimeOf, type ImageKind, type ImageStore, type StorageProbe, type StoredImage, type SweepResult } from './image-store.js';
+import { DAY_PART, IMAGE_NAME, dayEndMs, dayParts, imageName, mimeOf, type ImageKind, type ImageStore, type StorageProbe, type StoredImage, type SweepResult } from './image-store.js';
 
 export interface S3Settings {
   bucket: string;
@@ -147,27 +147,39 @@ export class S3ImageStore implements ImageStore {
     }
   }
 
-  async sweep(owned: (eventId: string, rel: string) => Promise<boolean>): Promise<SweepResult> {
-    const res: SweepResult = { removed: [], kept: 0, unknown: [] };
-    const minAge = this.s.sweepMinAgeMs ?? 15 * 60_000;
+  async removeDaysBefore(cutoffMs: number): Promise<number> {
     const doomed: string[] = [];
+    for await (const { rel } of this.objects()) {
+      if (S3ImageStore.parse(rel) && dayEndMs(rel.split('/').slice(0, 3)) <= cutoffMs) doomed.push(rel);
+    }
+    for (let i = 0; i < doomed.length; i += 16) await Promise.all(doomed.slice(i, i + 16).map((rel) => this.remove(rel)));
+    return doomed.length;
+  }
+
+  /** Every object under the prefix, page by page, with its path below the prefix. */
+  private async *objects(): AsyncGenerator<{ rel: string; lastModified?: Date }> {
     let token: string | undefined;
     do {
       const page: ListObjectsV2CommandOutput = await this.client.send(
         new ListObjectsV2Command({ Bucket: this.s.bucket, Prefix: this.s.prefix || undefined, ContinuationToken: token, MaxKeys: 1000 }),
         this.deadline(),
       );
-      // "Now" from each page, so a long sweep does not judge late pages by its start.
-      const now = Date.now();
-      for (const o of page.Contents ?? []) {
-        const rel = (o.Key ?? '').slice(this.s.prefix.length);
-        const name = S3ImageStore.parse(rel);
-        if (!name) res.unknown.push(rel);
-        else if ((await owned(name.eventId, rel)) || !o.LastModified || now - o.LastModified.getTime() < minAge) res.kept++;
-        else doomed.push(rel);
-      }
+      for (const o of page.Contents ?? []) yield { rel: (o.Key ?? '').slice(this.s.prefix.length), lastModified: o.LastModified };
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  async sweep(owned: (eventId: string, rel: string) => Promise<boolean>): Promise<SweepResult> {
+    const res: SweepResult = { removed: [], kept: 0, unknown: [] };
+    const minAge = this.s.sweepMinAgeMs ?? 15 * 60_000;
+    const doomed: string[] = [];
+    for await (const { rel, lastModified } of this.objects()) {
+      const name = S3ImageStore.parse(rel);
+      if (!name) res.unknown.push(rel);
+      // "Now" per object, so a long sweep does not judge late pages by its start.
+      else if ((await owned(name.eventId, rel)) || !lastModified || Date.now() - lastModified.getTime() < minAge) res.kept++;
+      else doomed.push(rel);
+    }
     for (let i = 0; i < doomed.length; i += 16) {
       const batch = doomed.slice(i, i + 16);
       await Promise.all(batch.map((rel) => this.remove(rel)));

@@ -1,11 +1,17 @@
-/** Starts a real cloud service on a loopback port with a fresh data dir, for one test file. */
-import type { Test } from 'tap';
+/**
+ * Starts a real cloud service on a loopback port with a fresh data dir, for one test file.
+ * With ANPR_TEST_DATABASE=postgres every cloud gets a fresh database on a PostgreSQL cluster
+ * this test process starts (once, stopped at its end): the same API tests then prove the
+ * PostgreSQL backend (`npm run test:postgres`).
+ */
+import tap, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startCloud, type CloudOptions, type RunningCloud } from '../../cloud/server.js';
 import { silentLogger } from '../../shared/log.js';
+import { startPostgresCluster, type PgCluster } from '../fixtures/postgres.js';
 
 export const ADMIN_PASSWORD = 'test-admin-password';
 
@@ -19,6 +25,25 @@ export interface TestCloud extends RunningCloud {
   addUser(username: string, password: string, role: 'viewer' | 'operator' | 'admin'): Promise<string>;
 }
 
+/** Which database the test clouds use: `sqlite` (default) or `postgres`. */
+export const TEST_DATABASE = process.env.ANPR_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+
+/** `skip` of a test that reads or writes the SQLite file directly (false on SQLite runs). */
+export const ONLY_SQLITE = TEST_DATABASE === 'postgres' ? 'looks into the SQLite file' : false;
+
+let cluster: Promise<PgCluster> | undefined;
+const databaseOfDir = new Map<string, string>();
+/**
+ * The database of one test cloud on this process's cluster (PostgreSQL runs only): a fresh one,
+ * or the same one again for a cloud restarted on the same data dir.
+ */
+async function testDatabaseUrl(dataDir: string): Promise<string> {
+  cluster ??= startPostgresCluster(tap);
+  let url = databaseOfDir.get(dataDir);
+  if (!url) databaseOfDir.set(dataDir, (url = await (await cluster).createDatabase()));
+  return url;
+}
+
 const HIGH = { events: 1_000_000, config: 1_000_000, exporters: 1_000_000, auth: 1_000_000 };
 
 export async function startTestCloud(t: Test, opts: Partial<CloudOptions> = {}, dataDir?: string): Promise<TestCloud> {
@@ -26,6 +51,7 @@ export async function startTestCloud(t: Test, opts: Partial<CloudOptions> = {}, 
   const cloud = await startCloud({
     port: 0,
     dataDir: dir,
+    ...(TEST_DATABASE === 'postgres' ? { databaseUrl: await testDatabaseUrl(dir) } : {}),
     logger: silentLogger,
     env: { ANPR_ADMIN_PASSWORD: ADMIN_PASSWORD },
     ...opts,

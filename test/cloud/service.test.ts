@@ -2,7 +2,7 @@ import t from 'tap';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { startTestCloud, makeJpeg, event, ADMIN_PASSWORD } from './helpers.js';
+import { TEST_DATABASE, startTestCloud, makeJpeg, event, ADMIN_PASSWORD } from './helpers.js';
 
 t.test('health: public summary, detailed with metrics for signed-in users, 503 when storage fails', async (t) => {
   const c = await startTestCloud(t);
@@ -14,7 +14,7 @@ t.test('health: public summary, detailed with metrics for signed-in users, 503 w
   t.equal((await c.req('/healthz/detailed')).status, 401);
   await c.req('/events/ingest', { method: 'POST', key: c.apiKey, json: event('e1', { timestamp: new Date().toISOString() }) });
   const d = await (await c.req('/healthz/detailed', { token: c.adminToken })).json();
-  t.match(d.components.database.details, { engine: 'sqlite', journal_mode: 'wal' });
+  t.match(d.components.database.details, TEST_DATABASE === 'postgres' ? { engine: 'postgresql', url: /^postgres:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:\d+\// } : { engine: 'sqlite', journal_mode: 'wal' });
   t.ok(d.components.storage.details.free_bytes > 0);
   t.equal(d.metrics.events_total, 1);
   t.equal(d.metrics.avg_processing_time_ms, 245);
