@@ -69,7 +69,7 @@ export function buildApp(ctx: CloudContext): OpenAPIHono<Env> {
     // Path only: the query may carry a token or an API key.
     ctx.log.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - t0) }, 'request');
   });
-  app.onError(errorHandler(ctx.log));
+  app.onError(errorHandler(ctx.log, ctx.database.failure));
   app.notFound((c) => c.json(errorBody(c, 'RESOURCE_NOT_FOUND', 'Not found'), 404));
 
   registerHealthRoutes(app, ctx);

@@ -4,9 +4,10 @@ import type { EdgeHealth } from './edges/edge-health.js';
 import type { CloudMetrics } from './metrics/cloud-metrics.js';
 import type { ImageStore } from './images/image-store.js';
 import type { StreamHub } from './stream/hub.js';
+import type { StreamBus } from './stream/bus.js';
 import type { RateLimiter } from './http/rate-limit.js';
 import type { Logger } from '../shared/log.js';
-import type { LoginThrottle } from './auth/login-throttle.js';
+import type { SignInThrottle } from './auth/login-throttle.js';
 import type { TrustedProxies } from './auth/trusted-proxies.js';
 
 /** Everything a route needs, built once by cloud/server.ts; the stores are the database's. */
@@ -20,6 +21,8 @@ export interface CloudContext extends Stores {
   metrics: CloudMetrics;
   images: ImageStore;
   hub: StreamHub;
+  /** How accepted events reach the subscribers (of every replica, on PostgreSQL). */
+  stream: StreamBus;
   limiter: RateLimiter;
   jwtSecret: string;
   tokenTtlS: number;
@@ -29,7 +32,7 @@ export interface CloudContext extends Stores {
   /** Most stream connections one API key may hold (contract: 1 per edge). */
   maxStreamsPerKey: number;
   /** Per-account backoff of failed password sign-ins. */
-  loginThrottle: LoginThrottle;
+  loginThrottle: SignInThrottle;
   /** Reverse proxies whose X-Forwarded-For is believed (`ANPR_TRUSTED_PROXIES`). */
   trustedProxies: TrustedProxies;
   /** Model mirror and models dir for `POST /recognize` (the edge's pipeline, loaded on first use). */

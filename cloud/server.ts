@@ -13,11 +13,14 @@ import { EdgeHealth } from './edges/edge-health.js';
 import { CloudMetrics } from './metrics/cloud-metrics.js';
 import { loadJwtSecret } from './auth/secrets.js';
 import { LoginThrottle, type LoginThrottleOptions } from './auth/login-throttle.js';
+import { PgLoginThrottle } from './auth/pg-login-throttle.js';
 import { TrustedProxies } from './auth/trusted-proxies.js';
 import { openSqliteBackend } from './store/sqlite-backend.js';
 import type { DatabaseBackend } from './store/backend.js';
 import { imagesLocation, openImageStore } from './images/open-image-store.js';
 import { StreamHub } from './stream/hub.js';
+import { LocalStreamBus, type StreamBus } from './stream/bus.js';
+import { toApiEvent } from './routes/events.js';
 import { DEFAULT_RATE_LIMITS, RateLimiter, rateLimitsFromEnv, type RateLimits } from './http/rate-limit.js';
 import { buildApp } from './app.js';
 import { DEFAULT_MAX_JSON_BYTES, parseByteLimit } from './http/body-limit.js';
@@ -77,6 +80,21 @@ async function openPostgres(
   return openPgBackend(url, { logger, refreshTtlMs, retentionDays: retentionDaysOf(env.ANPR_RETENTION_DAYS), onEventsDropped });
 }
 
+/** Events to stream subscribers: through the database to every replica on PostgreSQL, else in process. */
+async function openStreamBus(database: DatabaseBackend, hub: StreamHub, baseUrl: string, log: Logger): Promise<StreamBus> {
+  if (!database.postgres) return new LocalStreamBus(hub);
+  const { PgStreamBus } = await import('./stream/pg-stream-bus.js');
+  return PgStreamBus.open({
+    pool: database.postgres.pool,
+    hub,
+    log: log.child({ component: 'stream' }),
+    fetch: async (id) => {
+      const row = await database.stores.events.get(id);
+      return row && toApiEvent(row, baseUrl);
+    },
+  });
+}
+
 export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
   const log = opts.logger ?? createLogger({ name: 'anpr-cloud' });
   const env = opts.env ?? process.env;
@@ -112,7 +130,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
   const stores = database.stores;
   let jwtSecret: string;
   try {
-    jwtSecret = loadJwtSecret(dataDir, env);
+    jwtSecret = await loadJwtSecret(dataDir, env, database.postgres?.shared);
   } catch (e) {
     await database.close();
     images.close?.();
@@ -138,6 +156,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
   }
 
   const hub = new StreamHub(log.child({ component: 'stream' }));
+  const stream = await openStreamBus(database, hub, publicUrl ?? '', log);
   // The tracker and the metrics need each other: the gauge of edges per status reads the tracker.
   let edgeHealth: EdgeHealth | undefined;
   const metrics = new CloudMetrics(() => edgeHealth!.counts(), env.ANPR_METRICS_TOKEN || undefined);
@@ -150,6 +169,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     metrics,
     images,
     hub,
+    stream,
     limiter,
     jwtSecret,
     tokenTtlS: opts.tokenTtlS ?? 3600,
@@ -157,7 +177,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     version: VERSION,
     startedAt: Date.now(),
     maxStreamsPerKey: opts.maxStreamsPerKey ?? 1,
-    loginThrottle: new LoginThrottle(opts.loginThrottle),
+    loginThrottle: database.postgres ? new PgLoginThrottle(database.postgres.pool, opts.loginThrottle) : new LoginThrottle(opts.loginThrottle),
     trustedProxies,
     modelsMirror: opts.modelsMirror ?? (env.ANPR_MODELS_MIRROR || undefined),
     modelsDir: opts.modelsDir ?? (env.ANPR_MODELS_DIR || undefined),
@@ -216,6 +236,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
       });
       for (const fn of ctx.onClose) await fn();
       await backgroundSweep;
+      await stream.close();
       await database.close();
       ctx.images.close?.();
       log.info('cloud service stopped');

@@ -18,6 +18,8 @@
  * - A successful sign-in clears both counters; counters are forgotten `forgetMs` after their
  *   last failure, and at most `maxEntries` are kept (the oldest go first).
  * - Only password sign-ins count: refreshing or ending a session never does.
+ * - `LoginThrottle` keeps its counters in the process (one cloud on SQLite); PgLoginThrottle
+ *   (pg-login-throttle.ts) keeps the same counters in PostgreSQL, so they hold across replicas.
  */
 
 export interface LoginThrottleOptions {
@@ -40,13 +42,35 @@ export const DEFAULT_LOGIN_THROTTLE: LoginThrottleOptions = {
   maxEntries: 20_000,
 };
 
+/** Both implementations: what the sign-in routes call. */
+export interface SignInThrottle {
+  /**
+   * Starts a sign-in attempt for `username` from `ip`: resolves to 0 and counts the attempt as a
+   * failure (until `succeeded`), or to the milliseconds the account stays locked for this address.
+   */
+  begin(username: string, ip: string, now?: number): Promise<number>;
+  /** The attempt was right: the account starts afresh. */
+  succeeded(username: string, ip: string): Promise<void>;
+}
+
+/** The two counters of an attempt: the account's, and the account's from this address. */
+export function throttleKeys(username: string, ip: string): { account: string; pair: string } {
+  return { account: `a\u0000${username}`, pair: `p\u0000${username}\u0000${ip}` };
+}
+
+/** When a counter that has just reached `failures` unlocks (`now` while it is within its free ones). */
+export function lockedUntil(failures: number, free: number, now: number, o: LoginThrottleOptions): number {
+  const over = failures - free;
+  return over > 0 ? now + Math.min(o.maxMs, o.baseMs * 2 ** Math.min(over - 1, 30)) : now;
+}
+
 interface Entry {
   failures: number;
   lockedUntil: number;
   lastAt: number;
 }
 
-export class LoginThrottle {
+export class LoginThrottle implements SignInThrottle {
   private readonly o: LoginThrottleOptions;
   // Insertion order is age order: an entry is re-inserted on each failure.
   private readonly entries = new Map<string, Entry>();
@@ -64,20 +88,14 @@ export class LoginThrottle {
     const e = this.live(key, now) ?? { failures: 0, lockedUntil: 0, lastAt: now };
     e.failures++;
     e.lastAt = now;
-    const over = e.failures - free;
-    if (over > 0) e.lockedUntil = now + Math.min(this.o.maxMs, this.o.baseMs * 2 ** Math.min(over - 1, 30));
+    if (e.failures > free) e.lockedUntil = lockedUntil(e.failures, free, now, this.o);
     this.entries.delete(key);
     this.entries.set(key, e);
     if (this.entries.size > this.o.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 
-  /**
-   * Starts a sign-in attempt for `username` from `ip`: returns 0 and counts the attempt as a
-   * failure (until `succeeded`), or the milliseconds the account stays locked for this address.
-   */
-  begin(username: string, ip: string, now = Date.now()): number {
-    const account = `a\u0000${username}`;
-    const pair = `p\u0000${username}\u0000${ip}`;
+  async begin(username: string, ip: string, now = Date.now()): Promise<number> {
+    const { account, pair } = throttleKeys(username, ip);
     const wait = Math.max(this.live(account, now)?.lockedUntil ?? 0, this.live(pair, now)?.lockedUntil ?? 0) - now;
     if (wait > 0) return wait;
     this.fail(account, this.o.accountFreeFailures, now);
@@ -85,9 +103,9 @@ export class LoginThrottle {
     return 0;
   }
 
-  /** The attempt was right: the account starts afresh. */
-  succeeded(username: string, ip: string): void {
-    this.entries.delete(`a\u0000${username}`);
-    this.entries.delete(`p\u0000${username}\u0000${ip}`);
+  async succeeded(username: string, ip: string): Promise<void> {
+    const { account, pair } = throttleKeys(username, ip);
+    this.entries.delete(account);
+    this.entries.delete(pair);
   }
 }

@@ -22,10 +22,15 @@ export function errorBody(c: Context<Env>, code: string, detail: string, extra: 
   };
 }
 
-export function errorHandler(log: Logger) {
+/**
+ * `databaseFailure`: the backend's reading of an error its driver raised (PostgreSQL: a lost
+ * connection or a timeout is a 503), for one that reached here without passing a store's mapping.
+ */
+export function errorHandler(log: Logger, databaseFailure?: (e: unknown) => unknown) {
   return (err: Error, c: Context<Env>) => {
     // The database locked past busy_timeout, full or failing: a retryable 503, not a 500.
     if (!(err instanceof AppError)) err = storageUnavailable((err as { code?: string }).code) ?? err;
+    if (!(err instanceof AppError) && databaseFailure) err = databaseFailure(err) as Error;
     if (err instanceof AppError) {
       const extra: Record<string, unknown> = { ...(err.extra ?? {}) };
       if (err.errors) extra.errors = err.errors;

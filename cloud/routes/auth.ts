@@ -40,7 +40,7 @@ export class AccountLocked extends AppError {
  * parameters is replaced by one with today's.
  */
 export async function checkCredentials(ctx: CloudContext, creds: { username: string; password: string }, ip: string): Promise<User> {
-  const wait = ctx.loginThrottle.begin(creds.username, ip);
+  const wait = await ctx.loginThrottle.begin(creds.username, ip);
   if (wait > 0) {
     ctx.log.warn({ username: creds.username, ip, retry_after_ms: wait }, 'sign-in refused: account throttled');
     throw new AccountLocked(wait);
@@ -52,7 +52,7 @@ export async function checkCredentials(ctx: CloudContext, creds: { username: str
     ctx.log.warn({ username: creds.username, ip }, 'sign-in failed');
     throw new AppError('AUTHENTICATION_FAILED', 'Invalid credentials');
   }
-  ctx.loginThrottle.succeeded(creds.username, ip);
+  await ctx.loginThrottle.succeeded(creds.username, ip);
   if (needsRehash(user.password_hash)) {
     await ctx.users.rehash(user.username, await hashPassword(creds.password));
     ctx.log.info({ username: user.username }, 'password hash upgraded to the current scrypt cost');

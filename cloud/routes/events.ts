@@ -196,7 +196,7 @@ export function registerEventRoutes(app: OpenAPIHono<Env>, ctx: CloudContext, cl
         await removeSaved();
         throw new AppError('DUPLICATE_RESOURCE', `Event with ID ${ev.event_id} already exists`);
       }
-      if (ctx.hub.count() > 0) ctx.hub.publish(toApiEvent(row, baseUrlOf(c)));
+      ctx.stream.announce(() => toApiEvent(row, baseUrlOf(c)));
       return c.json({ id: ev.event_id, status: 'accepted' as const, timestamp: iso(ts), message: 'Event queued for processing' }, 202);
     },
   );

@@ -3,6 +3,8 @@
  * its closing. `sqlite` is the embedded default (one data directory); `postgres` serves any
  * number of replicas (issue 12).
  */
+import type pg from 'pg';
+import type { SharedValue } from '../auth/secrets.js';
 import type { Db } from '../db/open.js';
 import type { Stores } from './contracts.js';
 
@@ -22,4 +24,8 @@ export interface DatabaseBackend {
   close(): Promise<void>;
   /** The SQLite database and its file (tests, and tools that work on the file); absent for PostgreSQL. */
   sqlite?: { db: Db; file: string };
+  /** The API's error for a failure of this database's driver (a 503 for a lost connection), else the error itself. */
+  failure?: (e: unknown) => unknown;
+  /** PostgreSQL: the pool (the stream's LISTEN/NOTIFY), and values every replica shares. */
+  postgres?: { pool: pg.Pool; shared: SharedValue };
 }

@@ -17,6 +17,14 @@ import { CACHE_MS } from '../auth/api-keys.js';
 /** WebSocket close code: the credentials ended; get new ones (sign in or refresh), then reconnect. */
 export const CREDENTIALS_CLOSE_CODE = 4401;
 
+/** An accepted event as the API shows it: what is sent, and what subscribers' filters read. */
+export interface StreamEvent {
+  event_id: string;
+  camera_id: string | null;
+  zone_id: string | null;
+  metadata?: Record<string, unknown>;
+}
+
 export interface Subscriber {
   cameraId?: string;
   zoneId?: string;
@@ -97,7 +105,7 @@ export class StreamHub {
     return n;
   }
 
-  publish(event: { camera_id: string | null; zone_id: string | null; metadata?: Record<string, unknown> }): void {
+  publish(event: StreamEvent): void {
     if (this.subs.size === 0) return;
     const edge = event.metadata?.edge_worker_id;
     this.send({ type: 'event', data: event }, (s) => {

@@ -5,7 +5,6 @@
 import t from 'tap';
 import { Agent, fetch as ufetch } from 'undici';
 import { ONLY_SQLITE, startTestCloud, ADMIN_PASSWORD, type TestCloud } from './helpers.js';
-import { LoginThrottle } from '../../cloud/auth/login-throttle.js';
 import { TrustedProxies } from '../../cloud/auth/trusted-proxies.js';
 import { hashPassword } from '../../cloud/auth/passwords.js';
 
@@ -16,34 +15,6 @@ function signIn(c: TestCloud, body: { username: string; password: string }, opts
   if (opts.xff) headers['x-forwarded-for'] = opts.xff;
   return ufetch(c.url + (opts.path ?? '/auth/login'), { method: 'POST', headers, body: JSON.stringify(body), dispatcher }).finally(() => dispatcher.close());
 }
-
-t.test('LoginThrottle: free failures, then a doubling lock up to the cap; success resets', async (t) => {
-  const th = new LoginThrottle({ freeFailures: 3, accountFreeFailures: 100, baseMs: 1000, maxMs: 8000 });
-  let now = 1_000_000;
-  for (let i = 0; i < 3; i++) t.equal(th.begin('u', 'ip1', now), 0, `free attempt ${i + 1}`);
-  t.equal(th.begin('u', 'ip1', now), 0, 'the 4th attempt runs, and locks the account for this address behind it');
-  t.equal(th.begin('u', 'ip1', now), 1000, 'locked for 1 s');
-  t.equal(th.begin('u', 'ip2', now), 0, 'the same account from another address is not locked');
-  t.equal(th.begin('other', 'ip1', now), 0, 'other accounts are not affected');
-  const locks: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    now += 60_000;
-    t.equal(th.begin('u', 'ip1', now), 0);
-    locks.push(th.begin('u', 'ip1', now));
-  }
-  t.same(locks, [2000, 4000, 8000, 8000, 8000], 'doubles, capped');
-  th.succeeded('u', 'ip1');
-  t.equal(th.begin('u', 'ip1', now), 0, 'a success starts the account afresh');
-  t.equal(th.begin('u', 'ip1', now), 0);
-});
-
-t.test('LoginThrottle: failures spread over addresses lock the account everywhere past the account budget', async (t) => {
-  const th = new LoginThrottle({ freeFailures: 5, accountFreeFailures: 4, baseMs: 1000 });
-  const now = 1_000_000;
-  for (let i = 0; i < 5; i++) t.equal(th.begin('u', `ip${i}`, now), 0, `one guess from ip${i}`);
-  t.equal(th.begin('u', 'fresh-ip', now), 1000, 'the account is locked for every address');
-  t.equal(th.begin('u', 'fresh-ip', now + 1000), 0, 'and opens again when the lock ends');
-});
 
 t.test('per account: guesses from many addresses lock the account with 429 + Retry-After, even for the right password', async (t) => {
   const c = await startTestCloud(t, { loginThrottle: { accountFreeFailures: 3, baseMs: 30_000 } });

@@ -19,8 +19,9 @@
  *   the logger masks URLs in every field (shared/log.ts).
  * - `probe()` never throws and is bounded (connect timeout + query timeout): `/healthz` can
  *   call it on every request.
- * - A pooled connection the server drops while idle (restart, failover) is logged and
- *   replaced on next use; it never becomes an uncaught 'error' that ends the process.
+ * - A pooled connection the server drops, idle or in use (restart, failover), is logged (idle)
+ *   or fails its query, and is replaced on next use; it never becomes an uncaught 'error' that
+ *   ends the process.
  * - bigint (int8) columns are read as JavaScript numbers: every bigint the cloud stores (ms
  *   timestamps, sequence numbers, counters, COUNT(*)) is far below 2^53. numeric (SUM of a
  *   bigint, AVG) stays a string: cast it in SQL (::bigint, ::float8) where a number is wanted.
@@ -198,6 +199,11 @@ export async function openPgPool(url: string, opts: PgOptions = {}): Promise<PgD
   }
   const pool = new pg.Pool(config);
   pool.on('error', (e) => log.warn({ database: db.display, code: errorCode(e), error: messageOf(e) }, 'an idle database connection failed; it will be replaced'));
+  // A connection the server ends reports it twice ("terminating connection…", then "Connection
+  // terminated unexpectedly"), and the pool listens for the first only; a checked-out connection
+  // reports to its query. A listener of our own on every connection keeps a later report from
+  // becoming an uncaught 'error' that ends the process.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return {
     pool,
     url: db.display,

@@ -244,6 +244,32 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (list_id, plate)
   );
   `,
+  // 2: what replicas share beyond the data: values made once by whichever replica needs one
+  // first (the JWT signing secret: a session signed in on one replica is valid on all), and
+  // the sign-in throttle's counters.
+  `
+  CREATE TABLE shared_secrets (
+    name text COLLATE "C" PRIMARY KEY,
+    value text NOT NULL,
+    created_at bigint NOT NULL
+  );
+  -- Failed sign-ins per account (ip '') and per account and address, for every replica
+  -- (cloud/auth/pg-login-throttle.ts; the SQLite cloud keeps them in its process).
+  CREATE TABLE login_failures (
+    username text COLLATE "C" NOT NULL,
+    ip text COLLATE "C" NOT NULL,
+    failures integer NOT NULL,
+    locked_until bigint NOT NULL,
+    last_at bigint NOT NULL,
+    PRIMARY KEY (username, ip)
+  );
+  CREATE INDEX login_failures_last_at ON login_failures (last_at);
+
+  -- Sorting by confidence puts NULL lowest, as SQLite does (ASC NULLS FIRST, DESC NULLS LAST):
+  -- the index must say so, or PostgreSQL sorts every matching row (300 ms at 1M events).
+  CREATE INDEX events_conf_nulls_low ON events (confidence NULLS FIRST, seq);
+  DROP INDEX events_conf;
+  `,
 ];
 
 export interface MigrateOptions {

@@ -18,6 +18,7 @@
 import { silentLogger } from '../../../shared/log.js';
 import { AppError } from '../../../shared/errors.js';
 import { openPgPool, type PgOptions } from '../../db/pg/connect.js';
+import { pgFailure } from '../../db/pg/transaction.js';
 import { dropPartitionsBefore, ensurePartitions, migrate } from '../../db/pg/migrations.js';
 import type { DatabaseBackend } from '../backend.js';
 import { PgApiKeysStore } from './pg-api-keys-store.js';
@@ -87,6 +88,15 @@ export async function openPgBackend(url: string, opts: PgBackendOptions): Promis
   return {
     kind: 'postgres',
     maintain,
+    failure: pgFailure,
+    postgres: {
+      pool,
+      // The first replica's value wins; the others read it.
+      async shared(name, make) {
+        await pool.query('INSERT INTO shared_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [name, make(), now()]);
+        return (await pool.query<{ value: string }>('SELECT value FROM shared_secrets WHERE name = $1', [name])).rows[0]!.value;
+      },
+    },
     stores: {
       events,
       config: new PgConfigStore(pool),
