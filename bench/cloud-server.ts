@@ -1,10 +1,14 @@
-/** The cloud service as its own process for the benchmark (args: data dir). */
+/**
+ * The cloud service as its own process for the benchmark (args: data dir, then a PostgreSQL
+ * database URL when the events are in PostgreSQL; without one, SQLite in the data dir).
+ */
 import { startCloud } from '../cloud/server.js';
 import { silentLogger } from '../shared/log.js';
 
 const cloud = await startCloud({
   port: 0,
   dataDir: process.argv[2]!,
+  databaseUrl: process.argv[3] || undefined,
   logger: silentLogger,
   env: { ANPR_ADMIN_PASSWORD: 'bench-password' },
   rateLimits: { events: 1e9, config: 1e9, exporters: 1e9, auth: 1e9 },
