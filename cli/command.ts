@@ -29,6 +29,7 @@ export interface Command {
   /** Extra help text printed after the options. */
   details?: string;
   options?: Record<string, OptionSpec>;
+  /** With `run` too, the command runs itself unless its first argument names one of these. */
   subcommands?: Command[];
   run?(parsed: Parsed): Promise<number | void>;
 }
@@ -36,7 +37,7 @@ export interface Command {
 export function helpText(cmd: Command, path: string[]): string {
   const full = ['anpr', ...path].join(' ');
   const lines: string[] = [];
-  if (cmd.subcommands?.length) {
+  if (cmd.subcommands?.length && !cmd.run) {
     lines.push(`Usage: ${full} <command> [options]`, '', cmd.summary, '', 'Commands:');
     const w = Math.max(...cmd.subcommands.map((s) => s.name.length));
     for (const s of cmd.subcommands) lines.push(`  ${s.name.padEnd(w)}  ${s.summary}`);
@@ -53,23 +54,28 @@ export function helpText(cmd: Command, path: string[]): string {
   const w = Math.max(...opts.map(([f]) => f.length));
   for (const [f, d] of opts) lines.push(`  ${f.padEnd(w)}  ${d}`);
   if (cmd.details) lines.push('', cmd.details);
+  if (cmd.subcommands?.length) {
+    // A command that runs itself and also has subcommands (`anpr cloud`, `anpr cloud migrate`).
+    const sw = Math.max(...cmd.subcommands.map((s) => s.name.length));
+    lines.push('', 'Commands:');
+    for (const s of cmd.subcommands) lines.push(`  ${s.name.padEnd(sw)}  ${s.summary}`);
+    lines.push('', `Run '${full} <command> --help' for a command's options.`);
+  }
   return lines.join('\n');
 }
 
 /** Runs `cmd` with `argv`, dispatching to subcommands; returns the exit code. */
 export async function runCommand(cmd: Command, argv: string[], path: string[]): Promise<number> {
-  if (cmd.subcommands?.length) {
-    const [first, ...rest] = argv;
+  const sub = cmd.subcommands?.find((s) => s.name === argv[0]);
+  if (sub) return runCommand(sub, argv.slice(1), [...path, sub.name]);
+  if (cmd.subcommands?.length && !cmd.run) {
+    const [first] = argv;
     if (!first || first === '-h' || first === '--help' || first === 'help') {
       console.log(helpText(cmd, path));
       return first ? 0 : 2;
     }
-    const sub = cmd.subcommands.find((s) => s.name === first);
-    if (!sub) {
-      console.error(`anpr: unknown command '${[...path, first].join(' ')}'\n\n${helpText(cmd, path)}`);
-      return 2;
-    }
-    return runCommand(sub, rest, [...path, sub.name]);
+    console.error(`anpr: unknown command '${[...path, first].join(' ')}'\n\n${helpText(cmd, path)}`);
+    return 2;
   }
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string | boolean }> = {
     help: { type: 'boolean', short: 'h' },

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { int, str } from '../command.js';
+import migrate from '../cloud-migrate.js';
 
 const command: Command = {
   name: 'cloud',
@@ -40,6 +41,7 @@ const command: Command = {
     '',
     'The back-office web app is served at / from web/dist, read-only (written by npm run build).',
   ].join('\n'),
+  subcommands: [migrate],
   async run(p) {
     const { startCloud } = await import('../../cloud/server.js');
     const cloud = await startCloud({

@@ -185,6 +185,9 @@ const MIGRATIONS: string[] = [
   `,
 ];
 
+/** The schema version a database migrated by this release is at (its `user_version`). */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
 /** Applies the migrations not applied yet, up to version `upTo` (default: all; tests build old databases with it). */
 export function migrate(db: Database.Database, upTo = MIGRATIONS.length): void {
   const current = db.pragma('user_version', { simple: true }) as number;

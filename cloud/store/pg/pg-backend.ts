@@ -6,6 +6,8 @@
  * - Opening waits for a database that is not up yet (connect.ts: retry with backoff, each try
  *   logged) and refuses a setting that can never work with a message naming it; then applies
  *   the migrations under an advisory lock, so replicas starting together apply each once.
+ *   A database that `anpr cloud migrate` is still filling from SQLite is refused
+ *   (sqlite-import-state.ts): its image sweep would take images of events not copied yet.
  * - Events have monthly partitions from the previous month to two months ahead, kept so by a
  *   maintenance run at start and every 6 hours (unref'd; every replica runs it, each step is
  *   idempotent and locked).
@@ -28,6 +30,7 @@ import { PgEventsStore } from './pg-events-store.js';
 import { PgListsStore } from './pg-lists-store.js';
 import { PgRefreshTokenStore } from './pg-refresh-tokens-store.js';
 import { PgUsersStore } from './pg-users-store.js';
+import { refuseUnfinishedImport } from './sqlite-import-state.js';
 
 const DAY_MS = 86_400_000;
 const MONTH_MS = 31 * DAY_MS;
@@ -61,6 +64,7 @@ export async function openPgBackend(url: string, opts: PgBackendOptions): Promis
   const { pool } = database;
   let events: PgEventsStore | undefined;
   try {
+    await refuseUnfinishedImport(pool, database.url);
     await migrate(pool, { logger: log });
     await ensurePartitions(pool, now() - MONTH_MS, now() + 2 * MONTH_MS);
     events = new PgEventsStore(pool, log);
