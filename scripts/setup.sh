@@ -28,6 +28,8 @@ fi
 # PostgreSQL 15: the cloud's PostgreSQL backend is tested against real servers that the tests start
 # themselves (test/fixtures/postgres.ts). Its programs live in /usr/lib/postgresql/15/bin, on no PATH.
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
+# nginx: the deployment example's reverse proxy (deploy/nginx) is tested with a real one.
+[ -x /usr/sbin/nginx ] || need+=(nginx-light)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need[*]}"
