@@ -14,6 +14,7 @@ import { CloudMetrics } from './metrics/cloud-metrics.js';
 import { loadJwtSecret } from './auth/secrets.js';
 import { LoginThrottle, type LoginThrottleOptions } from './auth/login-throttle.js';
 import { PgLoginThrottle } from './auth/pg-login-throttle.js';
+import { PgRateCounts } from './http/pg-rate-counts.js';
 import { TrustedProxies } from './auth/trusted-proxies.js';
 import { openSqliteBackend } from './store/sqlite-backend.js';
 import type { DatabaseBackend } from './store/backend.js';
@@ -102,11 +103,11 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
   const maxJsonBytes = parseByteLimit('the JSON body limit (ANPR_MAX_JSON_BYTES)', opts.maxJsonBytes ?? (env.ANPR_MAX_JSON_BYTES || DEFAULT_MAX_JSON_BYTES));
   const publicUrlSetting = opts.publicUrl ?? (env.ANPR_PUBLIC_URL || undefined);
   const publicUrl = publicUrlSetting === undefined ? undefined : parsePublicUrl(publicUrlSetting);
-  const limiter = new RateLimiter({
+  const limits = {
     ...DEFAULT_RATE_LIMITS,
     ...rateLimitsFromEnv(env),
     ...Object.fromEntries(Object.entries(opts.rateLimits ?? {}).filter(([, v]) => v !== undefined)),
-  });
+  };
   const trustedProxies = opts.trustedProxies ? new TrustedProxies(opts.trustedProxies) : TrustedProxies.parse(env.ANPR_TRUSTED_PROXIES);
   const imagesAt = imagesLocation(opts.imagesUrl ?? (env.ANPR_IMAGES_URL || undefined), resolve(opts.dataDir), env);
   const images = await openImageStore(imagesAt, opts.maxImageBytes ?? 5 * 1024 * 1024, (msg) => log.warn(msg));
@@ -156,6 +157,8 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
   }
 
   const hub = new StreamHub(log.child({ component: 'stream' }));
+  // Replicas on PostgreSQL count each caller's requests together.
+  const limiter = new RateLimiter(limits, database.postgres ? new PgRateCounts(database.postgres.pool, log.child({ component: 'rate-limit' })) : undefined);
   const stream = await openStreamBus(database, hub, publicUrl ?? '', log);
   // The tracker and the metrics need each other: the gauge of edges per status reads the tracker.
   let edgeHealth: EdgeHealth | undefined;
@@ -237,6 +240,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
       for (const fn of ctx.onClose) await fn();
       await backgroundSweep;
       await stream.close();
+      await limiter.close();
       await database.close();
       ctx.images.close?.();
       log.info('cloud service stopped');

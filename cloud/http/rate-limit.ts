@@ -6,6 +6,8 @@
  * sign-ins from an address never starve its users' session refreshes.
  * Every limited response carries X-RateLimit-Limit/-Remaining/-Reset; over the limit the
  * answer is 429 with the contract's body and Retry-After.
+ * With replicas on PostgreSQL, each counts locally and adds what the others counted in the same
+ * window (`PeerCounts`: cloud/http/pg-rate-counts.ts), so the limits hold across replicas.
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { AppError } from '../../shared/errors.js';
@@ -43,16 +45,56 @@ export function rateLimitsFromEnv(env: NodeJS.ProcessEnv): Partial<RateLimits> {
 
 export type Category = 'events' | 'config' | 'exporters' | 'auth' | 'session';
 
+/** What other replicas counted, per category, caller and window (absent with one process). */
+export interface PeerCounts {
+  /** Requests the other replicas counted for `who` in the window starting at `windowStart`, as last heard. */
+  of(category: Category, who: string, windowStart: number): number;
+  /** This replica counted one request (shared with the others at the next exchange). */
+  note(category: Category, who: string, windowStart: number, windowMs: number): void;
+  /** Whether this replica has heard the others' counts for `who`'s window (else `learn` first). */
+  knows(category: Category, who: string, windowStart: number): boolean;
+  /** Fetches the others' counts for `who`'s window; never rejects (a failure counts them as 0 until the next exchange). */
+  learn(category: Category, who: string, windowStart: number, windowMs: number): Promise<void>;
+  /** Exchanges counts with the other replicas now. */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
 export class RateLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
   readonly limits: RateLimits;
   private sweepAt = 0;
+  private readonly peers: PeerCounts | undefined;
 
-  constructor(limits: RateLimits) {
+  constructor(limits: RateLimits, peers?: PeerCounts) {
     this.limits = limits;
+    this.peers = peers;
   }
 
-  /** Counts one request; returns the numbers for the headers. */
+  /** Exchanges counts with the other replicas now (nothing to do with one process). */
+  async sync(): Promise<void> {
+    await this.peers?.sync();
+  }
+
+  async close(): Promise<void> {
+    await this.peers?.close();
+  }
+
+  /**
+   * Counts one request; returns the numbers for the headers. With replicas, the first request of
+   * a caller's window on this replica first asks the others' counts (one query per caller and
+   * window); later ones use what the periodic exchange heard.
+   */
+  async take(category: Category, who: string): Promise<{ limit: number; remaining: number; resetMs: number; allowed: boolean }> {
+    if (this.peers) {
+      const w = this.limits.windowMs;
+      const start = Math.floor(Date.now() / w) * w;
+      if (!this.peers.knows(category, who, start)) await this.peers.learn(category, who, start, w);
+    }
+    return this.hit(category, who);
+  }
+
+  /** Counts one request with what is known now; returns the numbers for the headers. */
   hit(category: Category, who: string, now = Date.now()): { limit: number; remaining: number; resetMs: number; allowed: boolean } {
     const limit = this.limits[category];
     const w = this.limits.windowMs;
@@ -68,7 +110,12 @@ export class RateLimiter {
       this.windows.set(key, e);
     }
     e.count++;
-    return { limit, remaining: Math.max(0, limit - e.count), resetMs: start + w, allowed: e.count <= limit };
+    let count = e.count;
+    if (this.peers) {
+      this.peers.note(category, who, start, w);
+      count += this.peers.of(category, who, start);
+    }
+    return { limit, remaining: Math.max(0, limit - count), resetMs: start + w, allowed: count <= limit };
   }
 }
 
@@ -84,7 +131,7 @@ export function tooManyRequests(c: Context<Env>, detail: string, retryS: number,
 
 export function rateLimit(limiter: RateLimiter, category: Category, clientIp: (c: Parameters<MiddlewareHandler<Env>>[0]) => string): MiddlewareHandler<Env> {
   return async (c, next) => {
-    const r = limiter.hit(category, principalKey(c.get('principal'), clientIp(c)));
+    const r = await limiter.take(category, principalKey(c.get('principal'), clientIp(c)));
     const resetS = Math.ceil(r.resetMs / 1000);
     const headers = {
       'X-RateLimit-Limit': String(r.limit),

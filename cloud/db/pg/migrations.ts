@@ -245,8 +245,8 @@ export const MIGRATIONS: string[] = [
   );
   `,
   // 2: what replicas share beyond the data: values made once by whichever replica needs one
-  // first (the JWT signing secret: a session signed in on one replica is valid on all), and
-  // the sign-in throttle's counters.
+  // first (the JWT signing secret: a session signed in on one replica is valid on all), the
+  // sign-in throttle's counters and the rate limits' counts.
   `
   CREATE TABLE shared_secrets (
     name text COLLATE "C" PRIMARY KEY,
@@ -264,6 +264,15 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (username, ip)
   );
   CREATE INDEX login_failures_last_at ON login_failures (last_at);
+  -- Requests per rate-limit category, caller and window, summed over replicas
+  -- (cloud/http/pg-rate-counts.ts).
+  CREATE TABLE rate_counts (
+    category text COLLATE "C" NOT NULL,
+    who text COLLATE "C" NOT NULL,
+    window_start bigint NOT NULL,
+    n integer NOT NULL,
+    PRIMARY KEY (category, who, window_start)
+  );
 
   -- Sorting by confidence puts NULL lowest, as SQLite does (ASC NULLS FIRST, DESC NULLS LAST):
   -- the index must say so, or PostgreSQL sorts every matching row (300 ms at 1M events).

@@ -3,14 +3,14 @@
  * the `/events/stream` subscribers of every replica (through LISTEN/NOTIFY; one too large for a
  * notification by its id), each once and through the subscriber's filters; a session signed in
  * on one replica works on another, and sign-in guesses spread over replicas are throttled as on
- * one; kill -9 of a replica during ingest loses no acknowledged
+ * one, as are an edge's events against its rate limit; kill -9 of a replica during ingest loses no acknowledged
  * event and the other keeps serving and streaming.
  */
 import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCloud, type RunningCloud } from '../../../cloud/server.js';
+import { startCloud, type CloudOptions, type RunningCloud } from '../../../cloud/server.js';
 import type { PgStreamBus } from '../../../cloud/stream/pg-stream-bus.js';
 import { silentLogger } from '../../../shared/log.js';
 import { startPostgresCluster } from '../../fixtures/postgres.js';
@@ -22,7 +22,7 @@ import { event } from '../helpers.js';
 const pgc = await startPostgresCluster(t);
 
 /** A replica in this process, with its own data dir (another machine), on `databaseUrl`. */
-async function replica(t: Test, databaseUrl: string, imagesUrl: string): Promise<RunningCloud> {
+async function replica(t: Test, databaseUrl: string, imagesUrl: string, rateLimits: CloudOptions['rateLimits'] = {}): Promise<RunningCloud> {
   const dataDir = mkdtempSync(join(tmpdir(), 'anpr-replica-'));
   const cloud = await startCloud({
     port: 0,
@@ -31,7 +31,7 @@ async function replica(t: Test, databaseUrl: string, imagesUrl: string): Promise
     imagesUrl,
     logger: silentLogger,
     env: { ANPR_ADMIN_USER: ADMIN.user, ANPR_ADMIN_PASSWORD: ADMIN.password },
-    rateLimits: { events: 1e6, config: 1e6, exporters: 1e6, auth: 1e6 },
+    rateLimits: { events: 1e6, config: 1e6, exporters: 1e6, auth: 1e6, ...rateLimits },
     // A lock long enough to outlast a slow sign-in on a loaded machine.
     loginThrottle: { baseMs: 600_000 },
   });
@@ -154,4 +154,28 @@ t.test('kill -9 of a replica during ingest: every acknowledged event is stored, 
   await waitFor(() => ids(onB).includes('after-kill'), "the event on B's stream");
   t.pass("B's subscriber keeps streaming");
   t.equal(new Set(ids(onB)).size, ids(onB).length, 'no event twice');
+});
+
+t.test("rate limits hold across replicas: an edge's events on A and on B count together", async (t) => {
+  const databaseUrl = await pgc.createDatabase();
+  const images = mkdtempSync(join(tmpdir(), 'anpr-replica-images-'));
+  t.teardown(() => rmSync(images, { recursive: true, force: true }));
+  // Hour-long windows: a minute boundary inside the test would reset the counts.
+  const limits = { events: 10, windowMs: 3_600_000 };
+  const a = await replica(t, databaseUrl, images, limits);
+  const b = await replica(t, databaseUrl, images, limits);
+  const key = (await a.ctx.apiKeys.create('edge-001', 'gate')).key;
+  for (let i = 0; i < 6; i++) t.equal((await ingest(a.url, key, event(`rl-a-${i}`))).status, 202, `event ${i + 1} on A`);
+  // The replicas exchange counts every 250 ms; here at once, A's first.
+  await a.ctx.limiter.sync();
+  await b.ctx.limiter.sync();
+  const onB: Array<[number, string | null]> = [];
+  for (let i = 0; i < 5; i++) {
+    const r = await ingest(b.url, key, event(`rl-b-${i}`));
+    onB.push([r.status, r.headers.get('x-ratelimit-remaining')]);
+  }
+  t.same(onB, [[202, '3'], [202, '2'], [202, '1'], [202, '0'], [429, '0']], 'B allows the 4 the edge has left of its 10, and counts A\'s');
+  await b.ctx.limiter.sync();
+  await a.ctx.limiter.sync();
+  t.equal((await ingest(a.url, key, event('rl-a-late'))).status, 429, "and A now counts B's");
 });
