@@ -21,10 +21,11 @@ t.test('unheard for 3 intervals: offline, announced once on the stream and count
   const otherEdge = await streamClient(c.url, `api_key=${keyB}`);
   t.teardown(() => [admin, ownEdge, otherEdge].forEach((s) => s.ws.close()));
 
+  // Taken before the heartbeat is sent: the cloud hears it later, so silence is measured from no later than that.
+  const lastBeat = Date.now();
   t.equal((await beat(c, keyA)).status, 200);
   const [online] = await admin.next('edge_status', 1);
   t.match(online.data, { id: 'gate-1', status: 'online', previous: 'offline', problems: [] });
-  const lastBeat = Date.now();
 
   const offline = (await admin.next('edge_status', 2))[1];
   const silentMs = Date.now() - lastBeat;
