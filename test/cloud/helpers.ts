@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startCloud, type CloudOptions, type RunningCloud } from '../../cloud/server.js';
 import { silentLogger } from '../../shared/log.js';
+import { Agent, fetch as ufetch } from 'undici';
 import { startPostgresCluster, type PgCluster } from '../fixtures/postgres.js';
 
 export const ADMIN_PASSWORD = 'test-admin-password';
@@ -110,4 +111,12 @@ export function event(id: string, extra: Record<string, unknown> = {}) {
     metadata: { edge_worker_id: 'edge-001', processing_time_ms: 245 },
     ...extra,
   };
+}
+
+/** A sign-in from a given loopback source address, optionally through a proxy header. */
+export function signInFrom(c: TestCloud, body: { username: string; password: string }, opts: { from?: string; xff?: string; path?: string } = {}) {
+  const dispatcher = new Agent({ localAddress: opts.from ?? '127.0.0.1' });
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (opts.xff) headers['x-forwarded-for'] = opts.xff;
+  return ufetch(c.url + (opts.path ?? '/auth/login'), { method: 'POST', headers, body: JSON.stringify(body), dispatcher }).finally(() => dispatcher.close());
 }
