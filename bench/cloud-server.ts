@@ -1,6 +1,7 @@
 /**
  * The cloud service as its own process for the benchmark (args: data dir, then a PostgreSQL
- * database URL when the events are in PostgreSQL; without one, SQLite in the data dir).
+ * database URL when the events are in PostgreSQL, '' or none for SQLite in the data dir, then
+ * an images directory when not `<data dir>/images`: replicas share one, bench/replicas.ts).
  */
 import { startCloud } from '../cloud/server.js';
 import { silentLogger } from '../shared/log.js';
@@ -9,6 +10,7 @@ const cloud = await startCloud({
   port: 0,
   dataDir: process.argv[2]!,
   databaseUrl: process.argv[3] || undefined,
+  imagesUrl: process.argv[4] || undefined,
   logger: silentLogger,
   env: { ANPR_ADMIN_PASSWORD: 'bench-password' },
   rateLimits: { events: 1e9, config: 1e9, exporters: 1e9, auth: 1e9 },

@@ -38,14 +38,14 @@ const N_EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const BIG_DIR = process.env.BENCH_DIR ?? '/tmp/anpr-bench-1m';
 const DATABASE = process.env.BENCH_DATABASE || 'sqlite';
 /** The seeded PostgreSQL cluster, kept beside BENCH_DIR. */
-const PG_DIR = `${BIG_DIR}-pg`;
+export const PG_DIR = `${BIG_DIR}-pg`;
 /**
  * Production durability, not the test clusters' (fsync off): every commit waits for its WAL
  * flush to disk. shared_buffers and max_connections are PostgreSQL's own defaults.
  */
-const PG_PRODUCTION_SETTINGS = { fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on', shared_buffers: '128MB', max_connections: '100' };
+export const PG_PRODUCTION_SETTINGS = { fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on', shared_buffers: '128MB', max_connections: '100' };
 
-function startProc(script: string, args: string[]): Promise<{ child: ChildProcess; port: number; key?: string }> {
+export function startProc(script: string, args: string[]): Promise<{ child: ChildProcess; port: number; key?: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', here(script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -58,7 +58,7 @@ function startProc(script: string, args: string[]): Promise<{ child: ChildProces
   });
 }
 
-const stop = (c: ChildProcess) => new Promise<void>((r) => (c.once('exit', () => r()), c.kill('SIGTERM')));
+export const stop = (c: ChildProcess) => new Promise<void>((r) => (c.once('exit', () => r()), c.kill('SIGTERM')));
 
 async function load(port: number, headers: Record<string, string>, seconds: number, tag: string, pid?: number): Promise<{ rate: number; cpuUsPerReq: number }> {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 50, pipelining: 1 });
@@ -101,7 +101,7 @@ function cpuMs(pid: number): number {
   return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
 }
 
-function pct(xs: number[], p: number): number {
+export function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
@@ -197,7 +197,7 @@ async function seedPostgres(url: string, n: number): Promise<void> {
 }
 
 /** One client on `url` (no statement timeout), ended after `fn`. */
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
@@ -208,7 +208,7 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
 }
 
 /** Database `name` on `cluster`, made empty first when `fresh`, created when missing; its URL. */
-async function database(cluster: PgCluster, name: string, fresh: boolean): Promise<string> {
+export async function database(cluster: PgCluster, name: string, fresh: boolean): Promise<string> {
   const exists = await withClient(cluster.url(), async (c) => {
     if (fresh) await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     return (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount! > 0;
@@ -242,7 +242,7 @@ function printEach(each: Array<{ path: string; p50: number; max: number }>, roun
   for (const e of each) console.log(`    p50 ${String(e.p50).padStart(6)} ms, max ${String(e.max).padStart(6)} ms of ${rounds}  ${e.path}`);
 }
 
-const load1 = () => `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores`;
+export const load1 = () => `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores`;
 
 /** Ingest → WebSocket delivery latency for three subscribers (all, one camera, one zone). */
 async function streamLatency(port: number, key: string, token: string, n: number): Promise<{ p50: number; p95: number; max: number; received: number; expected: number }> {
@@ -316,18 +316,22 @@ function sqliteBackend(): Backend {
   };
 }
 
-async function postgresBackend(): Promise<Backend> {
-  const teardowns: Array<() => void | Promise<void>> = [];
-  if (!existsSync(PG_DIR)) console.log(`  (first run creates and seeds the PostgreSQL cluster in ${PG_DIR})`);
-  const cluster = await startPostgresCluster({ teardown: (fn) => teardowns.push(fn) }, { dir: PG_DIR, settings: PG_PRODUCTION_SETTINGS });
-  const shown = await withClient(cluster.url(), async (c) => {
+/** The bench cluster's version and durability settings, as the server reports them. */
+export async function describeCluster(cluster: PgCluster): Promise<string> {
+  return withClient(cluster.url(), async (c) => {
     const v = (await c.query('SHOW server_version')).rows[0].server_version as string;
     const names = ['fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'shared_buffers', 'max_connections'];
     const vals: string[] = [];
     for (const n of names) vals.push(`${n}=${(await c.query(`SHOW ${n}`)).rows[0][n]}`);
     return `PostgreSQL ${v} on 127.0.0.1:${cluster.port}, data in ${PG_DIR}/data: ${vals.join(', ')} (production durability; the test clusters run with fsync off)`;
   });
-  console.log(`  ${shown}`);
+}
+
+async function postgresBackend(): Promise<Backend> {
+  const teardowns: Array<() => void | Promise<void>> = [];
+  if (!existsSync(PG_DIR)) console.log(`  (first run creates and seeds the PostgreSQL cluster in ${PG_DIR})`);
+  const cluster = await startPostgresCluster({ teardown: (fn) => teardowns.push(fn) }, { dir: PG_DIR, settings: PG_PRODUCTION_SETTINGS });
+  console.log(`  ${await describeCluster(cluster)}`);
   const close = async () => {
     for (const fn of teardowns.reverse()) await fn();
   };

@@ -17,6 +17,7 @@ ALL.push('crash-ingest', 'image-sweep'); // durability (docs/cloud-durability.md
 ALL.push('edge-heartbeats'); // issue 9: 200 edges' heartbeats every 5 s (~75 s); run only when named
 ALL.push('barrier-latency'); // issue 10: plate first visible → barrier command on the synthetic gate (~3 min); run only when named
 ALL.push('list-lookup'); // issue 10: access-list lookup with 100,000 entries (~20 s); run only when named
+ALL.push('replicas'); // issue 12: two cloud replicas on one PostgreSQL, stream across them and kill -9 of one (~1 min); run only when named
 const names = process.argv.slice(2).length ? process.argv.slice(2) : DEFAULT;
 const unknown = names.filter((n) => !ALL.includes(n));
 if (unknown.length) {
