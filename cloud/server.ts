@@ -119,6 +119,7 @@ export async function startCloud(opts: CloudOptions): Promise<RunningCloud> {
     const removed = await images.removeDaysBefore(Math.max(...months.map((m) => m.to)));
     log.info({ removed }, 'removed the images of events past the retention period');
   };
+  if (!databaseUrl && env.ANPR_RETENTION_DAYS) log.warn('ANPR_RETENTION_DAYS is applied on PostgreSQL only (--database-url); this SQLite cloud keeps every event');
   let database: DatabaseBackend;
   try {
     database = databaseUrl

@@ -1,6 +1,6 @@
 /**
  * The deployment example (deploy/): the shipped nginx configuration, run by a real nginx in
- * front of two real replicas on one PostgreSQL database. Through the proxy: a sign-in, an event
+ * front of two real replicas on one PostgreSQL database and one S3-compatible image store. Through the proxy: a sign-in, an event
  * with a 4 MiB frame (the body limit), the live stream over the WebSocket upgrade, and the loss
  * of one replica (requests go to the other, none fails).
  */
@@ -15,6 +15,7 @@ import type { PgStreamBus } from '../../cloud/stream/pg-stream-bus.js';
 import { silentLogger } from '../../shared/log.js';
 import { startPostgresCluster } from '../fixtures/postgres.js';
 import { freePort } from '../fixtures/processes.js';
+import { S3_ACCESS_KEY, S3_SECRET_KEY, startS3Server } from '../fixtures/s3-server.js';
 import { openStream } from '../fixtures/stream-client.js';
 import { waitFor } from '../fixtures/wait.js';
 import { ADMIN_PASSWORD, event } from '../cloud/helpers.js';
@@ -27,7 +28,9 @@ async function deployment(t: Test) {
   const pgc = await startPostgresCluster(t);
   const dir = mkdtempSync(join(tmpdir(), 'anpr-deploy-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const images = join(dir, 'images');
+  // Images in an S3-compatible store, as deploy/ says: a directory shared by running replicas is not safe.
+  const s3 = await startS3Server(['anpr-images']);
+  t.teardown(() => s3.close());
   const databaseUrl = await pgc.createDatabase();
 
   async function replica(name: string): Promise<RunningCloud> {
@@ -35,10 +38,15 @@ async function deployment(t: Test) {
       port: 0,
       dataDir: mkdtempSync(join(dir, `${name}-`)),
       databaseUrl,
-      imagesUrl: images,
       trustedProxies: ['127.0.0.1'],
       logger: silentLogger,
-      env: { ANPR_ADMIN_PASSWORD: ADMIN_PASSWORD },
+      env: {
+        ANPR_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        ANPR_IMAGES_URL: 's3://anpr-images/events',
+        ANPR_S3_ENDPOINT: s3.endpoint,
+        AWS_ACCESS_KEY_ID: S3_ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY: S3_SECRET_KEY,
+      },
     });
     await (cloud.ctx.stream as PgStreamBus).listening();
     return cloud;

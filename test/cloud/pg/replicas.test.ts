@@ -16,21 +16,30 @@ import { silentLogger } from '../../../shared/log.js';
 import { startPostgresCluster } from '../../fixtures/postgres.js';
 import { ADMIN, freePort, startCloudProcess } from '../../fixtures/processes.js';
 import { openStream, type StreamClient } from '../../fixtures/stream-client.js';
+import { S3_ACCESS_KEY, S3_SECRET_KEY, startS3Server } from '../../fixtures/s3-server.js';
 import { waitFor } from '../../fixtures/wait.js';
 import { event } from '../helpers.js';
 
 const pgc = await startPostgresCluster(t);
+// The replicas' images in one S3-compatible store (a directory shared by running replicas is not safe).
+const s3 = await startS3Server(['anpr-images']);
+t.teardown(() => s3.close());
+const imagesEnv = {
+  ANPR_IMAGES_URL: `s3://anpr-images/replicas-${process.pid}`,
+  ANPR_S3_ENDPOINT: s3.endpoint,
+  AWS_ACCESS_KEY_ID: S3_ACCESS_KEY,
+  AWS_SECRET_ACCESS_KEY: S3_SECRET_KEY,
+};
 
 /** A replica in this process, with its own data dir (another machine), on `databaseUrl`. */
-async function replica(t: Test, databaseUrl: string, imagesUrl: string, rateLimits: CloudOptions['rateLimits'] = {}): Promise<RunningCloud> {
+async function replica(t: Test, databaseUrl: string, rateLimits: CloudOptions['rateLimits'] = {}): Promise<RunningCloud> {
   const dataDir = mkdtempSync(join(tmpdir(), 'anpr-replica-'));
   const cloud = await startCloud({
     port: 0,
     dataDir,
     databaseUrl,
-    imagesUrl,
     logger: silentLogger,
-    env: { ANPR_ADMIN_USER: ADMIN.user, ANPR_ADMIN_PASSWORD: ADMIN.password },
+    env: { ANPR_ADMIN_USER: ADMIN.user, ANPR_ADMIN_PASSWORD: ADMIN.password, ...imagesEnv },
     rateLimits: { events: 1e6, config: 1e6, exporters: 1e6, auth: 1e6, ...rateLimits },
     // A lock long enough to outlast a slow sign-in on a loaded machine.
     loginThrottle: { baseMs: 600_000 },
@@ -57,10 +66,8 @@ const ids = (s: StreamClient) => s.messages.filter((m) => m.type === 'event').ma
 
 t.test('two replicas: events reach the subscribers of both, each once; sessions work on either', async (t) => {
   const databaseUrl = await pgc.createDatabase();
-  const images = mkdtempSync(join(tmpdir(), 'anpr-replica-images-'));
-  t.teardown(() => rmSync(images, { recursive: true, force: true }));
-  const a = await replica(t, databaseUrl, images);
-  const b = await replica(t, databaseUrl, images);
+  const a = await replica(t, databaseUrl);
+  const b = await replica(t, databaseUrl);
   const key = (await a.ctx.apiKeys.create('edge-001', 'gate')).key;
 
   // Signed in on A, used on B: the signing secret is the database's, not a replica's file.
@@ -109,13 +116,12 @@ t.test('two replicas: events reach the subscribers of both, each once; sessions 
 
 t.test('kill -9 of a replica during ingest: every acknowledged event is stored, the other keeps serving and streaming', async (t) => {
   const databaseUrl = await pgc.createDatabase();
-  const images = mkdtempSync(join(tmpdir(), 'anpr-replica-images-'));
   const dirA = mkdtempSync(join(tmpdir(), 'anpr-replica-a-'));
-  t.teardown(() => [images, dirA].forEach((d) => rmSync(d, { recursive: true, force: true })));
-  const b = await replica(t, databaseUrl, images);
+  t.teardown(() => rmSync(dirA, { recursive: true, force: true }));
+  const b = await replica(t, databaseUrl);
   const key = (await b.ctx.apiKeys.create('edge-001', 'gate')).key;
   const port = await freePort();
-  const a = await startCloudProcess(dirA, port, { ANPR_DATABASE_URL: databaseUrl, ANPR_IMAGES_URL: images });
+  const a = await startCloudProcess(dirA, port, { ANPR_DATABASE_URL: databaseUrl, ...imagesEnv });
   t.teardown(() => a.kill('SIGKILL'));
   const aUrl = `http://127.0.0.1:${port}`;
 
@@ -158,12 +164,10 @@ t.test('kill -9 of a replica during ingest: every acknowledged event is stored, 
 
 t.test("rate limits hold across replicas: an edge's events on A and on B count together", async (t) => {
   const databaseUrl = await pgc.createDatabase();
-  const images = mkdtempSync(join(tmpdir(), 'anpr-replica-images-'));
-  t.teardown(() => rmSync(images, { recursive: true, force: true }));
   // Hour-long windows: a minute boundary inside the test would reset the counts.
   const limits = { events: 10, windowMs: 3_600_000 };
-  const a = await replica(t, databaseUrl, images, limits);
-  const b = await replica(t, databaseUrl, images, limits);
+  const a = await replica(t, databaseUrl, limits);
+  const b = await replica(t, databaseUrl, limits);
   const key = (await a.ctx.apiKeys.create('edge-001', 'gate')).key;
   for (let i = 0; i < 6; i++) t.equal((await ingest(a.url, key, event(`rl-a-${i}`))).status, 202, `event ${i + 1} on A`);
   // The replicas exchange counts every 250 ms; here at once, A's first.
